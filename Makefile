@@ -1,0 +1,44 @@
+# nls-lessons: every target creates .venv from requirements.lock on first use and
+# reuses it afterwards (the stamp below is newer than the lock, so nothing reinstalls).
+SHELL   := /bin/bash
+PYTHON  ?= python3
+VENV    := .venv
+BIN     := $(VENV)/bin
+STAMP   := $(VENV)/.nls-lessons-installed
+# One BLAS/OpenMP thread per process: the test suite runs two pytest workers on two
+# cores, and every notebook kernel inherits this.
+TEST_ENV := OMP_NUM_THREADS=1 MKL_NUM_THREADS=1 PYTHONHASHSEED=0 MPLBACKEND=Agg
+
+.PHONY: lab test unit notebooks browser book slides bench env clean-venv
+
+env: $(STAMP)
+
+$(STAMP): requirements.lock pyproject.toml
+	@test -x $(BIN)/python || { echo "==> creating $(VENV) with $(PYTHON)"; $(PYTHON) -m venv $(VENV); }
+	@echo "==> installing the pinned course environment (first run only; torch takes a few minutes)"
+	$(BIN)/python -m pip install --disable-pip-version-check --no-input -q -r requirements.lock
+	$(BIN)/python -m pip install --disable-pip-version-check --no-input -q --no-deps --no-build-isolation -e .
+	@touch $@
+
+## lab: open the course in JupyterLab (prints the URL)
+lab: $(STAMP)
+	$(BIN)/python -m nls_lessons.lab
+
+## test: the whole suite (unit tests, every notebook under nbval, browser tests)
+test: $(STAMP)
+	$(TEST_ENV) $(BIN)/python -m pytest -n 2 --dist loadfile --nbval-lax tests notebooks
+
+unit: $(STAMP)
+	$(TEST_ENV) $(BIN)/python -m pytest -n 2 --dist loadfile tests -m "not browser"
+
+notebooks: $(STAMP)
+	$(TEST_ENV) $(BIN)/python -m pytest -n 2 --dist loadfile --nbval-lax notebooks
+
+browser: $(STAMP)
+	$(TEST_ENV) $(BIN)/python -m pytest tests -m browser
+
+bench: $(STAMP)
+	$(BIN)/python bench/sweep.py
+
+clean-venv:
+	rm -rf $(VENV)

@@ -1,0 +1,140 @@
+"""Generalized label smoothing (GLS): label smoothing for any smooth rate r <= 1.
+
+Lessons 02 (label smoothing) and 03 (negative label smoothing).
+
+The GLS target of a label y among K classes is ``(1 - r) * onehot(y) + r / K``.
+Because cross-entropy is linear in its target, the loss splits into
+
+    GLS_r(z, y) = (1 - r) * CE(z, y) + r * CE(uniform, softmax(z)),
+
+with ``CE(uniform, p) = -(1/K) * sum_k log p_k``. r = 0 is plain cross-entropy,
+0 < r <= 1 is ordinary label smoothing (LS), r < 0 is negative label smoothing (NLS).
+"""
+from __future__ import annotations
+
+import math
+from numbers import Real
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor, nn
+
+_REDUCTIONS = ("none", "mean", "sum")
+
+
+def check_smooth_rate(smooth_rate, name: str = "smooth_rate") -> None:
+    """Raise ``ValueError`` unless every smooth rate is finite and <= 1."""
+    if isinstance(smooth_rate, Tensor):
+        values = smooth_rate.detach().double().flatten().tolist()
+    elif isinstance(smooth_rate, Real):
+        values = [float(smooth_rate)]
+    else:
+        try:
+            values = [float(v) for v in smooth_rate]
+        except TypeError:
+            raise TypeError(f"{name} must be a number or a sequence/tensor of numbers, "
+                            f"got {type(smooth_rate).__name__}") from None
+    for v in values:
+        if not math.isfinite(v) or v > 1:
+            raise ValueError(
+                f"{name} must be a finite number <= 1 (r in [0, 1] is label smoothing, "
+                f"r < 0 is negative label smoothing (NLS), r = 0 is plain cross-entropy); got {v}"
+            )
+
+
+def _check_labels(labels: Tensor, num_classes: int) -> None:
+    if labels.dtype.is_floating_point or labels.dtype == torch.bool:
+        raise TypeError(f"labels must be an integer tensor of class indices, got dtype {labels.dtype}")
+    if labels.numel() and (int(labels.min()) < 0 or int(labels.max()) >= num_classes):
+        raise ValueError(
+            f"labels must lie in [0, num_classes) = [0, {num_classes}); "
+            f"got values from {int(labels.min())} to {int(labels.max())}"
+        )
+
+
+def gls_targets(labels, num_classes: int, smooth_rate) -> Tensor:
+    """Soft GLS targets ``(1 - r) * onehot(labels) + r / K``.
+
+    Args:
+        labels: integer class indices, shape (N,) (numpy or torch).
+        num_classes: K >= 2.
+        smooth_rate: r <= 1, a float (or a tensor broadcastable to (N, 1)).
+
+    Returns:
+        float64 tensor of shape (N, K) whose rows sum to 1. For r < 0 the true class
+        gets ``1 - r + r/K > 1`` and every other class ``r/K < 0``.
+    """
+    if int(num_classes) != num_classes or num_classes < 2:
+        raise ValueError(f"num_classes must be an integer >= 2, got {num_classes}")
+    check_smooth_rate(smooth_rate)
+    labels = torch.as_tensor(labels)
+    _check_labels(labels, num_classes)
+    onehot = F.one_hot(labels.long(), num_classes).double()
+    r = torch.as_tensor(smooth_rate, dtype=torch.float64)
+    return (1 - r) * onehot + r / num_classes
+
+
+def gls_loss(logits: Tensor, labels: Tensor, smooth_rate, reduction: str = "mean") -> Tensor:
+    """GLS loss ``(1 - r) * CE(logits, y) + r * CE(uniform)``, stable via log-softmax.
+
+    Args:
+        logits: (N, K), or (M, N, K) for M stacked models.
+        labels: (N,) integer classes, or (M, N) (one label vector per model).
+        smooth_rate: a float, a 0-d tensor, or an (M,) tensor with one rate per model
+            (broadcast against the leading model axis of (M, N, K) logits).
+        reduction: "none" (shape (N,) or (M, N)), "mean" or "sum" over the samples
+            (shape () or (M,)).
+
+    Equals ``F.cross_entropy(logits, labels, label_smoothing=r)`` for r in [0, 1] and the
+    soft-target cross-entropy with :func:`gls_targets` for every r <= 1.
+    """
+    if reduction not in _REDUCTIONS:
+        raise ValueError(f"reduction must be one of {_REDUCTIONS}, got {reduction!r}")
+    check_smooth_rate(smooth_rate)
+    if logits.dim() not in (2, 3):
+        raise ValueError(f"logits must have shape (N, K) or (M, N, K), got {tuple(logits.shape)}")
+    if labels.shape != logits.shape[:-1] and not (logits.dim() == 3 and labels.shape == logits.shape[1:2]):
+        raise ValueError(f"labels of shape {tuple(labels.shape)} do not match logits of shape "
+                         f"{tuple(logits.shape)}: expected {tuple(logits.shape[:-1])}")
+    _check_labels(labels, logits.shape[-1])
+    logp = F.log_softmax(logits, dim=-1)
+    if labels.shape != logp.shape[:-1]:
+        labels = labels.expand(logp.shape[:-1])
+    nll = -logp.gather(-1, labels.long().unsqueeze(-1)).squeeze(-1)   # (..., N)
+    uniform_ce = -logp.mean(dim=-1)                                    # (..., N)
+    r = torch.as_tensor(smooth_rate, dtype=logits.dtype, device=logits.device)
+    if r.dim() == 1:
+        if logits.dim() != 3 or r.shape[0] != logits.shape[0]:
+            raise ValueError(f"one smooth rate per model needs logits of shape (M, N, K) with "
+                             f"M = {r.shape[0]}; got logits {tuple(logits.shape)}")
+        r = r[:, None]
+    elif r.dim() > 1:
+        raise ValueError(f"smooth_rate must be a scalar or a 1-d tensor, got shape {tuple(r.shape)}")
+    loss = (1 - r) * nll + r * uniform_ce
+    if reduction == "mean":
+        return loss.mean(dim=-1)
+    if reduction == "sum":
+        return loss.sum(dim=-1)
+    return loss
+
+
+class GLSLoss(nn.Module):
+    """``nn.Module`` form of :func:`gls_loss`, used like ``nn.CrossEntropyLoss``.
+
+    >>> criterion = GLSLoss(smooth_rate=-2.0)   # negative label smoothing
+    >>> loss = criterion(model(x), y)
+    """
+
+    def __init__(self, smooth_rate=0.0, reduction: str = "mean"):
+        super().__init__()
+        check_smooth_rate(smooth_rate)
+        if reduction not in _REDUCTIONS:
+            raise ValueError(f"reduction must be one of {_REDUCTIONS}, got {reduction!r}")
+        self.smooth_rate = smooth_rate
+        self.reduction = reduction
+
+    def forward(self, logits: Tensor, labels: Tensor) -> Tensor:
+        return gls_loss(logits, labels, self.smooth_rate, self.reduction)
+
+    def extra_repr(self) -> str:
+        return f"smooth_rate={self.smooth_rate}, reduction={self.reduction!r}"

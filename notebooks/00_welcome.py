@@ -1,0 +1,105 @@
+# ---
+# jupyter:
+#   jupytext:
+#     formats: ipynb,py:percent
+#   kernelspec:
+#     display_name: Python 3 (ipykernel)
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # 00 · Welcome: To Smooth or Not?
+#
+# **Learning goals.** After this short notebook you will
+# - know what the course teaches and in which order,
+# - be able to run cells and use the interactive widgets,
+# - know whether this machine trains on a CPU or a GPU.
+#
+# This course works through one paper end to end:
+# Wei et al., *To Smooth or Not? When Label Smoothing Meets Noisy Labels* (ICML 2022,
+# [arXiv 2106.04149](https://arxiv.org/abs/2106.04149)).
+#
+# Label smoothing (LS) replaces a one-hot training target $y$ by a softer one,
+#
+# $$\tilde y^{\,r} = (1-r)\,y + \frac{r}{K}\,\mathbf 1, \qquad r \in [0, 1],$$
+#
+# where $K$ is the number of classes and $r$ the **smooth rate**. The paper lets $r$ be any
+# number $\le 1$. A *negative* rate, **negative label smoothing (NLS)**, sharpens the target
+# instead. The paper's headline: when many training labels are wrong (high label noise)
+# NLS wins, and when few are wrong ordinary LS wins. You will reproduce that yourself.
+
+# %% [markdown]
+# ## How the course is organised
+#
+# | lesson | what you learn |
+# |---|---|
+# | 01 Label noise | transition matrices, injecting noise with a seed, real human noise (CIFAR-N) |
+# | 02 Label smoothing | the LS target and loss, noise as implicit smoothing, calibration |
+# | 03 Negative label smoothing | $r<0$, loss correction, divergence and warm-up, confidence |
+# | 04 High-noise regimes | the full sweep $r \times \varepsilon$, the best $r$ versus noise, the phase diagram |
+# | 05 Paper scale | CIFAR-10/100 and CIFAR-N on a GPU, side by side with the paper's tables |
+#
+# You can read the course three ways: here in **JupyterLab** (live code and widgets), as a
+# static **book** (`make book`, works offline), or as **slides** for a lecture.
+#
+# **Running cells.** Click a cell and press <kbd>Shift</kbd>+<kbd>Enter</kbd> to run it and move
+# to the next one; *Run → Run All Cells* runs the whole notebook. Every random step in the
+# course takes an explicit seed, so re-running a notebook gives the same numbers.
+
+# %% [markdown]
+# ## Which device will train the models?
+#
+# Everything in the course runs on a laptop CPU in seconds to minutes. When PyTorch sees a
+# CUDA GPU, the training functions use it automatically (`device="auto"`).
+
+# %%
+from nls_lessons.device import device_report
+
+report = device_report()
+for key, value in report.items():
+    print(f"{key:>15}: {value}")
+
+# %%
+assert report["device"] in ("cpu", "cuda"), report
+assert report["torch"].startswith("2."), "the course needs PyTorch 2"
+
+# %% [markdown]
+# ## A first widget
+#
+# Move the slider. It changes the smooth rate $r$ and shows the smoothed target of the label
+# $y = 2$ among $K = 5$ classes. For $r$ between 0 and 1 the target is softened; for $r < 0$
+# the true class gets more than 1 and the others less than 0, yet the entries still sum to 1.
+# (Without a live kernel, for example in the book, the cell shows the result for the
+# slider's starting value.)
+
+# %%
+import ipywidgets as widgets
+
+from nls_lessons.losses import gls_targets
+
+
+def show_target(smooth_rate=0.3):
+    target = gls_targets([2], num_classes=5, smooth_rate=smooth_rate)[0]
+    print("target:", [round(v, 3) for v in target.tolist()], "  sum =", round(float(target.sum()), 6))
+
+
+widgets.interact(show_target, smooth_rate=widgets.FloatSlider(0.3, min=-2.0, max=1.0, step=0.1,
+                                                              description="r"));
+
+# %% [markdown]
+# **Self-check.** With $K = 5$ and $r = 0.5$, what is the target of the true class?
+# Work it out by hand, then run the next cell.
+
+# %%
+target = gls_targets([2], num_classes=5, smooth_rate=0.5)[0]
+assert abs(float(target[2]) - (1 - 0.5 + 0.5 / 5)) < 1e-12
+print("true class:", float(target[2]), "= (1 - r) + r/K = 0.5 + 0.1")
+
+# %% [markdown]
+# ## Recap
+# - The course follows one paper: LS for low noise, NLS for high noise.
+# - The smooth rate $r$ controls the target: $r>0$ softens it, $r<0$ sharpens it.
+# - Cells run top to bottom with fixed seeds; the device check above tells you CPU or GPU.
+#
+# **Next:** [01 · Label noise](01_label_noise.ipynb).
