@@ -1,0 +1,49 @@
+"""Self-checks for the lessons' exercises: ``check_...`` functions that say right or wrong,
+why, and give a hint, without revealing the solution.
+
+One module per lesson (``lesson01``, ``lesson02``, ...); a notebook imports its own::
+
+    from nls_lessons.exercises import lesson03 as ex
+    ex.check_backward_rate(my_answer)
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Feedback:
+    """The verdict of a self-check. Truthy when the answer is right.
+
+    It prints itself as a short message in a notebook, so a bare ``check_...(answer)`` as
+    the last line of a cell shows the verdict.
+    """
+
+    correct: bool
+    message: str
+
+    def __bool__(self) -> bool:
+        return self.correct
+
+    def __repr__(self) -> str:
+        return ("✅ Correct. " if self.correct else "❌ Not yet. ") + self.message
+
+    _repr_pretty_ = lambda self, p, cycle: p.text(repr(self))  # noqa: E731
+
+
+def right(why: str) -> Feedback:
+    return Feedback(True, why)
+
+
+def wrong(hint: str) -> Feedback:
+    return Feedback(False, hint)
+
+
+def close(answer, expected: float, *, tol: float = 1e-2) -> bool:
+    """True when ``answer`` is a finite number within ``tol`` (absolute) of ``expected``."""
+    try:
+        value = float(answer)
+    except (TypeError, ValueError):
+        return False
+    return math.isfinite(value) and abs(value - expected) <= tol
