@@ -1,6 +1,7 @@
 """Generalized label smoothing (GLS): label smoothing for any smooth rate r <= 1.
 
-Lessons 02 (label smoothing) and 03 (negative label smoothing).
+Used in lessons 02 (``02_label_smoothing``) and 03 (``03_negative_label_smoothing``), and
+by the sweep engine, which trains M models with M smooth rates in one call.
 
 The GLS target of a label y among K classes is ``(1 - r) * onehot(y) + r / K``.
 Because cross-entropy is linear in its target, the loss splits into
@@ -18,6 +19,8 @@ from numbers import Real
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
+
+from .noise import check_num_classes
 
 _REDUCTIONS = ("none", "mean", "sum")
 
@@ -43,13 +46,23 @@ def check_smooth_rate(smooth_rate, name: str = "smooth_rate") -> None:
 
 
 def _check_labels(labels: Tensor, num_classes: int) -> None:
-    if labels.dtype.is_floating_point or labels.dtype == torch.bool:
+    if labels.dtype.is_floating_point or labels.dtype.is_complex or labels.dtype == torch.bool:
         raise TypeError(f"labels must be an integer tensor of class indices, got dtype {labels.dtype}")
-    if labels.numel() and (int(labels.min()) < 0 or int(labels.max()) >= num_classes):
-        raise ValueError(
-            f"labels must lie in [0, num_classes) = [0, {num_classes}); "
-            f"got values from {int(labels.min())} to {int(labels.max())}"
-        )
+    if labels.numel():
+        lo, hi = (int(v) for v in torch.stack(torch.aminmax(labels)).tolist())   # one device sync
+        if lo < 0 or hi >= num_classes:
+            raise ValueError(f"labels must lie in [0, num_classes) = [0, {num_classes}); "
+                             f"got values from {lo} to {hi}")
+
+
+def _check_logits(logits) -> Tensor:
+    if not isinstance(logits, Tensor):
+        raise TypeError(f"logits must be a torch tensor, got {type(logits).__name__}")
+    if not logits.dtype.is_floating_point:
+        raise TypeError(f"logits must be a floating-point tensor, got dtype {logits.dtype}")
+    if logits.dim() not in (2, 3) or logits.shape[-1] < 2:
+        raise ValueError(f"logits must have shape (N, K) or (M, N, K) with K >= 2, got {tuple(logits.shape)}")
+    return logits
 
 
 def gls_targets(labels, num_classes: int, smooth_rate) -> Tensor:
@@ -63,11 +76,14 @@ def gls_targets(labels, num_classes: int, smooth_rate) -> Tensor:
     Returns:
         float64 tensor of shape (N, K) whose rows sum to 1. For r < 0 the true class
         gets ``1 - r + r/K > 1`` and every other class ``r/K < 0``.
+
+    Used in lessons 02 (label smoothing) and 03 (negative label smoothing).
     """
-    if int(num_classes) != num_classes or num_classes < 2:
-        raise ValueError(f"num_classes must be an integer >= 2, got {num_classes}")
+    num_classes = check_num_classes(num_classes)
     check_smooth_rate(smooth_rate)
     labels = torch.as_tensor(labels)
+    if labels.dim() != 1:
+        raise ValueError(f"labels must have shape (N,), got {tuple(labels.shape)}")
     _check_labels(labels, num_classes)
     onehot = F.one_hot(labels.long(), num_classes).double()
     r = torch.as_tensor(smooth_rate, dtype=torch.float64)
@@ -85,23 +101,28 @@ def gls_loss(logits: Tensor, labels: Tensor, smooth_rate, reduction: str = "mean
         reduction: "none" (shape (N,) or (M, N)), "mean" or "sum" over the samples
             (shape () or (M,)).
 
+    Returns:
+        a tensor in the dtype of ``logits``, differentiable with respect to the logits.
+
     Equals ``F.cross_entropy(logits, labels, label_smoothing=r)`` for r in [0, 1] and the
-    soft-target cross-entropy with :func:`gls_targets` for every r <= 1.
+    soft-target cross-entropy with :func:`gls_targets` for every r <= 1. For r < 0 the
+    loss is unbounded below (see ``theory``): a model that memorises can drive it to
+    minus infinity.
+
+    Used in lessons 02 (label smoothing) and 03 (negative label smoothing), and by the sweep.
     """
     if reduction not in _REDUCTIONS:
         raise ValueError(f"reduction must be one of {_REDUCTIONS}, got {reduction!r}")
     check_smooth_rate(smooth_rate)
-    if logits.dim() not in (2, 3):
-        raise ValueError(f"logits must have shape (N, K) or (M, N, K), got {tuple(logits.shape)}")
+    logits = _check_logits(logits)
+    if not isinstance(labels, Tensor):
+        labels = torch.as_tensor(labels, device=logits.device)
     if labels.shape != logits.shape[:-1] and not (logits.dim() == 3 and labels.shape == logits.shape[1:2]):
         raise ValueError(f"labels of shape {tuple(labels.shape)} do not match logits of shape "
                          f"{tuple(logits.shape)}: expected {tuple(logits.shape[:-1])}")
+    if labels.device != logits.device:
+        raise ValueError(f"labels are on {labels.device} but logits on {logits.device}; move them together")
     _check_labels(labels, logits.shape[-1])
-    logp = F.log_softmax(logits, dim=-1)
-    if labels.shape != logp.shape[:-1]:
-        labels = labels.expand(logp.shape[:-1])
-    nll = -logp.gather(-1, labels.long().unsqueeze(-1)).squeeze(-1)   # (..., N)
-    uniform_ce = -logp.mean(dim=-1)                                    # (..., N)
     r = torch.as_tensor(smooth_rate, dtype=logits.dtype, device=logits.device)
     if r.dim() == 1:
         if logits.dim() != 3 or r.shape[0] != logits.shape[0]:
@@ -110,6 +131,11 @@ def gls_loss(logits: Tensor, labels: Tensor, smooth_rate, reduction: str = "mean
         r = r[:, None]
     elif r.dim() > 1:
         raise ValueError(f"smooth_rate must be a scalar or a 1-d tensor, got shape {tuple(r.shape)}")
+    logp = F.log_softmax(logits, dim=-1)
+    if labels.shape != logp.shape[:-1]:
+        labels = labels.expand(logp.shape[:-1])
+    nll = -logp.gather(-1, labels.long().unsqueeze(-1)).squeeze(-1)   # (..., N)
+    uniform_ce = -logp.mean(dim=-1)                                    # (..., N)
     loss = (1 - r) * nll + r * uniform_ce
     if reduction == "mean":
         return loss.mean(dim=-1)
@@ -120,6 +146,8 @@ def gls_loss(logits: Tensor, labels: Tensor, smooth_rate, reduction: str = "mean
 
 class GLSLoss(nn.Module):
     """``nn.Module`` form of :func:`gls_loss`, used like ``nn.CrossEntropyLoss``.
+
+    Used in lessons 02 (label smoothing) and 03 (negative label smoothing).
 
     >>> criterion = GLSLoss(smooth_rate=-2.0)   # negative label smoothing
     >>> loss = criterion(model(x), y)

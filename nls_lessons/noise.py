@@ -1,6 +1,6 @@
 """Label noise: transition matrices, injecting noise with a seed, measuring it.
 
-Lesson 01 (label noise).
+Used in lesson 01 (``notebooks/01_label_noise``); the sweeps of lessons 02-04 inject noise with it.
 
 A transition matrix T has ``T[i, j] = P(noisy label = j | clean label = i)``; each row
 sums to 1. The noise rate epsilon is the probability that a label changes.
@@ -8,6 +8,7 @@ sums to 1. The noise rate epsilon is the probability that a label changes.
 from __future__ import annotations
 
 import math
+from numbers import Integral, Real
 
 import numpy as np
 import torch
@@ -23,7 +24,12 @@ CIFAR10_ASYMMETRIC = {9: 1, 2: 0, 4: 7, 3: 5, 5: 3}
 
 
 def check_noise_rate(noise_rate, name: str = "noise_rate") -> float:
-    """Return ``noise_rate`` as a float, or raise ``ValueError`` unless it lies in [0, 1)."""
+    """Return ``noise_rate`` as a float, or raise ``ValueError`` unless it lies in [0, 1).
+
+    NaN is rejected too. Used by every function of the library that takes a noise rate.
+    """
+    if isinstance(noise_rate, (str, bytes, bool)):
+        raise TypeError(f"{name} must be a number in [0, 1), got {noise_rate!r}")
     try:
         value = float(noise_rate)
     except (TypeError, ValueError):
@@ -34,17 +40,36 @@ def check_noise_rate(noise_rate, name: str = "noise_rate") -> float:
 
 
 def check_num_classes(num_classes, name: str = "num_classes") -> int:
-    if isinstance(num_classes, bool) or int(num_classes) != num_classes or num_classes < 2:
+    """Return ``num_classes`` as an int, or raise ``ValueError`` unless it is an integer >= 2."""
+    ok = isinstance(num_classes, Integral) and not isinstance(num_classes, bool)
+    if not ok and isinstance(num_classes, Real) and not isinstance(num_classes, bool):
+        ok = math.isfinite(num_classes) and float(num_classes).is_integer()
+    if not ok or num_classes < 2:
         raise ValueError(f"{name} must be an integer >= 2, got {num_classes!r}")
     return int(num_classes)
 
 
-def pair_partner(num_classes: int) -> np.ndarray:
-    """Pair-flip partners: the CIFAR-10 pairs for K = 10; otherwise (0,1), (2,3), ...
+def check_seed(seed, name: str = "seed") -> int:
+    """Return ``seed`` as an int, or raise ``ValueError`` unless it is an integer >= 0.
 
-    For odd K the last class pairs with class 0's partner scheme cyclically: it swaps
-    into class 0 (one-directional). Returns an int array ``partner[i]``.
+    The library never draws from a global random state: every random function takes an
+    explicit seed, so the same seed always gives the same result.
     """
+    if isinstance(seed, bool) or not isinstance(seed, Integral) or seed < 0:
+        raise ValueError(f"{name} must be an integer >= 0 (an explicit seed), got {seed!r}")
+    return int(seed)
+
+
+def pair_partner(num_classes: int) -> np.ndarray:
+    """Pair-flip partners, shape (K,): ``partner[i]`` is the class that i swaps with.
+
+    K = 10: the official code's CIFAR-10 pairs 0<->2, 1<->9, 3<->5, 4<->7, 6<->8.
+    Other K: neighbours (0, 1), (2, 3), ...; for odd K the last class has no partner of
+    its own and flips into class 0 (one-directional).
+
+    Used in lesson 01 (label noise).
+    """
+    num_classes = check_num_classes(num_classes)
     if num_classes == 10:
         partner = np.empty(10, dtype=np.int64)
         for a, b in CIFAR10_PAIRS:
@@ -57,13 +82,16 @@ def pair_partner(num_classes: int) -> np.ndarray:
 
 
 def asymmetric_target(num_classes: int) -> np.ndarray:
-    """Class-dependent (asymmetric) flip targets.
+    """Class-dependent (asymmetric) flip targets, shape (K,).
 
     K = 10: the classic CIFAR-10 mapping (truck->automobile, bird->airplane, deer->horse,
-    cat<->dog); other classes never flip. Other K: class i flips to (i + 1) mod K
+    cat<->dog); the other five classes never flip. Other K: class i flips to (i + 1) mod K
     (the "next class" scheme used for MNIST-like data), every class with rate epsilon.
     ``target[i] == i`` means class i stays clean.
+
+    Used in lesson 01 (label noise).
     """
+    num_classes = check_num_classes(num_classes)
     if num_classes == 10:
         target = np.arange(10)
         for src, dst in CIFAR10_ASYMMETRIC.items():
@@ -73,7 +101,7 @@ def asymmetric_target(num_classes: int) -> np.ndarray:
 
 
 def transition_matrix(kind: str, num_classes: int, noise_rate: float) -> np.ndarray:
-    """The (K, K) float64 transition matrix of a named noise model.
+    """The (K, K) float64 transition matrix ``T[i, j] = P(noisy = j | clean = i)`` of a named noise model.
 
     Args:
         kind: "symmetric" (stay with prob. 1 - eps, else a uniformly chosen *other* class,
@@ -81,12 +109,15 @@ def transition_matrix(kind: str, num_classes: int, noise_rate: float) -> np.ndar
             class with prob. eps, see :func:`pair_partner`) or "asymmetric" (flip to a
             class-dependent target with prob. eps, see :func:`asymmetric_target`).
         num_classes: K >= 2.
-        noise_rate: eps in [0, 1).
+        noise_rate: eps in [0, 1). For "asymmetric" with K = 10 only the five mapped
+            classes flip, so the overall rate is eps / 2 on balanced data.
 
     Returns:
-        T of shape (K, K), rows summing to 1.
+        T of shape (K, K), float64, non-negative, rows summing to 1.
+
+    Used in lesson 01 (label noise).
     """
-    if kind not in KINDS:
+    if not isinstance(kind, str) or kind not in KINDS:
         raise ValueError(f"kind must be one of {KINDS}, got {kind!r}")
     k = check_num_classes(num_classes)
     eps = check_noise_rate(noise_rate)
@@ -105,16 +136,23 @@ def transition_matrix(kind: str, num_classes: int, noise_rate: float) -> np.ndar
 
 
 def check_transition_matrix(T, num_classes: int | None = None, name: str = "T") -> np.ndarray:
-    """Return T as a float64 array, or raise ``ValueError`` if it is not a valid (K, K) matrix."""
-    T = np.asarray(T.detach().cpu() if isinstance(T, torch.Tensor) else T, dtype=np.float64)
+    """Return T as a (K, K) float64 array, or raise ``ValueError`` naming what is wrong.
+
+    A valid T is square with K >= 2 (and K == ``num_classes`` when given), has finite,
+    non-negative entries and rows that sum to 1 (within 1e-6).
+    """
+    try:
+        T = np.asarray(T.detach().cpu() if isinstance(T, torch.Tensor) else T, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise ValueError(f"{name} must be a (K, K) array of probabilities, got {type(T).__name__}") from None
     if T.ndim != 2 or T.shape[0] != T.shape[1] or T.shape[0] < 2:
         raise ValueError(f"{name} must be a square (K, K) matrix with K >= 2, got shape {T.shape}")
     if num_classes is not None and T.shape[0] != num_classes:
         raise ValueError(f"{name} has shape {T.shape} but num_classes = {num_classes}")
     if not np.all(np.isfinite(T)) or (T < 0).any():
-        raise ValueError(f"{name} must have finite, non-negative entries (probabilities)")
+        raise ValueError(f"{name} must have finite, non-negative entries (probabilities in [0, 1])")
     sums = T.sum(axis=1)
-    if not np.allclose(sums, 1.0, atol=1e-6):
+    if not np.allclose(sums, 1.0, rtol=0.0, atol=1e-6):
         bad = int(np.argmax(np.abs(sums - 1)))
         raise ValueError(f"every row of {name} must sum to 1; row {bad} sums to {sums[bad]:.6g}")
     return T
@@ -123,7 +161,7 @@ def check_transition_matrix(T, num_classes: int | None = None, name: str = "T") 
 def _labels_numpy(labels, num_classes: int, name: str = "labels") -> np.ndarray:
     arr = labels.detach().cpu().numpy() if isinstance(labels, torch.Tensor) else np.asarray(labels)
     if arr.ndim != 1:
-        raise ValueError(f"{name} must be a 1-d array of class indices, got shape {arr.shape}")
+        raise ValueError(f"{name} must be a 1-d array of class indices, shape (N,); got shape {arr.shape}")
     if arr.size and not np.issubdtype(arr.dtype, np.integer):
         raise ValueError(f"{name} must hold integer class indices, got dtype {arr.dtype}")
     if arr.size and (arr.min() < 0 or arr.max() >= num_classes):
@@ -136,7 +174,19 @@ def _like(result: np.ndarray, labels):
     """Return ``result`` with the container type (numpy or torch) and dtype of ``labels``."""
     if isinstance(labels, torch.Tensor):
         return torch.as_tensor(result, dtype=labels.dtype, device=labels.device)
-    return result.astype(np.asarray(labels).dtype, copy=False)
+    dtype = np.asarray(labels).dtype
+    return result.astype(dtype if np.issubdtype(dtype, np.integer) else np.int64, copy=False)
+
+
+def _sample_rows(probs: np.ndarray, u: np.ndarray) -> np.ndarray:
+    """Inverse-CDF sampling: for each row of ``probs`` (N, K) pick a class with one uniform ``u`` (N,).
+
+    Rows are renormalised so that the last CDF entry is exactly 1 (x / x == 1 in IEEE
+    arithmetic); a class with probability 0 can then never be drawn.
+    """
+    cdf = np.cumsum(probs, axis=1)
+    cdf /= cdf[:, -1:]
+    return (u[:, None] >= cdf).sum(axis=1)
 
 
 def inject(labels, T, seed: int):
@@ -144,27 +194,116 @@ def inject(labels, T, seed: int):
 
     Args:
         labels: clean labels, shape (N,), numpy or torch integers in [0, K).
-        T: (K, K) transition matrix (rows sum to 1).
-        seed: integer seed; the same seed gives the same noisy labels.
+        T: (K, K) transition matrix (rows sum to 1), e.g. from :func:`transition_matrix`.
+        seed: integer >= 0; the same seed gives the same noisy labels.
 
     Returns:
-        noisy labels of shape (N,), same type (numpy/torch) and dtype as ``labels``.
+        noisy labels of shape (N,), same type (numpy/torch), dtype and device as ``labels``.
 
-    Vectorised inverse-CDF sampling: one uniform number per label.
+    Vectorised inverse-CDF sampling: one uniform number per label (50,000 labels take
+    a few milliseconds).
+
+    Used in lesson 01 (label noise) and by the sweeps of lessons 02-04.
     """
     T = check_transition_matrix(T)
+    seed = check_seed(seed)
     clean = _labels_numpy(labels, T.shape[0])
     rng = np.random.default_rng(seed)
     u = rng.random(clean.shape[0])
     cdf = np.cumsum(T, axis=1)
-    cdf[:, -1] = 1.0                      # guard against round-off in the last column
+    cdf /= cdf[:, -1:]
     noisy = (u[:, None] >= cdf[clean]).sum(axis=1)
     return _like(noisy, labels)
 
 
+def _features_numpy(features) -> np.ndarray:
+    if isinstance(features, torch.Tensor):
+        features = features.detach().cpu().double().numpy()
+    try:
+        x = np.asarray(features, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise ValueError(f"features must be a numeric array of shape (N, ...), "
+                         f"got {type(features).__name__}") from None
+    if x.ndim < 2:
+        raise ValueError(f"features must have shape (N, d) (or (N, ...), flattened per sample), "
+                         f"got shape {x.shape}")
+    x = x.reshape(x.shape[0], -1)
+    if not np.all(np.isfinite(x)):
+        raise ValueError("features must be finite (no NaN or inf)")
+    return x
+
+
+def instance_dependent(features, labels, noise_rate: float, seed: int, *, num_classes: int | None = None):
+    """Instance-dependent noise, the official generator's scheme (``noisify_instance``).
+
+    For every sample i:
+
+    1. a flip rate ``q_i ~ N(eps, 0.1^2)``, redrawn until it lies in (0, 1);
+    2. scores ``x_i @ W`` with one random projection ``W ~ N(0, 1)`` of shape (d, K);
+    3. the flip distribution ``q_i * softmax(x_i @ W)`` over the *other* classes (the
+       true class is masked out) and ``1 - q_i`` on the true class;
+    4. the noisy label is one draw from that distribution.
+
+    So which wrong class a sample flips to depends on its features, and how often on
+    the per-sample rate. The average flip rate is about eps (exactly eps only when the
+    truncation to (0, 1) cuts little: at eps = 0.4 it is 0.400, at eps = 0.05 about 0.10). ``noise_rate = 0``
+    returns the clean labels unchanged (no draw at all). The official code feeds raw
+    0-255 pixels, which saturates the softmax so that each image flips to one class;
+    standardised features give softer flip distributions.
+
+    Args:
+        features: (N, d) floats, or (N, ...) flattened per sample; numpy or torch.
+        labels: clean labels, shape (N,), integers in [0, K).
+        noise_rate: eps in [0, 1), the mean of the per-sample flip rates.
+        seed: integer >= 0; the same seed gives the same noisy labels.
+        num_classes: K; by default ``max(labels) + 1`` (at least 2).
+
+    Returns:
+        noisy labels of shape (N,), same type (numpy/torch), dtype and device as ``labels``.
+
+    Used in lesson 01 (label noise).
+    """
+    eps = check_noise_rate(noise_rate)
+    seed = check_seed(seed)
+    x = _features_numpy(features)
+    if num_classes is None:
+        raw = labels.detach().cpu().numpy() if isinstance(labels, torch.Tensor) else np.asarray(labels)
+        num_classes = max(int(raw.max()) + 1, 2) if raw.size and np.issubdtype(raw.dtype, np.integer) else 2
+    k = check_num_classes(num_classes)
+    clean = _labels_numpy(labels, k)
+    if x.shape[0] != clean.shape[0]:
+        raise ValueError(f"features and labels must have the same number of samples N, "
+                         f"got {x.shape[0]} and {clean.shape[0]}")
+    if eps == 0.0 or clean.size == 0:
+        return _like(clean.copy(), labels)
+    n = clean.shape[0]
+    rng = np.random.default_rng(seed)
+    q = rng.normal(eps, 0.1, size=n)
+    bad = (q <= 0.0) | (q >= 1.0)
+    while bad.any():                      # truncated normal by redrawing, vectorised
+        q[bad] = rng.normal(eps, 0.1, size=int(bad.sum()))
+        bad = (q <= 0.0) | (q >= 1.0)
+    W = rng.standard_normal((x.shape[1], k))
+    scores = x @ W
+    if not np.all(np.isfinite(scores)):
+        raise ValueError("features are too large: x @ W overflowed; standardise the features")
+    rows = np.arange(n)
+    scores[rows, clean] = -np.inf
+    scores -= scores.max(axis=1, keepdims=True)
+    probs = np.exp(scores)
+    probs *= (q / probs.sum(axis=1))[:, None]
+    probs[rows, clean] = 1.0 - q
+    noisy = _sample_rows(probs, rng.random(n))
+    return _like(noisy, labels)
+
+
 def empirical_transition(clean, noisy, num_classes: int) -> np.ndarray:
-    """The realised transition matrix: row i is the distribution of noisy labels
-    among samples whose clean label is i. Shape (K, K); rows of absent classes are 0.
+    """The realised transition matrix, shape (K, K), float64.
+
+    Row i is the distribution of noisy labels among the samples whose clean label is i;
+    rows of classes that do not occur are all 0.
+
+    Used in lesson 01 (label noise: measuring CIFAR-N's human noise).
     """
     k = check_num_classes(num_classes)
     c = _labels_numpy(clean, k, "clean")
@@ -177,9 +316,12 @@ def empirical_transition(clean, noisy, num_classes: int) -> np.ndarray:
 
 
 def noise_rate_of(clean, noisy) -> float:
-    """Fraction of labels that differ between ``clean`` and ``noisy``."""
-    c = np.asarray(clean.cpu() if isinstance(clean, torch.Tensor) else clean)
-    n = np.asarray(noisy.cpu() if isinstance(noisy, torch.Tensor) else noisy)
+    """Fraction of labels that differ between ``clean`` and ``noisy`` (both shape (N,)).
+
+    Used in lesson 01 (label noise).
+    """
+    c = np.asarray(clean.detach().cpu() if isinstance(clean, torch.Tensor) else clean)
+    n = np.asarray(noisy.detach().cpu() if isinstance(noisy, torch.Tensor) else noisy)
     if c.shape != n.shape:
         raise ValueError(f"clean and noisy must have the same shape, got {c.shape} and {n.shape}")
     return float((c != n).mean()) if c.size else 0.0
