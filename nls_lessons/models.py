@@ -1,0 +1,185 @@
+"""Small models, in two forms: a plain ``nn.Module`` and a *stacked* version that trains
+many copies at once. Lessons 02-04 (linear softmax, MLP on digits and the 2-D toys),
+lesson 04 (1-D CNN on mnist1d).
+
+Stacking. A sweep trains S seeds x G configurations (noise rate, smooth rate) of one
+architecture. :class:`Stacked` keeps every parameter of the plain module with two extra
+leading axes, ``(S, G, *shape)``, so model (s, g) is ``{name: p[s, g]}``. All G models of a
+seed see the same mini-batch, so the first layer multiplies each seed's batch once with the
+weights of all its G models (one ``baddbmm`` per layer for every model of the grid). The
+parameters are ordinary leaf tensors: ``torch.optim.Adam(stacked.parameters())`` updates
+every element independently, which is exactly one Adam per model.
+
+Initialisation: model (s, g) starts from PyTorch's default initialisation of the plain
+module drawn under ``torch.manual_seed(s)`` (see :func:`plain_model`), the same for every g.
+"""
+from __future__ import annotations
+
+import math
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor, nn
+
+ARCHITECTURES = ("linear", "mlp", "cnn")
+DEFAULT_HIDDEN = 128      # MLP hidden units
+DEFAULT_CHANNELS = 32     # CNN channels per layer
+_KERNEL = 5
+
+
+def check_architecture(model: str) -> str:
+    if model not in ARCHITECTURES:
+        raise ValueError(f"model must be one of {ARCHITECTURES}, got {model!r}")
+    return model
+
+
+def _cnn_lengths(length: int) -> tuple[int, int, int]:
+    """Sequence lengths after the three conv layers (stride 1, 2, 2; kernel 5, padding 2)."""
+    l2 = (length - 1) // 2 + 1
+    return length, l2, (l2 - 1) // 2 + 1
+
+
+def plain_model(model: str, in_features: int, num_classes: int, seed: int, *,
+                hidden: int = DEFAULT_HIDDEN, channels: int = DEFAULT_CHANNELS) -> nn.Module:
+    """One model as an ordinary ``nn.Module``, initialised by PyTorch's defaults under
+    ``torch.manual_seed(seed)`` (the global RNG is forked, so the caller's is untouched).
+
+    Args:
+        model: "linear" (softmax regression, ``nn.Linear(D, K)``), "mlp" (one hidden
+            ReLU layer of ``hidden`` units) or "cnn" (three 1-D conv layers of ``channels``
+            channels, kernel 5, strides 1, 2, 2, then a linear layer; input (N, D) is read
+            as a 1-channel sequence of length D, e.g. mnist1d's 40).
+        in_features: D, the number of input features.
+        num_classes: K.
+        seed: initialisation seed.
+
+    Maps (N, D) float inputs to (N, K) logits.
+    """
+    check_architecture(model)
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        if model == "linear":
+            return nn.Linear(in_features, num_classes)
+        if model == "mlp":
+            return nn.Sequential(nn.Linear(in_features, hidden), nn.ReLU(), nn.Linear(hidden, num_classes))
+        c, l3 = channels, _cnn_lengths(in_features)[2]
+        return nn.Sequential(
+            nn.Unflatten(1, (1, in_features)),
+            nn.Conv1d(1, c, _KERNEL, padding=2), nn.ReLU(),
+            nn.Conv1d(c, c, _KERNEL, stride=2, padding=2), nn.ReLU(),
+            nn.Conv1d(c, c, _KERNEL, stride=2, padding=2), nn.ReLU(),
+            nn.Flatten(), nn.Linear(c * l3, num_classes),
+        )
+
+
+def _dense_shared(x: Tensor, weight: Tensor, bias: Tensor) -> Tensor:
+    """A linear layer of G models per seed applied to their seed's shared batch.
+
+    x: (S, B, D); weight: (S, G, O, D); bias: (S, G, O) -> (S, G, B, O).
+    One ``baddbmm`` per seed group: x @ [W_1; ...; W_G]^T.
+    """
+    s, g, o, d = weight.shape
+    out = torch.baddbmm(bias.reshape(s, 1, g * o), x, weight.reshape(s, g * o, d).transpose(1, 2))
+    return out.view(s, x.shape[1], g, o).transpose(1, 2)
+
+
+def _dense(h: Tensor, weight: Tensor, bias: Tensor) -> Tensor:
+    """A linear layer per model: h (S, G, B, D); weight (S, G, O, D); bias (S, G, O) -> (S, G, B, O)."""
+    s, g, o, d = weight.shape
+    out = torch.baddbmm(bias.reshape(s * g, 1, o), h.reshape(s * g, -1, d),
+                        weight.reshape(s * g, o, d).transpose(1, 2))
+    return out.view(s, g, -1, o)
+
+
+class Stacked:
+    """S x G models of one architecture as stacked leaf tensors (lesson 04's sweep engine).
+
+    Args:
+        model, in_features, num_classes, hidden, channels: as :func:`plain_model`.
+        seeds: the S initialisation seeds.
+        groups: G, the number of models that share each seed (its configurations).
+        device: where the parameters live.
+
+    Call it on a batch ``x`` of shape (S, B, D) (one batch per seed, shared by that seed's
+    G models) or (B, D) (one batch for every model, e.g. the test set) to get logits of
+    shape (S, G, B, K). ``parameters()`` gives the leaf tensors for a ``torch.optim``
+    optimiser; ``module(s, g)`` copies model (s, g) out into a plain ``nn.Module``.
+    """
+
+    def __init__(self, model: str, in_features: int, num_classes: int, seeds, groups: int, *,
+                 device="cpu", hidden: int = DEFAULT_HIDDEN, channels: int = DEFAULT_CHANNELS):
+        self.model, self.in_features, self.num_classes = check_architecture(model), in_features, num_classes
+        self.seeds, self.groups = [int(s) for s in seeds], int(groups)
+        self.hidden, self.channels = hidden, channels
+        plains = [self._plain(s) for s in self.seeds]
+        self.params: dict[str, Tensor] = {}
+        for name, first in plains[0].named_parameters():
+            per_seed = torch.stack([dict(p.named_parameters())[name].detach() for p in plains])
+            stacked = per_seed.unsqueeze(1).expand(len(self.seeds), self.groups, *first.shape)
+            self.params[name] = stacked.to(device, copy=True).contiguous().requires_grad_(True)
+
+    def _plain(self, seed: int) -> nn.Module:
+        return plain_model(self.model, self.in_features, self.num_classes, seed,
+                           hidden=self.hidden, channels=self.channels)
+
+    @property
+    def shape(self) -> tuple[int, int]:
+        """(S, G)."""
+        return len(self.seeds), self.groups
+
+    def parameters(self) -> list[Tensor]:
+        return list(self.params.values())
+
+    def __call__(self, x: Tensor) -> Tensor:
+        s = len(self.seeds)
+        if x.dim() == 2:                      # one batch for all seeds
+            x = x.unsqueeze(0).expand(s, *x.shape)
+        if x.dim() != 3 or x.shape[0] != s or x.shape[2] != self.in_features:
+            raise ValueError(f"x must have shape (S={s}, B, D={self.in_features}) or (B, D), "
+                             f"got {tuple(x.shape)}")
+        p = self.params
+        if self.model == "linear":
+            return _dense_shared(x, p["weight"], p["bias"])
+        if self.model == "mlp":
+            h = torch.relu(_dense_shared(x, p["0.weight"], p["0.bias"]))
+            return _dense(h, p["2.weight"], p["2.bias"])
+        return self._cnn(x)
+
+    def _cnn(self, x: Tensor) -> Tensor:
+        """Grouped convolutions: seed s's batch is input channel s; model (s, g)'s filters
+        are output group s*G + g. x (S, B, L) -> logits (S, G, B, K)."""
+        s, g = self.shape
+        p, c = self.params, self.channels
+        h = x.transpose(0, 1)                                           # (B, S, L)
+        for i, (layer, stride) in enumerate(((1, 1), (3, 2), (5, 2))):
+            w, b = p[f"{layer}.weight"], p[f"{layer}.bias"]
+            h = F.conv1d(h, w.reshape(s * g * c, w.shape[-2], _KERNEL), b.reshape(-1), stride=stride,
+                         padding=2, groups=s if i == 0 else s * g)
+            h = torch.relu(h)                                           # (B, S*G*C, L_i)
+        h = h.reshape(h.shape[0], s * g, -1).transpose(0, 1).reshape(s, g, h.shape[0], -1)
+        return _dense(h, p["8.weight"], p["8.bias"])
+
+    def module(self, s: int, g: int) -> nn.Module:
+        """Model (s, g) as a plain ``nn.Module`` (a copy, on the stacked parameters' device)."""
+        net = self._plain(self.seeds[s]).to(next(iter(self.params.values())).device)
+        with torch.no_grad():
+            for name, q in net.named_parameters():
+                q.copy_(self.params[name][s, g])
+        return net
+
+    def numel_per_model(self) -> int:
+        return sum(math.prod(p.shape[2:]) for p in self.params.values())
+
+
+def activations_per_sample(model: str, in_features: int, num_classes: int, *,
+                           hidden: int = DEFAULT_HIDDEN, channels: int = DEFAULT_CHANNELS) -> int:
+    """Rough number of floats one model keeps per sample during a training step
+    (forward activations, their gradients, the loss's softmax buffers); the sweep sizes
+    its chunks with it."""
+    check_architecture(model)
+    logits = 6 * num_classes
+    if model == "linear":
+        return logits
+    if model == "mlp":
+        return logits + 4 * hidden
+    return logits + 4 * channels * sum(_cnn_lengths(in_features))
