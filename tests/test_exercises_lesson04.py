@@ -1,0 +1,70 @@
+"""The self-checks of lesson 04: right answers pass, wrong ones fail with a hint, None is safe."""
+import pandas as pd
+import pytest
+
+from nls_lessons.exercises import Feedback
+from nls_lessons.exercises import lesson04 as ex
+from nls_lessons.theory import nls_threshold, optimal_smooth_rate
+
+
+def _frame():
+    """A tiny tidy sweep frame: at ε = 0.6 the mean is best at r = -2, but seed 0 prefers -8."""
+    rows = []
+    acc = {0: {-8.0: 0.80, -2.0: 0.79, 0.0: 0.60, 0.4: 0.62},
+           1: {-8.0: 0.70, -2.0: 0.78, 0.0: 0.61, 0.4: 0.63}}
+    for seed, by_rate in acc.items():
+        for r, a in by_rate.items():
+            rows.append({"noise_kind": "symmetric", "noise_rate": 0.6, "smooth_rate": r, "seed": seed,
+                         "test_acc": a})
+            rows.append({"noise_kind": "symmetric", "noise_rate": 0.0, "smooth_rate": r, "seed": seed,
+                         "test_acc": 0.9 + 0.01 * r})
+    return pd.DataFrame(rows)
+
+
+FRAME = _frame()
+
+CASES = {
+    ex.check_optimal_rate: (optimal_smooth_rate(0.5, 10, 0.2), [-0.6, -0.356, -1.25, 0.2, -3.0, "x"]),
+    ex.check_threshold: (nls_threshold(0.3, 10), [0.3, 0.15, 1 / 3, 0.5, "x"]),
+    ex.check_pairflip: ("a", ["b", "c", "d", 1]),
+}
+
+
+@pytest.mark.parametrize("check", list(CASES), ids=lambda f: f.__name__)
+def test_right_answer_passes(check):
+    answer, _ = CASES[check]
+    verdict = check(answer)
+    assert isinstance(verdict, Feedback) and verdict, verdict
+
+
+@pytest.mark.parametrize("check", list(CASES), ids=lambda f: f.__name__)
+def test_wrong_answers_fail_with_a_hint_that_hides_the_answer(check):
+    answer, wrongs = CASES[check]
+    for w in wrongs:
+        verdict = check(w)
+        assert isinstance(verdict, Feedback) and not verdict, (w, verdict)
+        assert len(verdict.message) > 20
+        if not isinstance(answer, str):
+            for text in (f"{answer:.2f}", f"{answer:g}"):
+                assert text not in verdict.message, (w, verdict.message)
+
+
+@pytest.mark.parametrize("check", [*CASES, ex.check_best_rate], ids=lambda f: f.__name__)
+def test_starter_none_is_not_yet_and_never_raises(check):
+    verdict = check(None, FRAME) if check is ex.check_best_rate else check(None)
+    assert not verdict and "None" in verdict.message
+
+
+def test_best_rate_reads_the_mean_over_seeds():
+    assert ex.check_best_rate(-2.0, FRAME, noise_rate=0.6)
+    assert ex.check_best_rate(0.4, FRAME, noise_rate=0.0)
+    single_seed = ex.check_best_rate(-8.0, FRAME, noise_rate=0.6)
+    assert not single_seed and "single seed" in single_seed.message
+    for w in (0.0, 0.4, 5.0, "x"):
+        verdict = ex.check_best_rate(w, FRAME, noise_rate=0.6)
+        assert not verdict and "-2" not in verdict.message and "−2" not in verdict.message
+    assert not ex.check_best_rate(-2.0, FRAME, noise_rate=0.3)   # no such ε: a clear message
+
+
+def test_pairflip_accepts_letter_variants():
+    assert ex.check_pairflip(" A) ")
