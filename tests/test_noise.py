@@ -264,6 +264,16 @@ def test_instance_dependent_types_and_shapes():
     assert isinstance(out, np.ndarray) and out.min() >= 0 and out.max() < 10
 
 
+def test_instance_dependent_raw_uint8_pixels():
+    """The official code feeds raw 0-255 pixels: accepted as they are (projected in chunks)."""
+    rng = np.random.default_rng(0)
+    images = rng.integers(0, 256, (5000, 3, 8, 8), dtype=np.uint8)
+    y = rng.integers(0, 10, 5000)
+    z = noise.instance_dependent(images, y, 0.3, seed=0)
+    assert noise.noise_rate_of(y, z) == pytest.approx(0.3, abs=0.03)
+    np.testing.assert_array_equal(z, noise.instance_dependent(images.astype(np.float64), y, 0.3, seed=0))
+
+
 def test_instance_dependent_zero_noise_is_clean():
     x, y = _features(n=300)
     np.testing.assert_array_equal(noise.instance_dependent(x, y, 0.0, 0), y)
