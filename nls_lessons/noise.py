@@ -263,18 +263,20 @@ def instance_dependent(features, labels, noise_rate: float, seed: int, *, num_cl
     4. the noisy label is one draw from that distribution.
 
     So which wrong class a sample flips to depends on its features, and how often on
-    the per-sample rate. The average flip rate is about eps (exactly eps only when the
-    truncation to (0, 1) cuts little: at eps = 0.4 it is 0.400, at eps = 0.05 about 0.10). ``noise_rate = 0``
-    returns the clean labels unchanged (no draw at all). The official code feeds raw
-    0-255 pixels, which saturates the softmax so that each image flips to one class;
-    standardised features give softer flip distributions.
+    the per-sample rate. The mean flip rate is the mean of the truncated normal: eps
+    where the truncation cuts little (0.400 at eps = 0.4), more near 0 (about 0.10 at
+    eps = 0.05). ``noise_rate = 0`` returns the clean labels unchanged (no draw at all).
+    The official code feeds raw 0-255 pixels, which saturates the softmax so that each
+    image flips to essentially one class; standardised features give softer flip
+    distributions.
 
     Args:
         features: (N, d) floats, or (N, ...) flattened per sample; numpy or torch.
         labels: clean labels, shape (N,), integers in [0, K).
         noise_rate: eps in [0, 1), the mean of the per-sample flip rates.
         seed: integer >= 0; the same seed gives the same noisy labels.
-        num_classes: K; by default ``max(labels) + 1`` (at least 2).
+        num_classes: K; by default ``max(labels) + 1`` (at least 2). Pass it when the
+            highest class may be absent from ``labels``.
 
     Returns:
         noisy labels of shape (N,), same type (numpy/torch), dtype and device as ``labels``.
