@@ -576,7 +576,7 @@ def best_rate_vs_noise(best, *, ax=None, theory=None, title: str = "best smooth 
     ax.set_xlabel("noise rate ε")
     ax.set_ylabel("best smooth rate r")
     ax.set_title(title)
-    ax.legend(loc="lower left")
+    ax.legend(loc="best")
     return fig
 
 
@@ -659,3 +659,98 @@ def phase_diagram(num_classes: int = 2, *, ax=None, r_min: float = -4.0, n: int 
     ax.set_title(f"optimal smooth rate r_opt (K = {k})")
     fig.colorbar(im, ax=ax, label=_minus(f"r_opt (clipped at {fmt_rate(r_min)})"))
     return fig
+
+
+# --------------------------------------------------------------------------- fast redraws (explorers)
+def _rgba_to_png(canvas) -> bytes:
+    from PIL import Image
+
+    w, h = canvas.get_width_height(physical=True)
+    img = Image.frombuffer("RGBA", (w, h), canvas.buffer_rgba(), "raw", "RGBA", 0, 1).convert("RGB")
+    buf = io.BytesIO()
+    img.save(buf, format="PNG", compress_level=1)
+    return buf.getvalue()
+
+
+class SweepPanelRenderer:
+    """:func:`sweep_panel` drawn once, then redrawn by blitting only what a slider changes.
+
+    Lesson 04's sweep explorer: moving ε or r only moves the cell marker, swaps the
+    accuracy-vs-r line and the ε band, so a redraw costs milliseconds instead of a full
+    figure. ``render(result) -> PNG bytes``; the first result fixes the summary (rebuild the
+    renderer when the metric changes). Looks the same as :func:`sweep_panel`, except that the
+    middle panel keeps one y range for every ε so frames are comparable.
+    """
+
+    def __init__(self, result, dpi: float = 72):
+        from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+        self.table = result["table"]
+        self.std = result["std"]
+        self.dpi = dpi
+        with style():
+            fig = Figure(figsize=(15.0, 4.5), layout="constrained", dpi=dpi)
+            ax1, ax2, ax3 = fig.subplots(1, 3, width_ratios=[1.45, 1.0, 1.0])
+            sweep_heatmap(self.table, ax=ax1, title=f"mean {result['metric_label']} (%)",
+                          value_label=f"{result['metric_label']} (%)")
+            eps0, r0 = result["noise_rate"], result["smooth_rate"]
+            rates = self.table.columns.to_numpy(dtype=float)
+            row = self.table.loc[eps0].to_numpy(dtype=float)
+            accuracy_vs_rate(rates, row, ax=ax2, current=r0, title="x" * 40,
+                             ylabel=f"{result['metric_label']} (%)")
+            vals = self.table.to_numpy(dtype=float)
+            spread = np.nanmax(vals + self.std.to_numpy()) - np.nanmin(vals - self.std.to_numpy())
+            ax2.set_ylim(np.nanmin(vals - self.std.to_numpy()) - 0.05 * spread,
+                         np.nanmax(vals + self.std.to_numpy()) + 0.05 * spread)
+            best_rate_vs_noise(result["best"], ax=ax3, theory=result.get("theory"), title="best r per ε (top two)")
+            self.line, self.marker = ax2.lines[0], ax2.lines[-1]
+            self.star, = ax2.plot([], [], marker="*", markersize=16, color=OKABE_ITO["orange"],
+                                  markeredgecolor="black", zorder=5, linestyle="none", label="retrained live")
+            self.band = None
+            eps_vals = self.table.index.to_numpy(dtype=float)
+            half = 0.5 * (np.min(np.diff(eps_vals)) if len(eps_vals) > 1 else 0.1)
+            self.eps_band = ax3.axvspan(eps0 - half / 3, eps0 + half / 3, color="grey", alpha=0.25, zorder=1)
+            self.cell = [Rectangle((0, 0), 1, 1, fill=False, edgecolor=c, linewidth=w, zorder=z)
+                         for c, w, z in (("white", 4.5, 4), ("black", 2.0, 5))]
+            for patch in self.cell:
+                ax1.add_patch(patch)
+            self.half = half / 3
+            self.ax1, self.ax2, self.ax3 = ax1, ax2, ax3
+            self.animated = [*self.cell, self.line, self.marker, self.star, self.eps_band, ax2.title]
+            for a in self.animated:
+                a.set_animated(True)
+            self.fig = fig
+            self.canvas = FigureCanvasAgg(fig)
+            self.canvas.draw()
+            fig.set_layout_engine("none")      # freeze the layout: later draws skip it
+            self.background = self.canvas.copy_from_bbox(fig.bbox)
+
+    def render(self, result) -> bytes:
+        eps, r = result["noise_rate"], result["smooth_rate"]
+        rates = self.table.columns.to_numpy(dtype=float)
+        row = self.table.loc[eps].to_numpy(dtype=float)
+        std = self.std.loc[eps].to_numpy(dtype=float)
+        i = int(np.argmin(np.abs(self.table.index.to_numpy(dtype=float) - eps)))
+        j = int(np.argmin(np.abs(rates - r)))
+        for patch in self.cell:
+            patch.set_xy((j - 0.5, i - 0.5))
+        self.line.set_data(rates, row)
+        self.marker.set_data([rates[j]], [row[j]])
+        live = result.get("live")
+        self.star.set_data(([live["smooth_rate"]], [live["value"]]) if live else ([], []))
+        self.eps_band.set_x(eps - self.half)
+        self.eps_band.set_width(2 * self.half)
+        if self.band is not None:
+            self.band.remove()
+        with style():
+            self.ax2.set_title(_minus(f"ε = {fmt_rate(eps)}: r = {fmt_rate(r)} → {result['value']:.1f} %"))
+            self.ax2.title.set_animated(True)
+            self.band = self.ax2.fill_between(rates, row - std, row + std, color=OKABE_ITO["skyblue"],
+                                              alpha=0.3, linewidth=0, animated=True)
+        self.canvas.restore_region(self.background)
+        for a in [self.band, *self.animated]:
+            a.axes.draw_artist(a) if a.axes is not None else self.fig.draw_artist(a)
+        return _rgba_to_png(self.canvas)
+
+    def close(self):
+        close(self.fig)

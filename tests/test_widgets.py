@@ -1,0 +1,243 @@
+"""Explorers: pure computes, callbacks (set values, outputs change), latest-only updates,
+friendly errors, no figure build-up, and the static (book/slides) fallbacks."""
+from __future__ import annotations
+
+import gc
+import threading
+import time
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+import pytest
+from matplotlib.figure import Figure
+
+from nls_lessons import plots, widgets
+
+WIDGET_MIME = "application/vnd.jupyter.widget-view+json"
+
+
+def _live_figures() -> int:
+    gc.collect()
+    return sum(type(o) is Figure for o in gc.get_objects())
+
+
+def _fake_sweep(noise_rates=(0.0, 0.2, 0.4, 0.6), smooth_rates=(-4.0, -1.0, 0.0, 0.4), seeds=(0, 1)):
+    rng = np.random.default_rng(0)
+    rows = []
+    for e in noise_rates:
+        for r in smooth_rates:
+            for s in seeds:
+                acc = 0.95 - 0.5 * e + (0.1 * e if r < 0 else 0.0) + rng.normal(0, 0.005)
+                rows.append({"noise_kind": "symmetric", "noise_rate": e, "smooth_rate": r, "seed": s,
+                             "test_acc": acc, "best_test_acc": acc + 0.01})
+    return pd.DataFrame(rows)
+
+
+# ------------------------------------------------------------------ pure computes
+def test_noise_compute():
+    a = widgets.noise_compute("symmetric", 0.4, seed=0)
+    b = widgets.noise_compute("symmetric", 0.0, seed=0)
+    np.testing.assert_allclose(a["T_nominal"].sum(1), 1.0)
+    np.testing.assert_allclose(a["T_realised"].sum(1), 1.0)
+    assert abs(a["realised_rate"] - 0.4) < 0.05
+    assert b["realised_rate"] == 0.0 and (b["clean"] == b["noisy"]).all()
+    np.testing.assert_array_equal(a["images"], b["images"])      # same digits at every eps
+    assert a["images"].shape == (12, 8, 8)
+
+
+def test_smoothing_compute_nls_entries():
+    res = widgets.smoothing_compute(-2.0, num_classes=10, label=3)
+    assert res["target_label"] == pytest.approx(2.8)
+    assert res["target_other"] == pytest.approx(-0.2)
+    assert res["targets"].sum() == pytest.approx(1.0)
+    assert res["lam"] == pytest.approx(1 / 3)
+    assert widgets.smoothing_compute(1.0)["lam"] == float("inf")
+
+
+def test_sweep_summary_and_compute():
+    summary = widgets.sweep_summary(_fake_sweep())
+    assert list(summary["table"].index) == [0.0, 0.2, 0.4, 0.6]
+    assert list(summary["table"].columns) == [-4.0, -1.0, 0.0, 0.4]
+    best = summary["best"]
+    assert set(best["noise_rate"]) == {0.0, 0.2, 0.4, 0.6} and len(best) >= 8
+    assert (best[best.noise_rate == 0.6]["smooth_rate"] < 0).all()
+    eps, r_opt = summary["theory"]
+    assert r_opt[0] == pytest.approx(0.0) and r_opt[-1] < 0
+    cell = widgets.sweep_compute(summary, 0.39, -0.9)          # snaps to the grid
+    assert (cell["noise_rate"], cell["smooth_rate"]) == (0.4, -1.0)
+    assert cell["value"] == pytest.approx(summary["table"].loc[0.4, -1.0])
+    with pytest.raises(ValueError):
+        widgets.sweep_summary(_fake_sweep(), metric="loss")
+
+
+# ------------------------------------------------------------------ callbacks
+def test_noise_explorer_callback_changes_figure():
+    ex = widgets.NoiseExplorer(noise_rate=0.0, debounce=0.01)
+    png0 = ex.image.value
+    assert bytes(png0).startswith(b"\x89PNG") and ex.result["realised_rate"] == 0.0
+    ex.set(noise_rate=0.6, kind="pairflip")
+    assert ex.wait(20)
+    assert ex.error is None
+    assert ex.result["noise_rate"] == 0.6 and ex.result["kind"] == "pairflip"
+    assert ex.image.value != png0
+    assert "pairflip" in ex.status.value
+    bundle = ex._repr_mimebundle_()
+    assert WIDGET_MIME in bundle[0] if isinstance(bundle, tuple) else WIDGET_MIME in bundle
+    ex.close()
+
+
+def test_smoothing_rapid_moves_show_only_latest_and_do_not_pile_up():
+    figs_before = _live_figures()
+    ex = widgets.SmoothingExplorer(0.0, debounce=0.1)
+    png0, renders0 = ex.image.value, ex.renders
+    for r in np.linspace(-8, 1, 25):           # a fast drag / held arrow key
+        ex.set(smooth_rate=round(float(r), 1))
+    ex.set(smooth_rate=-2.0)
+    assert ex.wait(20)
+    assert ex.result["smooth_rate"] == -2.0
+    assert ex.renders - renders0 <= 3, f"{ex.renders - renders0} renders for 26 moves: updates piled up"
+    assert ex.image.value != png0
+    assert "r = −2" in ex.status.value and "λ" in ex.status.value
+    assert plt.get_fignums() == []
+    ex.close()
+    assert _live_figures() <= figs_before
+
+
+class _Slow(widgets.Explorer):
+    """An explorer whose compute takes a while: a newer setting must overtake it."""
+
+    name = "slow"
+
+    def __init__(self):
+        import ipywidgets as W
+
+        self.started = threading.Event()
+        self.computed = []
+        super().__init__({"x": W.IntSlider(value=0)}, debounce=0.0)
+
+    def compute(self, x):
+        self.computed.append(x)
+        if x == 1:
+            self.started.set()
+            time.sleep(0.4)
+        if x == 99:
+            raise RuntimeError("boom")
+        return {"x": x}
+
+    def plot(self, result):
+        fig, ax = plots.new_figure(figsize=(1, 1))
+        ax.set_title(str(result["x"]))
+        return fig
+
+
+def test_stale_result_is_dropped_and_errors_stay_in_status():
+    ex = _Slow()
+    ex.set(x=1)
+    assert ex.started.wait(5)
+    ex.set(x=2)                      # arrives while x=1 is still computing
+    assert ex.wait(10)
+    assert ex.result == {"x": 2}
+    assert ex.renders == 2           # the first frame and x=2; x=1 was computed but never drawn
+    good = ex.image.value
+    ex.set(x=99)                     # compute raises: no exception escapes, figure kept
+    assert ex.wait(10)
+    assert ex.error == "RuntimeError: boom"
+    assert "could not be drawn" in ex.status.value and "boom" in ex.status.value
+    assert ex.image.value == good and ex.result == {"x": 2}
+    ex.set(x=3)
+    assert ex.wait(10) and ex.error is None and ex.result == {"x": 3}
+    ex.close()
+
+
+def test_many_updates_do_not_grow_figures():
+    summary_df = _fake_sweep()
+    ex = widgets.SweepExplorer(summary_df, debounce=0.0)
+    before = _live_figures()
+    for i in range(24):
+        ex.set(noise_rate=[0.0, 0.2, 0.4, 0.6][i % 4], smooth_rate=[-4.0, -1.0, 0.0, 0.4][(i // 4) % 4])
+        ex.wait(10)
+    assert ex.error is None
+    assert plt.get_fignums() == []
+    assert _live_figures() <= before + 1
+    ex.close()
+
+
+def test_sweep_explorer_sliders_metric_and_live_retrain():
+    from nls_lessons import train
+
+    data = widgets.live_dataset("blobs")
+    kw = {"model": "linear", "epochs": 3}
+    results = train.sweep(data, [-1.0, 0.0], [0.0, 0.4], [0], progress=False, device="cpu", **kw)
+    ex = widgets.SweepExplorer(results, data=data, train_kwargs=kw, debounce=0.0)
+    png0 = ex.image.value
+    ex.set(noise_rate=0.4, smooth_rate=-1.0)
+    assert ex.wait(10)
+    assert (ex.result["noise_rate"], ex.result["smooth_rate"]) == (0.4, -1.0)
+    assert ex.image.value != png0
+    png1 = ex.image.value
+    ex.set(metric="test_acc")
+    assert ex.wait(10) and ex.result["metric"] == "test_acc" and ex.image.value != png1
+    assert not ex.button.disabled
+    ex.retrain()
+    assert ex.wait(10)
+    live = ex.result["live"]
+    cached = results.query("noise_rate == 0.4 and smooth_rate == -1.0 and seed == 0")["test_acc"].iloc[0]
+    assert live["value"] == pytest.approx(100 * cached, abs=0.6)    # same pairing as the sweep
+    assert "live:" in ex.live_status.value
+    ex.close()
+
+
+def test_training_explorer_retrains_and_device_toggle():
+    import torch
+
+    ex = widgets.TrainingExplorer(0.0, 0.3, debounce=0.01, epochs=4)
+    assert ex.controls["device"].disabled == (not torch.cuda.is_available())
+    assert ex.progress.description == "done"
+    acc0, png0 = ex.result["test_acc"], ex.image.value
+    ex.set(smooth_rate=-2.0, noise_rate=0.6)
+    assert ex.wait(20)
+    assert ex.error is None
+    assert ex.result["smooth_rate"] == -2.0 and ex.result["noise_rate"] == 0.6
+    assert ex.image.value != png0
+    assert ex.result["seconds"] < 5
+    assert "probs" in ex.result and ex.result["probs"].shape[-1] == 3
+    assert acc0 != ex.result["test_acc"] or png0 != ex.image.value
+    ex.close()
+
+
+def test_training_compute_digits_has_confidence_histogram_data():
+    res = widgets.training_compute(-1.0, 0.2, dataset="digits", epochs=2)
+    assert res["mc"].shape == res["correct"].shape == (540,)
+    fig = widgets.training_panel(res)
+    assert len(fig.axes) == 3 and all(ax.get_title() for ax in fig.axes)
+    plots.close(fig)
+
+
+# ------------------------------------------------------------------ static fallbacks
+def test_static_mode_returns_frames_html(monkeypatch):
+    from IPython.display import HTML
+
+    monkeypatch.setenv("NLS_STATIC", "1")
+    monkeypatch.setitem(widgets.STATIC_VALUES, "smoothing", {"smooth_rate": [-2.0, 0.0, 0.4]})
+    assert widgets.static_mode()
+    out = widgets.smoothing_explorer()
+    assert isinstance(out, HTML)
+    assert out.data.count('<img class="nls-frame"') == 3
+    assert 'data-params="smooth_rate"' in out.data and "GLS target for r = " in out.data
+    out = widgets.sweep_explorer(_fake_sweep(noise_rates=(0.0, 0.4), smooth_rates=(-1.0, 0.0)))
+    assert isinstance(out, HTML) and 'data-params="noise_rate smooth_rate"' in out.data
+    assert all(f'data-key="{i},{j}"' in out.data for i in range(2) for j in range(2))
+    monkeypatch.setenv("NLS_STATIC", "0")
+    assert not widgets.static_mode()
+
+
+def test_static_frames_noise_and_training():
+    html = widgets.static_frames("noise", kind=["symmetric", "pairflip"], noise_rate=[0.2])
+    assert html.count('<img class="nls-frame"') == 2 and 'data-key="1,0"' in html
+    assert "transition matrices for pairflip noise" in html
+    html = widgets.static_frames("training", smooth_rate=[-1.0, 0.4], epochs=3)
+    assert html.count('<img class="nls-frame"') == 2 and "test accuracy" in html
+    with pytest.raises(ValueError):
+        widgets.static_frames("nope")
+    assert plt.get_fignums() == []
