@@ -1,0 +1,127 @@
+"""Self-checks for lesson 01 (``notebooks/01_label_noise``): transition matrices, sampling
+error of the realised noise rate, asymmetric noise, CIFAR-10N's human confusions.
+
+Each ``check_...`` returns a :class:`~nls_lessons.exercises.Feedback`: truthy with the reason
+when the answer is right, falsy with a hint (never the answer) when it is not. ``None``, the
+starter value, gives "not yet" feedback without raising.
+"""
+from __future__ import annotations
+
+import math
+
+from . import Feedback, close, right, wrong
+
+CIFAR10_CLASSES = ("airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck")
+
+_NOT_YET = "Replace None by your answer and run the cell again."
+
+
+def _number(answer) -> float | None:
+    if isinstance(answer, bool):
+        return None
+    try:
+        value = float(answer)
+    except (TypeError, ValueError):
+        return None
+    return value if math.isfinite(value) else None
+
+
+def check_symmetric_entry(answer) -> Feedback:
+    """Exercise 1: the off-diagonal entry T[2, 5] of symmetric noise, K = 10, eps = 0.3."""
+    if answer is None:
+        return wrong(_NOT_YET)
+    value = _number(answer)
+    if value is None:
+        return wrong("Give a single number, the probability P(noisy = 5 | clean = 2).")
+    expected = 0.3 / 9
+    if close(value, expected, tol=1e-4):
+        return right("Symmetric noise spreads ε over the K − 1 = 9 other classes evenly: "
+                     "ε / (K − 1) = 0.3 / 9 ≈ 0.0333.")
+    if close(value, 0.3 / 10, tol=1e-4):
+        return wrong("Close: but the label moves to one of the *other* classes only; how many "
+                     "other classes are there?")
+    if close(value, 0.3, tol=1e-4) or close(value, 0.7, tol=1e-4):
+        return wrong("That is a whole-row quantity. Split the flip probability ε among the wrong "
+                     "classes: each off-diagonal cell gets an equal share.")
+    return wrong("Row 2 of T must sum to 1: the diagonal holds 1 − ε, and the rest is shared "
+                 "equally by the wrong classes.")
+
+
+def check_rate_sd(answer) -> Feedback:
+    """Exercise 2: the standard deviation of the realised rate, eps = 0.2, N = 1257."""
+    if answer is None:
+        return wrong(_NOT_YET)
+    value = _number(answer)
+    if value is None:
+        return wrong("Give a single number: a standard deviation of a fraction (about 0.01 in size?).")
+    expected = math.sqrt(0.2 * 0.8 / 1257)
+    if close(value, expected, tol=2e-4):
+        return right(f"The number of flips is Binomial(N, ε), so the rate has sd "
+                     f"sqrt(ε(1 − ε)/N) = sqrt(0.16/1257) ≈ {expected:.4f}: about one "
+                     "percentage point.")
+    if close(value, 0.2 * 0.8 / 1257, tol=2e-5):
+        return wrong("That is the variance. The standard deviation is its square root.")
+    if close(value, math.sqrt(0.2 * 0.8), tol=1e-3):
+        return wrong("That is the sd of a single flip (one Bernoulli draw). Averaging N "
+                     "independent draws divides it by sqrt(N).")
+    if close(value, math.sqrt(0.2 * 0.8 * 1257), tol=0.05):
+        return wrong("That is the sd of the *number* of flipped labels. Divide by N to get the sd "
+                     "of the *fraction*.")
+    return wrong("Each label flips independently with probability ε, so the number of flips is "
+                 "binomial. What is the sd of a binomial count, and of that count divided by N?")
+
+
+def check_asymmetric_rate(answer) -> Feedback:
+    """Exercise 3: the overall noise rate of 'asymmetric' noise, K = 10, eps = 0.4, balanced."""
+    if answer is None:
+        return wrong(_NOT_YET)
+    value = _number(answer)
+    if value is None:
+        return wrong("Give a single number between 0 and 1.")
+    if close(value, 0.2, tol=1e-3):
+        return right("Only five of the ten classes (truck, bird, deer, cat, dog) ever flip, each "
+                     "with probability 0.4; the other five stay clean. On balanced data: "
+                     "5/10 × 0.4 = 0.2.")
+    if close(value, 0.4, tol=1e-3):
+        return wrong("0.4 is the flip probability of a class that flips. Do all ten classes flip? "
+                     "Look at the rows of the asymmetric heatmap.")
+    if value > 1 or value < 0:
+        return wrong("A noise rate is a fraction of labels, between 0 and 1.")
+    return wrong("Count the rows of the asymmetric T whose diagonal is below 1, then average "
+                 "1 − T_ii over all ten classes (they are equally frequent).")
+
+
+def _class_index(answer) -> int | None:
+    if isinstance(answer, bool):
+        return None
+    if isinstance(answer, str):
+        name = answer.strip().lower()
+        aliases = {"car": "automobile", "auto": "automobile", "plane": "airplane"}
+        name = aliases.get(name, name)
+        return CIFAR10_CLASSES.index(name) if name in CIFAR10_CLASSES else None
+    value = _number(answer)
+    if value is None or not value.is_integer() or not 0 <= value < 10:
+        return None
+    return int(value)
+
+
+def check_most_confused_class(answer) -> Feedback:
+    """Exercise 4: the clean class of CIFAR-10N 'worst' with the largest single off-diagonal T entry."""
+    if answer is None:
+        return wrong(_NOT_YET)
+    index = _class_index(answer)
+    if index is None:
+        return wrong("Answer with one CIFAR-10 class name (" + ", ".join(CIFAR10_CLASSES)
+                     + ") or its index 0-9.")
+    if index == 9:
+        return right("Truck: about 28 % of the trucks are labelled automobile, the largest "
+                     "off-diagonal entry of the worst set's T̂ (automobile → truck is second, "
+                     "about 25 %).")
+    if index == 1:
+        return wrong("Automobile's biggest confusion is large, but one row has a larger one. Compare "
+                     "each bright off-diagonal cell with its mirror image across the diagonal.")
+    if index in (3, 5):
+        return wrong("Cat ↔ dog is a strong confusion, but one pair of vehicles is confused even "
+                     "more often. Sort the off-diagonal entries of T̂.")
+    return wrong("Look for the brightest cell off the diagonal of the worst set's heatmap; its "
+                 "row is the clean class.")
