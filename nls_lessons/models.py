@@ -75,20 +75,19 @@ def plain_model(model: str, in_features: int, num_classes: int, seed: int, *,
 def _dense_shared(x: Tensor, weight: Tensor, bias: Tensor) -> Tensor:
     """A linear layer of G models per seed applied to their seed's shared batch.
 
-    x: (S, B, D); weight: (S, G, O, D); bias: (S, G, O) -> (S, G, B, O).
-    One ``baddbmm`` per seed group: x @ [W_1; ...; W_G]^T.
+    x: (S, B, D); weight: (S, G, O, D); bias: (S, G, O) -> (S, G, O, B), class-major.
+    One ``baddbmm`` per seed: [W_1; ...; W_G] @ x^T.
     """
     s, g, o, d = weight.shape
-    out = torch.baddbmm(bias.reshape(s, 1, g * o), x, weight.reshape(s, g * o, d).transpose(1, 2))
-    return out.view(s, x.shape[1], g, o).transpose(1, 2)
+    out = torch.baddbmm(bias.reshape(s, g * o, 1), weight.reshape(s, g * o, d), x.transpose(1, 2))
+    return out.view(s, g, o, x.shape[1])
 
 
 def _dense(h: Tensor, weight: Tensor, bias: Tensor) -> Tensor:
-    """A linear layer per model: h (S, G, B, D); weight (S, G, O, D); bias (S, G, O) -> (S, G, B, O)."""
+    """A linear layer per model: h (S, G, D, B); weight (S, G, O, D); bias (S, G, O) -> (S, G, O, B)."""
     s, g, o, d = weight.shape
-    out = torch.baddbmm(bias.reshape(s * g, 1, o), h.reshape(s * g, -1, d),
-                        weight.reshape(s * g, o, d).transpose(1, 2))
-    return out.view(s, g, -1, o)
+    out = torch.baddbmm(bias.reshape(s * g, o, 1), weight.reshape(s * g, o, d), h.reshape(s * g, d, -1))
+    return out.view(s, g, o, -1)
 
 
 class Stacked:
@@ -102,7 +101,9 @@ class Stacked:
 
     Call it on a batch ``x`` of shape (S, B, D) (one batch per seed, shared by that seed's
     G models) or (B, D) (one batch for every model, e.g. the test set) to get logits of
-    shape (S, G, B, K). ``parameters()`` gives the leaf tensors for a ``torch.optim``
+    shape (S, G, B, K). :meth:`class_major` gives the same numbers laid out (S, G, K, B),
+    the layout the sweep engine computes in (on CPU a softmax over a short *last* axis is
+    about 20x slower than over the middle one). ``parameters()`` gives the leaf tensors for a ``torch.optim``
     optimiser; ``module(s, g)`` copies model (s, g) out into a plain ``nn.Module``.
     """
 
@@ -131,6 +132,10 @@ class Stacked:
         return list(self.params.values())
 
     def __call__(self, x: Tensor) -> Tensor:
+        return self.class_major(x).transpose(-1, -2)
+
+    def class_major(self, x: Tensor) -> Tensor:
+        """Logits of shape (S, G, K, B) for x of shape (S, B, D) or (B, D)."""
         s = len(self.seeds)
         if x.dim() == 2:                      # one batch for all seeds
             x = x.unsqueeze(0).expand(s, *x.shape)
@@ -147,7 +152,7 @@ class Stacked:
 
     def _cnn(self, x: Tensor) -> Tensor:
         """Grouped convolutions: seed s's batch is input channel s; model (s, g)'s filters
-        are output group s*G + g. x (S, B, L) -> logits (S, G, B, K)."""
+        are output group s*G + g. x (S, B, L) -> logits (S, G, K, B)."""
         s, g = self.shape
         p, c = self.params, self.channels
         h = x.transpose(0, 1)                                           # (B, S, L)
@@ -156,8 +161,8 @@ class Stacked:
             h = F.conv1d(h, w.reshape(s * g * c, w.shape[-2], _KERNEL), b.reshape(-1), stride=stride,
                          padding=2, groups=s if i == 0 else s * g)
             h = torch.relu(h)                                           # (B, S*G*C, L_i)
-        h = h.reshape(h.shape[0], s * g, -1).transpose(0, 1).reshape(s, g, h.shape[0], -1)
-        return _dense(h, p["8.weight"], p["8.bias"])
+        h = h.reshape(h.shape[0], s * g, -1).permute(1, 2, 0)           # (S*G, C*L_3, B)
+        return _dense(h.reshape(s, g, *h.shape[1:]), p["8.weight"], p["8.bias"])
 
     def module(self, s: int, g: int) -> nn.Module:
         """Model (s, g) as a plain ``nn.Module`` (a copy, on the stacked parameters' device)."""

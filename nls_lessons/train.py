@@ -21,7 +21,7 @@ Divergence. NLS (r < 0) is unbounded below, so a model can run away. A model is 
 at the first step where its mini-batch loss is not finite or below
 ``DIVERGENCE_LOSS * (1 - r)`` (logit margins of thousands: its softmax is saturated and
 nothing more is learned), or where a gradient is not finite. Its parameters are frozen at
-their last finite values; it is flagged ``diverged=True`` with the epoch it happened in,
+their values of one step before (the last ones whose loss passed the check); it is flagged ``diverged=True`` with the epoch it happened in,
 and one :class:`DivergenceWarning` lists every stopped model. Its test accuracy and
 confidence keep being evaluated on the frozen parameters (always finite numbers); its
 ``train_loss`` is NaN from the divergence epoch on. The other models go on untouched.
@@ -181,21 +181,35 @@ def _make_optimizer(params, cfg: TrainConfig) -> torch.optim.Optimizer:
     return torch.optim.SGD(params, lr=cfg.lr_at(0), momentum=SGD_MOMENTUM, weight_decay=cfg.weight_decay)
 
 
-# ---------------------------------------------------------------- evaluation
+# ---------------------------------------------------------------- class-major loss and metrics
+# The engine keeps logits class-major, (M, K, B): on CPU a softmax over a short last axis
+# (K = 10) is about 20x slower than over the middle one. These two functions are
+# losses.gls_loss and metrics.accuracy / metrics.model_confidence in that layout (a test
+# checks they agree).
+def stacked_gls_loss(logits: Tensor, labels: Tensor, smooth_rate: Tensor) -> Tensor:
+    """Mean GLS loss per model: logits (M, K, B), labels (M, B), smooth_rate (M,) -> (M,)."""
+    logp = torch.log_softmax(logits, dim=1)
+    nll = -logp.gather(1, labels.unsqueeze(1)).squeeze(1)             # (M, B)
+    uniform_ce = -logp.mean(dim=1)                                     # (M, B)
+    r = smooth_rate[:, None]
+    return ((1 - r) * nll + r * uniform_ce).mean(dim=1)
+
+
 @torch.no_grad()
 def _evaluate(logits_fn, x: Tensor, y: Tensor) -> tuple[Tensor, Tensor]:
     """Accuracy and mean model confidence MC = p_y - max_{k != y} p_k on clean labels.
 
-    ``logits_fn`` maps a (B, D) batch to (..., B, K) logits; returns two (...) tensors.
+    ``logits_fn`` maps a (B, D) batch to class-major (..., K, B) logits; returns two (...)
+    tensors.
     """
     correct = conf = 0.0
     for start in range(0, len(y), EVAL_BATCH):
         logits, yb = logits_fn(x[start:start + EVAL_BATCH]), y[start:start + EVAL_BATCH]
-        yb = yb.expand(logits.shape[:-1])
-        p = torch.softmax(logits, dim=-1)
-        p_y = p.gather(-1, yb.unsqueeze(-1)).squeeze(-1)
-        p_other = p.scatter(-1, yb.unsqueeze(-1), -1.0).amax(dim=-1)
-        correct = correct + (logits.argmax(dim=-1) == yb).sum(dim=-1)
+        index = yb.expand(*logits.shape[:-2], 1, len(yb))              # (..., 1, B)
+        p = torch.softmax(logits, dim=-2)
+        p_y = p.gather(-2, index).squeeze(-2)
+        p_other = p.scatter(-2, index, -1.0).amax(dim=-2)
+        correct = correct + (logits.argmax(dim=-2) == yb).sum(dim=-1)
         conf = conf + (p_y - p_other).sum(dim=-1)
     return correct / len(y), conf / len(y)
 
@@ -234,7 +248,9 @@ def _train_chunk(data: Dataset, seeds: list[int], configs: list[tuple[float, flo
     orders = [batch_order(n, s) for s in seeds]
     limit = DIVERGENCE_LOSS * (1 - rates)
     alive = torch.ones(m, dtype=torch.bool, device=dev)
-    frozen = None                                   # last finite parameters of stopped models
+    with torch.no_grad():
+        previous = [p.detach().clone() for p in params]   # parameters one step back
+    frozen = None                                          # where stopped models stay
     history = {k: torch.zeros(m, cfg.epochs, device=dev) for k in ("train_loss", "test_acc", "confidence")}
     diverged_epoch = torch.zeros(m, dtype=torch.int64, device=dev)
 
@@ -244,44 +260,42 @@ def _train_chunk(data: Dataset, seeds: list[int], configs: list[tuple[float, flo
         r = ce_rates if epoch < cfg.warmup_epochs else rates
         perm = torch.stack([next(o) for o in orders]).to(dev)                                  # (S, N)
         loss_sum = torch.zeros(m, device=dev)
-        for start in range(0, n, cfg.batch_size):
+        for start in range(0, n, cfg.batch_size) if bool(alive.any()) else ():
             idx = perm[:, start:start + cfg.batch_size]                                       # (S, B)
             xb = x_train[idx]                                                                 # (S, B, D)
             yb = labels.gather(2, idx.unsqueeze(1).expand(-1, len(eps_values), -1))[:, eps_index]  # (S, G, B)
-            logits = net(xb)                                                                  # (S, G, B, K)
-            loss = gls_loss(logits.reshape(m, -1, data.num_classes), yb.reshape(m, -1), r)   # (M,)
+            logits = net.class_major(xb).reshape(m, data.num_classes, -1)                   # (M, K, B)
+            loss = stacked_gls_loss(logits, yb.reshape(m, -1), r)                            # (M,)
             ok = alive & torch.isfinite(loss) & (loss >= limit)
-            opt.zero_grad(set_to_none=False)
+            opt.zero_grad()
             torch.where(ok, loss, 0.0).sum().backward()
-            for p in params:
-                ok &= torch.isfinite(p.grad).reshape(m, -1).all(dim=1)
+            ok &= torch.isfinite(sum(p.grad.reshape(m, -1).sum(dim=1) for p in params))    # NaN/inf propagate
             loss_sum += loss.detach() * idx.shape[1]
-            if bool(ok.all()):
-                opt.step()
-                continue
-            # some models stop (now or earlier): freeze them at their last finite parameters
-            newly = alive & ~ok
-            if bool(newly.any()):
-                diverged_epoch[newly] = epoch + 1
-                with torch.no_grad():
-                    current = [p.detach().clone() for p in params]
-                    frozen = current if frozen is None else [
-                        torch.where(_expand(newly, f, s_count, g_count), c, f) for c, f in zip(current, frozen)]
-            alive = ok
             with torch.no_grad():
-                for p in params:
-                    p.grad.masked_fill_(~_expand(alive, p, s_count, g_count), 0.0)
+                if not bool(ok.all()):
+                    # models stop now or stopped earlier: they stay at their parameters of one
+                    # step back, the last ones whose loss was finite and above the limit
+                    newly = alive & ~ok
+                    diverged_epoch[newly] = epoch + 1
+                    frozen = [q.clone() for q in previous] if frozen is None else [
+                        torch.where(_expand(newly, f, s_count, g_count), q, f) for q, f in zip(previous, frozen)]
+                    alive = ok
+                    for p in params:
+                        p.grad.masked_fill_(~_expand(alive, p, s_count, g_count), 0.0)
+                for p, q in zip(params, previous):
+                    q.copy_(p)
                 opt.step()
-                for p, f in zip(params, frozen):
-                    p.copy_(torch.where(_expand(alive, p, s_count, g_count), p, f))
+                if frozen is not None:
+                    for p, f in zip(params, frozen):
+                        p.copy_(torch.where(_expand(alive, p, s_count, g_count), p, f))
         history["train_loss"][:, epoch] = torch.where(alive, loss_sum / n, math.nan)
-        acc, conf = _evaluate(lambda xb: net(xb).reshape(m, len(xb), -1), x_test, y_test)
+        acc, conf = _evaluate(lambda xb: net.class_major(xb).reshape(m, data.num_classes, -1), x_test, y_test)
         history["test_acc"][:, epoch], history["confidence"][:, epoch] = acc, conf
         if on_epoch is not None:
             on_epoch()
 
     shape = (s_count, g_count)
-    as_np = lambda t: t.detach().cpu().numpy().reshape(*shape, *t.shape[1:])
+    as_np = lambda t: (t.double() if t.is_floating_point() else t).cpu().numpy().reshape(*shape, *t.shape[1:])
     return _ChunkResult(as_np(history["train_loss"]), as_np(history["test_acc"]), as_np(history["confidence"]),
                         as_np(diverged_epoch), net if keep_model else None)
 
@@ -320,17 +334,22 @@ def fit(data: Dataset, smooth_rate: float, noise_rate: float, seed: int, *, nois
         model: str = "linear", epochs: int = 30, batch_size: int = 128, optimizer: str = "adam",
         lr: float = 1e-2, weight_decay: float = 0.0, warmup_epochs: int = 0, gls_lr_scale: float = 1.0,
         hidden: int = _models.DEFAULT_HIDDEN, channels: int = _models.DEFAULT_CHANNELS,
-        device: str = "auto", warn: bool = True) -> FitResult:
+        device: str = "auto", progress: bool = False, warn: bool = True) -> FitResult:
     """Train one model with GLS rate ``smooth_rate`` on labels with ``noise_rate`` noise.
 
     Lessons 02-03 (the live retrain). The same engine and pairing as :func:`sweep` (a grid
     of one), so ``fit(data, r, eps, s).history`` matches the sweep's row (r, eps, s).
-    Arguments as :func:`sweep`; returns a :class:`FitResult`.
+    Arguments as :func:`sweep` (``warn=False`` silences the divergence warning); returns a
+    :class:`FitResult`.
     """
+    from tqdm.auto import tqdm
+
     (r,), (eps,), (seed,) = check_grid(smooth_rate, noise_rate, seed)
     cfg = TrainConfig(noise_kind, model, epochs, batch_size, optimizer, lr, weight_decay, warmup_epochs,
                       gls_lr_scale, hidden, channels)
-    out = _train_chunk(_check_data(data), [seed], [(eps, r)], cfg, device, keep_model=True)
+    with tqdm(total=epochs, disable=not progress, unit="epoch", desc=f"fit r={r:g} eps={eps:g}") as bar:
+        out = _train_chunk(_check_data(data), [seed], [(eps, r)], cfg, device, on_epoch=lambda: bar.update(1),
+                           keep_model=True)
     div = int(out.diverged_epoch[0, 0])
     if div and warn:
         warnings.warn(f"the model (r={r}, eps={eps}, seed={seed}) diverged in epoch {div} and was stopped "
@@ -374,7 +393,7 @@ def reference_fit(data: Dataset, smooth_rate: float, noise_rate: float, seed: in
             loss.backward()
             opt.step()
             total += loss.item() * len(idx)
-        acc, conf = _evaluate(net, data.x_test.to(dev), data.y_test.to(dev))
+        acc, conf = _evaluate(lambda xb: net(xb).T, data.x_test.to(dev), data.y_test.to(dev))
         rows.append((epoch + 1, total / len(y), float(acc), float(conf)))
     return net, pd.DataFrame(rows, columns=["epoch", "train_loss", "test_acc", "confidence"])
 
