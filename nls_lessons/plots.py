@@ -22,6 +22,7 @@ import contextlib
 import functools
 import io
 import math
+import re
 from collections.abc import Mapping, Sequence
 
 import matplotlib
@@ -135,7 +136,8 @@ def fmt_rate(x: float) -> str:
 
 
 def _minus(text: str) -> str:
-    return text.replace("-", "−")
+    """Typographic minus in front of numbers only ("-2" -> "−2"; "uniform-CE" stays)."""
+    return re.sub(r"-(?=[\d.∞])", "−", text)
 
 
 # --------------------------------------------------------------------------- lesson 01: noise

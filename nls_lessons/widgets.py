@@ -298,7 +298,7 @@ def training_panel(result):
 
 
 def _minus(s: str) -> str:
-    return s.replace("-", "−")
+    return plots._minus(s)
 
 
 # =========================================================================== the wrapper
