@@ -1,0 +1,338 @@
+# ---
+# jupyter:
+#   jupytext:
+#     formats: ipynb,py:percent
+#   kernelspec:
+#     display_name: Python 3 (ipykernel)
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown] slideshow={"slide_type": "slide"}
+# # 04 · High-noise regimes: to smooth or not?
+#
+# **Learning goals.** After this lesson you will be able to
+# - run a full sweep smooth rate $r$ × noise rate $\varepsilon$ × seed on digits in seconds, and
+#   compare rates *paired* (same noisy labels, same initialisation, same batches);
+# - read the sweep as a heatmap and as the paper's Figure 1 (best $r$ against $\varepsilon$);
+# - derive the optimal smooth rate $r_{\text{opt}} = (r^\*-\kappa)/(1-\kappa)$ and draw the phase
+#   diagram (the paper's Figure 2);
+# - say when LS wins, when NLS wins, and why pair-flip noise is different;
+# - tell final-epoch from best-epoch accuracy, and why the paper reports the latter.
+#
+# The paper's headline (Wei et al., [arXiv 2106.04149](https://arxiv.org/abs/2106.04149)):
+# at low noise, smooth (LS); at high noise, don't: sharpen (NLS). Here you test it yourself.
+
+# %% tags=["hide-input"] slideshow={"slide_type": "skip"}
+# %matplotlib inline
+import time
+
+import numpy as np
+import pandas as pd
+
+from nls_lessons import data, plots, theory, train, widgets
+from nls_lessons.exercises import lesson04 as ex
+
+# %% [markdown] slideshow={"slide_type": "slide"}
+# ## 1. Why the best rate should move: noise is already smoothing
+#
+# Lesson 02 showed that symmetric noise with rate $\varepsilon$ turns the clean posterior
+# $\mathbf p(x)$ into
+#
+# $$\tilde{\mathbf p}(x) = (1-\kappa)\,\mathbf p(x) + \frac{\kappa}{K}\mathbf 1, \qquad \kappa = \frac{K\varepsilon}{K-1}:$$
+#
+# the noisy labels arrive *already smoothed* with rate $\kappa$. GLS with rate $r$ on top gives
+# the expected target $(1-r)\tilde{\mathbf p} + \tfrac rK\mathbf 1$, whose distance from uniform is
+# $(1-r)(1-\kappa)$ times the clean one. Suppose the best *total* smoothing on clean data is some
+# $r^\*$ (the paper's Assumption 1; $r^\*=0$ means CE is best on clean data). Matching
+# $(1-r)(1-\kappa) = 1-r^\*$ gives
+#
+# $$r_{\text{opt}} = \frac{r^\* - \kappa}{1-\kappa}
+#   \qquad\begin{cases} >0 \;(\text{LS}) & \varepsilon < \tfrac{K-1}{K}\,r^\* \\
+#   <0 \;(\text{NLS}) & \varepsilon > \tfrac{K-1}{K}\,r^\* .\end{cases}$$
+#
+# For $K=2$ this is the paper's Theorem 7, $r_{\text{opt}} = (r^\*-2e)/(1-2e)$. As
+# $\kappa\to1$ the optimal rate runs to $-\infty$. With $r^\*=0$ it is the backward-correction
+# rate of lesson 03.
+
+# %%
+for eps in (0.2, 0.4, 0.6, 0.8):
+    print(f"ε = {eps}: κ = {theory.kappa(eps, 10):.3f},  r_opt(r* = 0) = "
+          f"{theory.optimal_smooth_rate(eps, 10, 0.0):+.3f},  r_opt(r* = 0.4) = "
+          f"{theory.optimal_smooth_rate(eps, 10, 0.4):+.3f}")
+
+# %% [markdown]
+# The phase diagram (the paper's Figure 2, here for $K=10$): colour is $r_{\text{opt}}$, the
+# black line is $r_{\text{opt}}=0$. Above it (little noise, a clean problem that likes smoothing)
+# use LS; below and to the right, NLS. The line is straight, $\varepsilon = 0.9\,r^\*$.
+
+# %%
+plots.phase_diagram(num_classes=10)
+
+# %% [markdown] slideshow={"slide_type": "subslide"}
+# **Exercise 1.** $K=10$, $\varepsilon=0.5$, and on clean data the best rate was $r^\*=0.2$. What
+# is $r_{\text{opt}}$?
+
+# %%
+answer = None  # your answer
+ex.check_optimal_rate(answer)
+
+# %% tags=["solution"]
+answer = theory.optimal_smooth_rate(0.5, 10, clean_optimal_rate=0.2)
+assert ex.check_optimal_rate(answer)
+ex.check_optimal_rate(answer)
+
+# %% [markdown]
+# **Exercise 2.** $K=10$ and $r^\*=0.3$. At which noise rate $\varepsilon$ does $r_{\text{opt}}$
+# change sign?
+
+# %%
+answer = None  # your answer
+ex.check_threshold(answer)
+
+# %% tags=["solution"]
+answer = theory.nls_threshold(0.3, 10)
+assert ex.check_threshold(answer)
+ex.check_threshold(answer)
+
+# %% [markdown] slideshow={"slide_type": "slide"}
+# ## 2. The sweep: r × ε × seed in seconds
+#
+# The experiment: digits (70/30 split, standardised), linear softmax, Adam with learning rate
+# $10^{-2}$, batch 128, 30 epochs, no weight decay, symmetric noise. Ten smooth rates from $0.8$
+# down to $-16$, five noise rates, six seeds: 300 models. `train.sweep` trains them all as **one
+# stacked model** (every model sees its seed's mini-batch in the same step), so this takes
+# seconds on a laptop CPU instead of minutes in a loop. Models that share a seed share the noisy
+# labels, the initial weights and the batch order: they differ *only* in $r$, so comparisons
+# across $r$ are paired.
+#
+# `cache=` stores the results under `data/cache/`, keyed by the whole configuration: run the
+# notebook again and the sweep is read back instantly.
+
+# %%
+digits = data.digits(seed=0)
+smooth_rates = [0.8, 0.4, 0.2, 0.0, -0.4, -1.0, -2.0, -4.0, -8.0, -16.0]
+noise_rates = [0.0, 0.2, 0.4, 0.6, 0.8]
+seeds = list(range(6))
+setup = dict(model="linear", epochs=30, batch_size=128, optimizer="adam", lr=1e-2, device="cpu",
+             progress=False, cache=widgets.DEFAULT_CACHE)
+
+start = time.perf_counter()
+results = train.sweep(digits, smooth_rates, noise_rates, seeds, **setup)
+print(f"{len(results)} models in {time.perf_counter() - start:.1f} s "
+      f"({int(results.diverged.sum())} diverged); a rerun reads the cache")
+results.head()
+
+# %% [markdown]
+# One row per model. `test_acc` is the clean test accuracy after the last epoch, `best_test_acc`
+# the best over the 30 epochs (the paper reports this best-epoch number), `confidence` the mean
+# model confidence $p_y - \max_{k\ne y}p_k$ of lesson 03.
+#
+# The heatmaps average over seeds. Rows are noise rates, columns smooth rates; the best $r$ of
+# each row is in bold. Look at where the bold number sits in each row: on the right (LS/CE) in
+# the bottom rows, on the far left (very negative $r$) in the top rows.
+
+# %%
+summaries = {m: widgets.sweep_summary(results, m) for m in ("test_acc", "best_test_acc")}
+fig, axes = plots.new_figure(1, 2, figsize=(15.0, 4.6))
+for ax, (metric, s) in zip(axes, summaries.items()):
+    plots.sweep_heatmap(s["table"], ax=ax, title=f"mean {s['metric_label']} (%)", value_label="%")
+fig
+
+# %% [markdown]
+# The same numbers as a table: CE, the best LS rate and the best NLS rate per noise rate, final
+# epoch next to best epoch.
+
+# %%
+side = {}
+for metric, s in summaries.items():
+    t = s["table"]
+    ls, nls = t.loc[:, t.columns > 0], t.loc[:, t.columns < 0]
+    side[s["metric_label"]] = pd.DataFrame({"CE": t[0.0], "best LS": ls.max(axis=1), "r (LS)": ls.idxmax(axis=1),
+                                            "best NLS": nls.max(axis=1), "r (NLS)": nls.idxmax(axis=1)})
+side_by_side = pd.concat(side, axis=1).round(1)
+side_by_side
+
+# %% [markdown]
+# Three things to read off the table:
+# - at $\varepsilon = 0$ CE is best and NLS is clearly worse; at $\varepsilon=0.2$ LS beats CE;
+# - at $\varepsilon \ge 0.6$ the best NLS rate wins by several points, by far the most at 0.8;
+# - **final versus best epoch.** The final-epoch numbers of CE and LS collapse as $\varepsilon$
+#   grows, because the model slowly memorises the wrong labels; the best epoch, reached early,
+#   is much higher. NLS runs lose much less between their best and final epoch. Reporting the
+#   best epoch (as the paper does) shrinks, but does not erase, NLS's advantage.
+
+# %% [markdown] slideshow={"slide_type": "subslide"}
+# ### Paired comparisons, seed by seed
+#
+# A mean difference can hide a seed that goes the other way. For each noise rate we fix the
+# best LS rate and the best NLS rate (by their mean) and compare them *within* each seed.
+
+# %%
+paired_rows = []
+for metric, s in summaries.items():
+    per_seed = results.pivot_table(index=["noise_rate", "seed"], columns="smooth_rate", values=metric) * 100
+    for eps in noise_rates:
+        row, block = s["table"].loc[eps], per_seed.loc[eps]
+        r_ls, r_nls = row[row.index > 0].idxmax(), row[row.index < 0].idxmax()
+        for name, a, b in (("best LS − CE", r_ls, 0.0), ("best NLS − best LS", r_nls, r_ls)):
+            d = block[a] - block[b]
+            paired_rows.append({"metric": s["metric_label"], "ε": eps, "comparison": name,
+                                "mean": d.mean(), "std": d.std(), "min": d.min(),
+                                "seeds > 0": f"{int((d > 0).sum())}/{len(d)}"})
+paired = pd.DataFrame(paired_rows).round(2)
+paired[paired.metric == "final test accuracy"]
+
+# %%
+paired[paired.metric == "best-epoch test accuracy"]
+
+# %% tags=["hide-cell"] slideshow={"slide_type": "skip"}
+# Claims (paired seeds, 6 seeds). Margins were measured first; see the comments.
+pick = lambda metric, eps, comp: paired[(paired.metric == metric) & (paired["ε"] == eps)
+                                        & (paired.comparison == comp)].iloc[0]
+final, best = "final test accuracy", "best-epoch test accuracy"
+seeds_won = lambda row: int(row["seeds > 0"].split("/")[0])
+# 1. LS beats CE at ε = 0.2 (final: +1.7 ± 1.3 points, 5/6 seeds ahead, one tie; best epoch: +0.5, 5/6).
+ls_ce = pick(final, 0.2, "best LS − CE")
+assert ls_ce["mean"] > 0.5 and ls_ce["min"] >= 0 and seeds_won(ls_ce) >= 5, ls_ce
+assert pick(best, 0.2, "best LS − CE")["mean"] > 0, pick(best, 0.2, "best LS − CE")
+# 2. The best NLS rate beats the best LS rate at ε ≥ 0.6 on every seed (best epoch: min +1.3 at 0.6,
+#    +3.0 at 0.8; final: mean +5.5 at 0.6 whose smallest seed margin is one test image, +19 at 0.8).
+for eps in (0.6, 0.8):
+    assert pick(best, eps, "best NLS − best LS")["min"] > 0.5, eps
+    assert pick(final, eps, "best NLS − best LS")["mean"] > 2.0, eps
+    assert seeds_won(pick(final, eps, "best NLS − best LS")) >= 5, eps
+assert pick(final, 0.8, "best NLS − best LS")["min"] > 5.0
+# 3. The best r (by mean) is >= 0 at low noise and <= -2 at high noise, in both reports.
+for s in summaries.values():
+    best_r = s["table"].idxmax(axis=1)
+    assert (best_r.loc[[0.0, 0.2]] >= 0).all() and (best_r.loc[[0.6, 0.8]] <= -2).all(), best_r
+
+# %% [markdown] slideshow={"slide_type": "slide"}
+# ## 3. Best r against noise: the paper's Figure 1
+#
+# Each marker is one of the two best rates at that noise rate (circles: LS/CE, diamonds: NLS).
+# The dashed line is the theory $r_{\text{opt}}$ with $r^\*=0$ (CE is the best rate on our clean
+# data, so $r^\*=0$ is the natural anchor).
+
+# %%
+fig, axes = plots.new_figure(1, 2, figsize=(12.0, 4.4))
+for ax, s in zip(axes, summaries.values()):
+    plots.best_rate_vs_noise(s["best"], theory=s["theory"], ax=ax, title=f"best two r, {s['metric_label']}")
+fig
+
+# %%
+best_r = pd.DataFrame({s["metric_label"]: s["table"].idxmax(axis=1) for s in summaries.values()})
+best_r["theory r_opt (r* = 0)"] = [theory.optimal_smooth_rate(e, 10, 0.0) for e in best_r.index]
+best_r.round(2)
+
+# %% [markdown]
+# What to see: the best rate jumps from the LS side ($r\ge0$) at low noise to the NLS side, down
+# to $-2$ or below, at high noise, as the theory line does. The theory is not a perfect fit.
+# With $r^\*=0$ it says NLS should already win at $\varepsilon=0.2$; on digits LS still wins
+# there, and the data cross over between $\varepsilon = 0.4$ and $0.6$. The theory is a statement
+# about the population optimum (infinite data, a model that can represent the posterior); a
+# linear model trained for 30 epochs on 1,257 images is neither. A crossover between 0.4 and
+# 0.6 is what the formula gives for an *effective* $r^\*$ between about 0.45 and 0.65: the
+# finite-sample learner likes more smoothing than CE's clean optimum suggests.
+#
+# **Exercise 3.** From `results`, find the smooth rate with the highest **mean final** test
+# accuracy at $\varepsilon = 0.6$. (Filter, group by `smooth_rate`, average, `idxmax`.)
+
+# %%
+answer = None  # your answer
+ex.check_best_rate(answer, results, noise_rate=0.6)
+
+# %% tags=["solution"]
+answer = results[results.noise_rate == 0.6].groupby("smooth_rate").test_acc.mean().idxmax()
+assert ex.check_best_rate(answer, results, noise_rate=0.6)
+ex.check_best_rate(answer, results, noise_rate=0.6)
+
+# %% [markdown] slideshow={"slide_type": "slide"}
+# ## 4. The contrast case: pair-flip noise
+#
+# Pair-flip noise sends a wrong label to *one* partner class (0↔2, 1↔9, 3↔5, 4↔7, 6↔8), not
+# evenly to all others. The noisy posterior is then **not** $(1-\kappa)\mathbf p + \kappa/K$:
+# the noise is not "extra smoothing", so sharpening cannot undo it. The paper's asymmetric-noise
+# column shows LS winning at 20 % noise. Same data, model and seeds, pair-flip at 0.2 and 0.4:
+
+# %%
+pairflip = train.sweep(digits, smooth_rates, [0.2, 0.4], seeds, noise_kind="pairflip", **setup)
+pf = {m: widgets.sweep_summary(pairflip, m)["table"] for m in ("test_acc", "best_test_acc")}
+pd.concat({"final": pf["test_acc"], "best epoch": pf["best_test_acc"]}).round(1)
+
+# %%
+pf_rows = []
+for metric, table in pf.items():
+    per_seed = pairflip.pivot_table(index=["noise_rate", "seed"], columns="smooth_rate", values=metric) * 100
+    for eps in (0.2, 0.4):
+        row, block = table.loc[eps], per_seed.loc[eps]
+        r_ls, r_nls = row[row.index > 0].idxmax(), row[row.index < 0].idxmax()
+        d = block[r_ls] - block[r_nls]
+        pf_rows.append({"metric": metric, "ε": eps, "r (LS)": r_ls, "r (NLS)": r_nls,
+                        "best LS − best NLS": d.mean(), "min": d.min(), "seeds LS ahead": int((d > 0).sum())})
+pf_paired = pd.DataFrame(pf_rows).round(2)
+pf_paired
+
+# %% tags=["hide-cell"] slideshow={"slide_type": "skip"}
+# Claim: under pair-flip noise at ε = 0.2 the best LS rate beats the best NLS rate on every seed
+# (measured: final +6.0, min +5.2; best epoch +4.4, min +3.5), and the best rate overall is LS.
+for metric in ("test_acc", "best_test_acc"):
+    row = pf_paired[(pf_paired.metric == metric) & (pf_paired["ε"] == 0.2)].iloc[0]
+    assert row["min"] > 1.0 and row["seeds LS ahead"] == len(seeds), row
+    assert pf[metric].loc[0.2].idxmax() > 0, pf[metric].loc[0.2]
+
+# %% [markdown]
+# At $\varepsilon=0.2$ LS wins by several points on every seed, final or best epoch, the
+# opposite of symmetric noise at high rates. At $\varepsilon=0.4$ the picture is mixed (look at
+# the table): by the final epoch CE and LS have memorised many flipped labels and the very
+# negative rates can come out ahead on average, while at the best epoch LS is still ahead on
+# most seeds. The theory has a name for the asymmetric residue NLS cannot remove (M-Inc2 in the
+# paper): it pushes confidence up on some classes and down on others.
+#
+# **Exercise 4.** Why does NLS not help under pair-flip noise at 20 %? Answer `"a"`, `"b"` or `"c"`:
+# - a) pair-flip noise is not of the form $(1-\kappa)\mathbf p + \kappa/K$, so it is not extra
+#   smoothing, and sharpening the target cannot undo it;
+# - b) pair-flip noise rates are too small to matter;
+# - c) NLS always loses on digits.
+
+# %%
+answer = None  # your answer
+ex.check_pairflip(answer)
+
+# %% tags=["solution"]
+answer = "a"
+assert ex.check_pairflip(answer)
+ex.check_pairflip(answer)
+
+# %% [markdown] slideshow={"slide_type": "slide"}
+# ## 5. Explore the sweep
+#
+# Move $\varepsilon$ and $r$: the heatmap marks the cell, the middle panel shows accuracy against
+# $r$ at that noise rate (± one standard deviation over seeds), the right panel the best two
+# rates per $\varepsilon$ with the theory line. Switch between best-epoch and final-epoch
+# reporting. **Retrain this cell live** trains seed 0 of the cell again with `train.fit` (on
+# the CPU, or the GPU when one is present) and marks it with a star next to the cached value.
+# (Without a live kernel, in the book, you see precomputed frames.)
+
+# %%
+widgets.sweep_explorer(results, data=digits, train_kwargs=dict(model="linear", epochs=30),
+                       noise_rate=0.6, smooth_rate=-2.0)
+
+# %% [markdown] slideshow={"slide_type": "slide"}
+# ## Recap
+#
+# - Symmetric noise smooths the labels by $\kappa = K\varepsilon/(K-1)$ before you do anything;
+#   the rate that restores the clean optimum is $r_{\text{opt}} = (r^\*-\kappa)/(1-\kappa)$,
+#   negative once $\varepsilon > \tfrac{K-1}{K}r^\*$ (the phase diagram).
+# - On digits, 300 paired models in seconds: LS beats CE at low noise; the best NLS rate beats
+#   the best LS rate at $\varepsilon \ge 0.6$; the best $r$ moves from $\ge 0$ to $\le -2$.
+# - The theory gets the direction right but not the exact crossover: finite data and a small
+#   model shift it.
+# - Final-epoch and best-epoch accuracy tell different stories at high noise; say which one you
+#   report.
+# - Pair-flip noise is not smoothing: there LS stays best at 20 %.
+#
+# **Paper:** [Wei et al., ICML 2022, arXiv 2106.04149](https://arxiv.org/abs/2106.04149).
+# **Next:** [05 · Paper scale](05_paper_scale.ipynb): CIFAR-10/100 and CIFAR-N with a ResNet, next to
+# the paper's Table 2.
