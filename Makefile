@@ -7,7 +7,7 @@ BIN     := $(VENV)/bin
 STAMP   := $(VENV)/.nls-lessons-installed
 # One BLAS/OpenMP thread per process: the test suite runs two pytest workers on two
 # cores, and every notebook kernel inherits this.
-TEST_ENV := OMP_NUM_THREADS=1 MKL_NUM_THREADS=1 PYTHONHASHSEED=0 MPLBACKEND=Agg
+TEST_ENV := OMP_NUM_THREADS=1 MKL_NUM_THREADS=1 PYTHONHASHSEED=0
 
 .PHONY: lab test unit notebooks browser book slides bench env clean-venv
 

@@ -26,7 +26,7 @@ import re
 from collections.abc import Mapping, Sequence
 
 import matplotlib
-import matplotlib.pyplot as plt  # noqa: F401  (loads Jupyter's inline backend, which registers the PNG formatter for Figure)
+import matplotlib.pyplot as plt
 import numpy as np
 from cycler import cycler
 from matplotlib.colors import TwoSlopeNorm
@@ -118,6 +118,28 @@ def to_png(fig: Figure, dpi: float | None = None) -> bytes:
         fig.savefig(buf, format="png", dpi=dpi or STYLE["savefig.dpi"],
                     pil_kwargs={"compress_level": 1})
     return buf.getvalue()
+
+
+def _register_notebook_display() -> None:
+    """Show returned figures in Jupyter whatever the matplotlib backend.
+
+    The course's figures are not registered with pyplot, so they are displayed through
+    IPython's PNG formatter. The inline backend registers one only once it is activated
+    (``%matplotlib inline``), and not at all under ``MPLBACKEND=Agg``; registering it here
+    makes ``fig`` as a cell's last line work everywhere (JupyterLab, nbval, nbconvert).
+    """
+    try:
+        from IPython import get_ipython
+    except ImportError:   # plain Python: nothing to register
+        return
+    shell = get_ipython()
+    if shell is None or not hasattr(shell, "display_formatter"):
+        return
+    png = shell.display_formatter.formatters["image/png"]
+    png.for_type(Figure, lambda fig: to_png(fig))
+
+
+_register_notebook_display()
 
 
 def close(fig) -> None:
