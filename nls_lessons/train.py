@@ -23,7 +23,7 @@ at the first step where its mini-batch loss is not finite or below
 nothing more is learned), or where a gradient is not finite. Its parameters are frozen at
 their values of one step before (the last ones whose loss passed the check); it is flagged ``diverged=True`` with the epoch it happened in,
 and one :class:`DivergenceWarning` lists every stopped model. Its test accuracy and
-confidence keep being evaluated on the frozen parameters (always finite numbers); its
+confidences keep being evaluated on the frozen parameters (always finite numbers); its
 ``train_loss`` is NaN from the divergence epoch on. The other models go on untouched.
 """
 from __future__ import annotations
@@ -58,10 +58,11 @@ DEFAULT_MEMORY_BUDGET = {"cpu": 2 * 2**30, "cuda": None}
 """Bytes a chunk of models may use; ``None`` on CUDA means half of the free GPU memory."""
 EVAL_BATCH = 2048
 
+EPOCH_METRICS = ("train_loss", "test_acc", "confidence", "model_confidence")
+"""Measured after every epoch (see :func:`sweep`)."""
 RESULT_COLUMNS = ("noise_kind", "noise_rate", "smooth_rate", "seed", "test_acc", "best_test_acc",
-                  "best_epoch", "confidence", "train_loss", "diverged", "diverged_epoch")
-HISTORY_COLUMNS = ("noise_kind", "noise_rate", "smooth_rate", "seed", "epoch", "train_loss",
-                   "test_acc", "confidence")
+                  "best_epoch", "confidence", "model_confidence", "train_loss", "diverged", "diverged_epoch")
+HISTORY_COLUMNS = ("noise_kind", "noise_rate", "smooth_rate", "seed", "epoch", *EPOCH_METRICS)
 
 
 class DivergenceWarning(RuntimeWarning):
@@ -196,33 +197,37 @@ def stacked_gls_loss(logits: Tensor, labels: Tensor, smooth_rate: Tensor) -> Ten
 
 
 @torch.no_grad()
-def _evaluate(logits_fn, x: Tensor, y: Tensor) -> tuple[Tensor, Tensor]:
-    """Accuracy and mean model confidence MC = p_y - max_{k != y} p_k on clean labels.
+def _evaluate(logits_fn, x: Tensor, y: Tensor) -> dict[str, Tensor]:
+    """Test accuracy, mean confidence max_k p_k and mean model confidence
+    MC = p_y - max_{k != y} p_k, all on the clean labels y.
 
-    ``logits_fn`` maps a (B, D) batch to class-major (..., K, B) logits; returns two (...)
-    tensors.
+    ``logits_fn`` maps a (B, D) batch to class-major (..., K, B) logits; returns a dict of
+    (...) tensors. A prediction is correct when MC > 0, i.e. the true class has the largest
+    probability (argmax without its tie-break to the lowest index; argmax over the
+    class axis of a class-major tensor is slow on CPU).
     """
-    correct = conf = 0.0
+    correct = conf = model_conf = 0.0
     for start in range(0, len(y), EVAL_BATCH):
         logits, yb = logits_fn(x[start:start + EVAL_BATCH]), y[start:start + EVAL_BATCH]
         index = yb.expand(*logits.shape[:-2], 1, len(yb))              # (..., 1, B)
         p = torch.softmax(logits, dim=-2)
         p_y = p.gather(-2, index).squeeze(-2)
         p_other = p.scatter(-2, index, -1.0).amax(dim=-2)
-        correct = correct + (logits.argmax(dim=-2) == yb).sum(dim=-1)
-        conf = conf + (p_y - p_other).sum(dim=-1)
-    return correct / len(y), conf / len(y)
+        margin = p_y - p_other
+        correct = correct + (margin > 0).sum(dim=-1)
+        conf = conf + p.amax(dim=-2).sum(dim=-1)
+        model_conf = model_conf + margin.sum(dim=-1)
+    return {"test_acc": correct / len(y), "confidence": conf / len(y), "model_confidence": model_conf / len(y)}
 
 
 # ---------------------------------------------------------------- the stacked engine
 @dataclass
 class _ChunkResult:
-    """Per-model numbers of one chunk, arrays of shape (S, G[, epochs])."""
+    """Per-model numbers of one chunk: history[metric] of shape (S, G, epochs),
+    diverged_epoch of shape (S, G) (0 = never, else the 1-based epoch)."""
 
-    train_loss: np.ndarray
-    test_acc: np.ndarray
-    confidence: np.ndarray
-    diverged_epoch: np.ndarray      # 0 = never, else the 1-based epoch
+    history: dict[str, np.ndarray]
+    diverged_epoch: np.ndarray
     net: _models.Stacked | None = field(default=None, repr=False)
 
 
@@ -251,7 +256,7 @@ def _train_chunk(data: Dataset, seeds: list[int], configs: list[tuple[float, flo
     with torch.no_grad():
         previous = [p.detach().clone() for p in params]   # parameters one step back
     frozen = None                                          # where stopped models stay
-    history = {k: torch.zeros(m, cfg.epochs, device=dev) for k in ("train_loss", "test_acc", "confidence")}
+    history = {k: torch.zeros(m, cfg.epochs, device=dev) for k in EPOCH_METRICS}
     diverged_epoch = torch.zeros(m, dtype=torch.int64, device=dev)
 
     for epoch in range(cfg.epochs):
@@ -289,15 +294,16 @@ def _train_chunk(data: Dataset, seeds: list[int], configs: list[tuple[float, flo
                     for p, f in zip(params, frozen):
                         p.copy_(torch.where(_expand(alive, p, s_count, g_count), p, f))
         history["train_loss"][:, epoch] = torch.where(alive, loss_sum / n, math.nan)
-        acc, conf = _evaluate(lambda xb: net.class_major(xb).reshape(m, data.num_classes, -1), x_test, y_test)
-        history["test_acc"][:, epoch], history["confidence"][:, epoch] = acc, conf
+        scores = _evaluate(lambda xb: net.class_major(xb).reshape(m, data.num_classes, -1), x_test, y_test)
+        for name, values in scores.items():
+            history[name][:, epoch] = values
         if on_epoch is not None:
             on_epoch()
 
     shape = (s_count, g_count)
     as_np = lambda t: (t.double() if t.is_floating_point() else t).cpu().numpy().reshape(*shape, *t.shape[1:])
-    return _ChunkResult(as_np(history["train_loss"]), as_np(history["test_acc"]), as_np(history["confidence"]),
-                        as_np(diverged_epoch), net if keep_model else None)
+    return _ChunkResult({k: as_np(v) for k, v in history.items()}, as_np(diverged_epoch),
+                        net if keep_model else None)
 
 
 def _expand(mask: Tensor, like: Tensor, s: int, g: int) -> Tensor:
@@ -314,7 +320,8 @@ class FitResult:
         model: the trained plain ``nn.Module`` ((N, D) -> (N, K) logits), on the training device.
         history: DataFrame, one row per epoch: epoch (1-based), train_loss (mean GLS loss
             on the noisy labels), test_acc (clean test labels, fraction), confidence (mean
-            model confidence p_y - max_{k!=y} p_k on the test set).
+            max-softmax probability on the test set), model_confidence (mean
+            MC = p_y - max_{k!=y} p_k on the clean test labels, in [-1, 1]).
         noisy_labels: the (N_train,) labels it was trained on.
         diverged, diverged_epoch: see the module docstring (diverged_epoch 0 = never).
     """
@@ -354,8 +361,7 @@ def fit(data: Dataset, smooth_rate: float, noise_rate: float, seed: int, *, nois
     if div and warn:
         warnings.warn(f"the model (r={r}, eps={eps}, seed={seed}) diverged in epoch {div} and was stopped "
                       "there; try warmup_epochs with a small gls_lr_scale", DivergenceWarning, stacklevel=2)
-    history = pd.DataFrame({"epoch": np.arange(1, epochs + 1), "train_loss": out.train_loss[0, 0],
-                            "test_acc": out.test_acc[0, 0], "confidence": out.confidence[0, 0]})
+    history = pd.DataFrame({"epoch": np.arange(1, epochs + 1), **{k: v[0, 0] for k, v in out.history.items()}})
     return FitResult(out.net.module(0, 0), history, noisy_labels(data, noise_kind, eps, seed), bool(div), div)
 
 
@@ -393,9 +399,9 @@ def reference_fit(data: Dataset, smooth_rate: float, noise_rate: float, seed: in
             loss.backward()
             opt.step()
             total += loss.item() * len(idx)
-        acc, conf = _evaluate(lambda xb: net(xb).T, data.x_test.to(dev), data.y_test.to(dev))
-        rows.append((epoch + 1, total / len(y), float(acc), float(conf)))
-    return net, pd.DataFrame(rows, columns=["epoch", "train_loss", "test_acc", "confidence"])
+        scores = _evaluate(lambda xb: net(xb).T, data.x_test.to(dev), data.y_test.to(dev))
+        rows.append({"epoch": epoch + 1, "train_loss": total / len(y), **{k: float(v) for k, v in scores.items()}})
+    return net, pd.DataFrame(rows)
 
 
 # ---------------------------------------------------------------- the grid
@@ -485,12 +491,13 @@ def sweep(data: Dataset, smooth_rates, noise_rates, seeds, *, noise_kind: str = 
         ``results``: a DataFrame with one row per (noise_rate, smooth_rate, seed), in grid
         order, and columns noise_kind, noise_rate, smooth_rate, seed, test_acc (final
         epoch), best_test_acc, best_epoch (1-based; the paper reports best-epoch test
-        accuracy), confidence (final mean model confidence on the test set), train_loss
+        accuracy), confidence (final mean max-softmax probability on the test set),
+        model_confidence (final mean MC = p_y - max_{k!=y} p_k, clean test labels), train_loss
         (final epoch's mean GLS loss on the noisy labels), diverged, diverged_epoch
         (0 = never). Accuracies are fractions in [0, 1] on the clean test labels.
         With ``return_history=True``: ``(results, history)``, history a long DataFrame with
         one row per model and epoch (noise_kind, noise_rate, smooth_rate, seed, epoch,
-        train_loss, test_acc, confidence), ready for ``seaborn``/``groupby`` plots.
+        train_loss, test_acc, confidence, model_confidence), ready for ``groupby`` plots.
 
     A model that diverges is stopped, flagged and reported in one :class:`DivergenceWarning`;
     see the module docstring.
@@ -563,15 +570,15 @@ def _tidy(chunks, outputs, cfg, smooth_rates, noise_rates, seeds) -> tuple[pd.Da
     for (chunk_seeds, chunk_configs), out in zip(chunks, outputs):
         for si, seed in enumerate(chunk_seeds):
             for gi, (eps, r) in enumerate(chunk_configs):
-                acc = out.test_acc[si, gi]
+                curves = {k: v[si, gi] for k, v in out.history.items()}
+                acc = curves["test_acc"]
                 best = int(np.argmax(acc))
                 div = int(out.diverged_epoch[si, gi])
                 rows.append((cfg.noise_kind, eps, r, seed, float(acc[-1]), float(acc[best]), best + 1,
-                             float(out.confidence[si, gi, -1]), float(out.train_loss[si, gi, -1]), div > 0, div))
+                             float(curves["confidence"][-1]), float(curves["model_confidence"][-1]),
+                             float(curves["train_loss"][-1]), div > 0, div))
                 hist.append(pd.DataFrame({"noise_kind": cfg.noise_kind, "noise_rate": eps, "smooth_rate": r,
-                                          "seed": seed, "epoch": np.arange(1, cfg.epochs + 1),
-                                          "train_loss": out.train_loss[si, gi], "test_acc": acc,
-                                          "confidence": out.confidence[si, gi]}))
+                                          "seed": seed, "epoch": np.arange(1, cfg.epochs + 1), **curves}))
     results = pd.DataFrame(rows, columns=list(RESULT_COLUMNS))
     order = {"noise_rate": noise_rates, "smooth_rate": smooth_rates, "seed": seeds}
     rank = lambda col: col.map({v: i for i, v in enumerate(order[col.name])})

@@ -168,9 +168,10 @@ def test_class_major_loss_and_metrics_agree_with_the_library():
     torch.testing.assert_close(train.stacked_gls_loss(logits.transpose(1, 2), labels, rates),
                                losses.gls_loss(logits, labels, rates))
     y = labels[0]
-    acc, conf = train._evaluate(lambda xb: logits.transpose(1, 2), torch.zeros(20, 1), y)
-    torch.testing.assert_close(acc.double(), metrics.accuracy(logits, y))
-    torch.testing.assert_close(conf.double(), metrics.model_confidence(logits, y).mean(dim=1))
+    scores = train._evaluate(lambda xb: logits.transpose(1, 2), torch.zeros(20, 1), y)
+    torch.testing.assert_close(scores["test_acc"].double(), metrics.accuracy(logits, y))
+    torch.testing.assert_close(scores["confidence"].double(), metrics.confidence(logits).mean(dim=1))
+    torch.testing.assert_close(scores["model_confidence"].double(), metrics.model_confidence(logits, y).mean(dim=1))
 
 
 @pytest.mark.parametrize("kwargs, match", [
