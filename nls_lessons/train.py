@@ -131,7 +131,10 @@ def _as_list(values, name: str) -> list:
 
 def check_grid(smooth_rates, noise_rates, seeds) -> tuple[list[float], list[float], list[int]]:
     """Validate a sweep grid; a single number counts as a grid of one. Returns three lists."""
-    smooth_rates = [float(r) for r in _as_list(smooth_rates, "smooth_rates")]
+    smooth_rates = _as_list(smooth_rates, "smooth_rates")
+    if not all(isinstance(r, (Real, np.number)) and not isinstance(r, (bool, np.bool_)) for r in smooth_rates):
+        raise ValueError(f"smooth_rates must be numbers <= 1, got {smooth_rates!r}")
+    smooth_rates = [float(r) for r in smooth_rates]
     check_smooth_rate(smooth_rates, "smooth_rates")
     noise_rates = [_noise.check_noise_rate(e, "noise_rates") for e in _as_list(noise_rates, "noise_rates")]
     seeds = _as_list(seeds, "seeds")

@@ -178,6 +178,7 @@ def test_class_major_loss_and_metrics_agree_with_the_library():
     (dict(smooth_rates=[]), "smooth_rates must not be empty"),
     (dict(smooth_rates=[1.5]), "smooth_rates must be a finite number <= 1"),
     (dict(smooth_rates=[0.1, 0.1]), "must not repeat"),
+    (dict(smooth_rates=["0.1"]), "smooth_rates must be numbers"),
     (dict(noise_rates=[1.0]), r"noise_rates must lie in \[0, 1\)"),
     (dict(noise_rates=[-0.1]), r"noise_rates must lie in \[0, 1\)"),
     (dict(noise_rates=()), "noise_rates must not be empty"),
