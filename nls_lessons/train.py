@@ -431,7 +431,8 @@ def models_per_chunk(data: Dataset, cfg: TrainConfig, device: str, memory_budget
                             hidden=cfg.hidden, channels=cfg.channels).numel_per_model()
     acts = _models.activations_per_sample(cfg.model, data.in_features, data.num_classes,
                                           hidden=cfg.hidden, channels=cfg.channels)
-    per_model = 4 * (6 * numel + acts * (cfg.batch_size + min(EVAL_BATCH, len(data.y_test))) + 3 * cfg.epochs)
+    eval_acts = acts // 4 * min(EVAL_BATCH, len(data.y_test))      # no gradients kept
+    per_model = 4 * (6 * numel + acts * cfg.batch_size + eval_acts + len(EPOCH_METRICS) * cfg.epochs)
     return max(1, int(memory_budget // per_model))
 
 
@@ -511,6 +512,8 @@ def sweep(data: Dataset, smooth_rates, noise_rates, seeds, *, noise_kind: str = 
                       gls_lr_scale, hidden, channels)
     if max_models_per_chunk is not None and (not _is_int(max_models_per_chunk) or max_models_per_chunk < 1):
         raise ValueError(f"max_models_per_chunk must be an integer >= 1, got {max_models_per_chunk!r}")
+    if memory_budget is not None and (not isinstance(memory_budget, Real) or not memory_budget > 0):
+        raise ValueError(f"memory_budget must be a number of bytes > 0, got {memory_budget!r}")
     resolve_device(device)
 
     paths = None

@@ -84,7 +84,10 @@ def test_chunks_do_not_change_results(digits, grid):
     chunked = train.sweep(digits, [0.4, 0.0, -2.0], [0.2, 0.6], [0, 7], max_models_per_chunk=4, **SMALL)
     pd.testing.assert_frame_equal(chunked, grid[0], atol=1e-4, rtol=1e-4)
     assert len(train._chunks([0, 7], list(range(6)), 4)) == 4          # 2 seeds x 2 blocks of <= 4
-    assert train.models_per_chunk(digits, train.TrainConfig(), "cpu", memory_budget=10**6) >= 1
+    capacity = train.models_per_chunk(digits, train.TrainConfig(), "cpu", memory_budget=3 * 10**5)
+    assert 1 <= capacity < 12
+    budgeted = train.sweep(digits, [0.4, 0.0, -2.0], [0.2, 0.6], [0, 7], memory_budget=3 * 10**5, **SMALL)
+    pd.testing.assert_frame_equal(budgeted, grid[0], atol=1e-4, rtol=1e-4)
 
 
 def test_pairing(digits, grid):
