@@ -284,10 +284,11 @@ def _train_chunk(data: Dataset, seeds: list[int], configs: list[tuple[float, flo
                     # models stop now or stopped earlier: they stay at their parameters of one
                     # step back, the last ones whose loss was finite and above the limit
                     newly = alive & ~ok
-                    diverged_epoch[newly] = epoch + 1
-                    frozen = [q.clone() for q in previous] if frozen is None else [
-                        torch.where(_expand(newly, f, s_count, g_count), q, f) for q, f in zip(previous, frozen)]
-                    alive = ok
+                    if bool(newly.any()):
+                        diverged_epoch[newly] = epoch + 1
+                        frozen = [q.clone() for q in previous] if frozen is None else [
+                            torch.where(_expand(newly, f, s_count, g_count), q, f) for q, f in zip(previous, frozen)]
+                        alive = ok
                     for p in params:
                         p.grad.masked_fill_(~_expand(alive, p, s_count, g_count), 0.0)
                 for p, q in zip(params, previous):
