@@ -82,6 +82,8 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=3, help="stacked runs; the best is reported")
     parser.add_argument("--loop-models", type=int, default=8, help="models trained by the per-model loop")
     parser.add_argument("--big", action="store_true", help="also the mnist1d CNN grid (GPU sized)")
+    parser.add_argument("--big-n", type=int, default=50_000, help="mnist1d samples for --big (default 50,000)")
+    parser.add_argument("--big-epochs", type=int, default=30, help="epochs for --big (default 30)")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     device = str(resolve_device(args.device))
@@ -112,12 +114,12 @@ def main() -> None:
         print(line)
 
     if args.big:
-        big = data.mnist1d(n=50_000, seed=0)
+        big = data.mnist1d(n=args.big_n, seed=0)
         rates = [0.8, 0.6, 0.4, 0.2, 0.0, -0.2, -0.4, -0.8, -1.0, -2.0, -4.0, -8.0, -16.0, -32.0]
         out, times = timed(lambda: train.sweep(big, rates, [0.2, 0.4, 0.6, 0.8], [0, 1, 2], model="cnn",
-                                               epochs=30, device=device, progress=False), 1)
-        print(f"mnist1d (40,000 train) CNN grid: {len(out)} models x 30 epochs in {times[0]:.1f} s; "
-              f"diverged {int(out['diverged'].sum())}")
+                                               epochs=args.big_epochs, device=device, progress=False), 1)
+        print(f"{big.name} CNN grid ({len(big.y_train)} train): {len(out)} models x {args.big_epochs} epochs "
+              f"in {times[0]:.1f} s; diverged {int(out['diverged'].sum())}")
         print(out.groupby(["noise_rate", "smooth_rate"])["test_acc"].mean().unstack(0).round(3).to_string())
 
 
