@@ -34,6 +34,7 @@ import copy
 import hashlib
 import html
 import json
+import multiprocessing
 import os
 import re
 import shutil
@@ -211,7 +212,9 @@ def executed_notebooks(paths, *, cache_dir: Path | str, jobs: int = 2, timeout: 
     if todo:
         t0 = time.perf_counter()
         if jobs > 1 and len(todo) > 1:
-            with concurrent.futures.ProcessPoolExecutor(max_workers=min(jobs, len(todo))) as pool:
+            # spawn, not fork: forking a process that already runs threads (pytest, zmq) can deadlock
+            ctx = multiprocessing.get_context("spawn")
+            with concurrent.futures.ProcessPoolExecutor(max_workers=min(jobs, len(todo)), mp_context=ctx) as pool:
                 futures = [pool.submit(_execute_to_file, str(p), str(t), timeout, allow_errors) for p, t in todo]
                 for f in futures:
                     f.result()

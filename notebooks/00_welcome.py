@@ -8,7 +8,7 @@
 #     name: python3
 # ---
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # # 00 · Welcome: To Smooth or Not?
 #
 # **Learning goals.** After this short notebook you will
@@ -29,7 +29,7 @@
 # instead. The paper's headline: when many training labels are wrong (high label noise)
 # NLS wins, and when few are wrong ordinary LS wins. You will reproduce that yourself.
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## How the course is organised
 #
 # | lesson | what you learn |
@@ -47,7 +47,7 @@
 # to the next one; *Run → Run All Cells* runs the whole notebook. Every random step in the
 # course takes an explicit seed, so re-running a notebook gives the same numbers.
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## Which device will train the models?
 #
 # Everything in the course runs on a laptop CPU in seconds to minutes. When PyTorch sees a
@@ -60,11 +60,11 @@ report = device_report()
 for key, value in report.items():
     print(f"{key:>15}: {value}")
 
-# %%
+# %% tags=["hide-cell"]
 assert report["device"] in ("cpu", "cuda"), report
 assert report["torch"].startswith("2."), "the course needs PyTorch 2"
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## A first widget
 #
 # Move the slider. It changes the smooth rate $r$ and shows the smoothed target of the label
@@ -87,16 +87,16 @@ def show_target(smooth_rate=0.3):
 widgets.interact(show_target, smooth_rate=widgets.FloatSlider(0.3, min=-2.0, max=1.0, step=0.1,
                                                               description="r"));
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # **Self-check.** With $K = 5$ and $r = 0.5$, what is the target of the true class?
 # Work it out by hand, then run the next cell.
 
-# %%
+# %% slideshow={"slide_type": "fragment"}
 target = gls_targets([2], num_classes=5, smooth_rate=0.5)[0]
 assert abs(float(target[2]) - (1 - 0.5 + 0.5 / 5)) < 1e-12
 print("true class:", float(target[2]), "= (1 - r) + r/K = 0.5 + 0.1")
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## Recap
 # - The course follows one paper: LS for low noise, NLS for high noise.
 # - The smooth rate $r$ controls the target: $r>0$ softens it, $r<0$ sharpens it.
