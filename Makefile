@@ -37,8 +37,19 @@ notebooks: $(STAMP)
 browser: $(STAMP)
 	$(TEST_ENV) $(BIN)/python -m pytest tests -m browser
 
+## book: the static offline book (build/book/index.html); re-executes only changed notebooks
+book: $(STAMP)
+	$(BIN)/python -m nls_lessons.book
+
+## slides: offline reveal.js decks (build/slides/), instructor copies with solutions (build/instructor/)
+slides: $(STAMP)
+	$(BIN)/python -m nls_lessons.slides
+
+## bench: benchmarks that print measured ratios (not pass/fail)
 bench: $(STAMP)
 	$(BIN)/python bench/sweep.py
+	$(BIN)/python bench/widgets.py
+	$(BIN)/python bench/gpu.py
 
 clean-venv:
 	rm -rf $(VENV)

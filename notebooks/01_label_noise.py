@@ -328,7 +328,7 @@ assert off.iloc[0] > 0.2 and off.iloc[3] > 0.15
 answer = None  # your answer: a number
 ex.check_symmetric_entry(answer)
 
-# %% tags=["solution"]
+# %% tags=["solution"] jupyter={"outputs_hidden": true, "source_hidden": true}
 answer = 0.3 / 9
 assert ex.check_symmetric_entry(answer)
 ex.check_symmetric_entry(answer)
@@ -341,7 +341,7 @@ ex.check_symmetric_entry(answer)
 answer = None  # your answer: a number, e.g. 0.05
 ex.check_rate_sd(answer)
 
-# %% tags=["solution"]
+# %% tags=["solution"] jupyter={"outputs_hidden": true, "source_hidden": true}
 answer = np.sqrt(0.2 * 0.8 / 1257)
 assert ex.check_rate_sd(answer)
 ex.check_rate_sd(answer)
@@ -355,7 +355,7 @@ ex.check_rate_sd(answer)
 answer = None  # your answer: a number in [0, 1]
 ex.check_asymmetric_rate(answer)
 
-# %% tags=["solution"]
+# %% tags=["solution"] jupyter={"outputs_hidden": true, "source_hidden": true}
 answer = 0.2
 assert ex.check_asymmetric_rate(answer)
 ex.check_asymmetric_rate(answer)
@@ -368,7 +368,7 @@ ex.check_asymmetric_rate(answer)
 answer = None  # your answer: a class name or index
 ex.check_most_confused_class(answer)
 
-# %% tags=["solution"]
+# %% tags=["solution"] jupyter={"outputs_hidden": true, "source_hidden": true}
 answer = off.index[0][0]
 assert ex.check_most_confused_class(answer)
 ex.check_most_confused_class(answer)

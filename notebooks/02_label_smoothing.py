@@ -372,7 +372,7 @@ widgets.training_explorer(smooth_rate=0.4, noise_rate=0.2)
 answer = None  # your answer: a number
 ex.check_true_class_target(answer)
 
-# %% tags=["solution"]
+# %% tags=["solution"] jupyter={"outputs_hidden": true, "source_hidden": true}
 answer = 1 - 0.2 + 0.2 / 10
 assert ex.check_true_class_target(answer)
 ex.check_true_class_target(answer)
@@ -385,7 +385,7 @@ ex.check_true_class_target(answer)
 answer = None  # your answer: a number
 ex.check_kappa(answer)
 
-# %% tags=["solution"]
+# %% tags=["solution"] jupyter={"outputs_hidden": true, "source_hidden": true}
 answer = theory.kappa(0.45, 10)
 assert ex.check_kappa(answer)
 ex.check_kappa(answer)
@@ -398,7 +398,7 @@ ex.check_kappa(answer)
 answer = None  # your answer: a number in [0, 1]
 ex.check_total_shrinkage(answer)
 
-# %% tags=["solution"]
+# %% tags=["solution"] jupyter={"outputs_hidden": true, "source_hidden": true}
 answer = (1 - 0.5) * (1 - theory.kappa(0.3, 10))
 assert ex.check_total_shrinkage(answer)
 ex.check_total_shrinkage(answer)
@@ -411,7 +411,7 @@ ex.check_total_shrinkage(answer)
 answer = None  # your answer: a number in [0, 1]
 ex.check_loss_minimum(answer)
 
-# %% tags=["solution"]
+# %% tags=["solution"] jupyter={"outputs_hidden": true, "source_hidden": true}
 answer = 1 - 0.4 + 0.4 / 5
 assert ex.check_loss_minimum(answer)
 ex.check_loss_minimum(answer)

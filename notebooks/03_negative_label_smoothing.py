@@ -72,7 +72,7 @@ plots.target_bars(losses.gls_targets([3], 10, -2.0)[0], label=3, smooth_rate=-2.
 answer = None  # your answer
 ex.check_nls_target(answer)
 
-# %% tags=["solution"]
+# %% tags=["solution"] jupyter={"outputs_hidden": true, "source_hidden": true}
 answer = 1 - (-4) + (-4) / 10
 assert ex.check_nls_target(answer)
 ex.check_nls_target(answer)
@@ -239,7 +239,7 @@ for r_check in (0.1, 0.2, 0.4, 0.8, 1.0):
 answer = None  # your answer
 ex.check_theorem1(answer)
 
-# %% tags=["solution"]
+# %% tags=["solution"] jupyter={"outputs_hidden": true, "source_hidden": true}
 answer = 2 * 0.5 - 0.9
 assert ex.check_theorem1(answer)
 ex.check_theorem1(answer)
@@ -288,7 +288,7 @@ for eps_check, r_expected in ((0.2, -0.286), (0.4, -0.8), (0.6, -2.0), (0.8, -8.
 answer = None  # your answer
 ex.check_backward_rate(answer)
 
-# %% tags=["solution"]
+# %% tags=["solution"] jupyter={"outputs_hidden": true, "source_hidden": true}
 answer = theory.backward_correction_rate(0.5, 10)
 assert ex.check_backward_rate(answer)
 ex.check_backward_rate(answer)
@@ -384,7 +384,7 @@ for eps, block in confidence_table.groupby("ε"):
 answer = None  # your answer
 ex.check_wrong_confidence(answer)
 
-# %% tags=["solution"]
+# %% tags=["solution"] jupyter={"outputs_hidden": true, "source_hidden": true}
 answer = "higher"
 assert ex.check_wrong_confidence(answer)
 ex.check_wrong_confidence(answer)

@@ -15,7 +15,7 @@
 # - run a full sweep smooth rate $r$ × noise rate $\varepsilon$ × seed on digits in seconds, and
 #   compare rates *paired* (same noisy labels, same initialisation, same batches);
 # - read the sweep as a heatmap and as the paper's Figure 1 (best $r$ against $\varepsilon$);
-# - derive the optimal smooth rate $r_{\text{opt}} = (r^\*-\kappa)/(1-\kappa)$ and draw the phase
+# - derive the optimal smooth rate $r_{\text{opt}} = (r^*-\kappa)/(1-\kappa)$ and draw the phase
 #   diagram (the paper's Figure 2);
 # - say when LS wins, when NLS wins, and why pair-flip noise is different;
 # - tell final-epoch from best-epoch accuracy, and why the paper reports the latter.
@@ -44,15 +44,15 @@ from nls_lessons.exercises import lesson04 as ex
 # the noisy labels arrive *already smoothed* with rate $\kappa$. GLS with rate $r$ on top gives
 # the expected target $(1-r)\tilde{\mathbf p} + \tfrac rK\mathbf 1$, whose distance from uniform is
 # $(1-r)(1-\kappa)$ times the clean one. Suppose the best *total* smoothing on clean data is some
-# $r^\*$ (the paper's Assumption 1; $r^\*=0$ means CE is best on clean data). Matching
-# $(1-r)(1-\kappa) = 1-r^\*$ gives
+# $r^*$ (the paper's Assumption 1; $r^*=0$ means CE is best on clean data). Matching
+# $(1-r)(1-\kappa) = 1-r^*$ gives
 #
-# $$r_{\text{opt}} = \frac{r^\* - \kappa}{1-\kappa}
-#   \qquad\begin{cases} >0 \;(\text{LS}) & \varepsilon < \tfrac{K-1}{K}\,r^\* \\
-#   <0 \;(\text{NLS}) & \varepsilon > \tfrac{K-1}{K}\,r^\* .\end{cases}$$
+# $$r_{\text{opt}} = \frac{r^* - \kappa}{1-\kappa}
+#   \qquad\begin{cases} >0 \;(\text{LS}) & \varepsilon < \tfrac{K-1}{K}\,r^* \\
+#   <0 \;(\text{NLS}) & \varepsilon > \tfrac{K-1}{K}\,r^* .\end{cases}$$
 #
-# For $K=2$ this is the paper's Theorem 7, $r_{\text{opt}} = (r^\*-2e)/(1-2e)$. As
-# $\kappa\to1$ the optimal rate runs to $-\infty$. With $r^\*=0$ it is the backward-correction
+# For $K=2$ this is the paper's Theorem 7, $r_{\text{opt}} = (r^*-2e)/(1-2e)$. As
+# $\kappa\to1$ the optimal rate runs to $-\infty$. With $r^*=0$ it is the backward-correction
 # rate of lesson 03.
 
 # %%
@@ -64,33 +64,33 @@ for eps in (0.2, 0.4, 0.6, 0.8):
 # %% [markdown]
 # The phase diagram (the paper's Figure 2, here for $K=10$): colour is $r_{\text{opt}}$, the
 # black line is $r_{\text{opt}}=0$. Above it (little noise, a clean problem that likes smoothing)
-# use LS; below and to the right, NLS. The line is straight, $\varepsilon = 0.9\,r^\*$.
+# use LS; below and to the right, NLS. The line is straight, $\varepsilon = 0.9\,r^*$.
 
 # %%
 plots.phase_diagram(num_classes=10)
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
-# **Exercise 1.** $K=10$, $\varepsilon=0.5$, and on clean data the best rate was $r^\*=0.2$. What
+# **Exercise 1.** $K=10$, $\varepsilon=0.5$, and on clean data the best rate was $r^*=0.2$. What
 # is $r_{\text{opt}}$?
 
 # %%
 answer = None  # your answer
 ex.check_optimal_rate(answer)
 
-# %% tags=["solution"]
+# %% tags=["solution"] jupyter={"outputs_hidden": true, "source_hidden": true}
 answer = theory.optimal_smooth_rate(0.5, 10, clean_optimal_rate=0.2)
 assert ex.check_optimal_rate(answer)
 ex.check_optimal_rate(answer)
 
 # %% [markdown]
-# **Exercise 2.** $K=10$ and $r^\*=0.3$. At which noise rate $\varepsilon$ does $r_{\text{opt}}$
+# **Exercise 2.** $K=10$ and $r^*=0.3$. At which noise rate $\varepsilon$ does $r_{\text{opt}}$
 # change sign?
 
 # %%
 answer = None  # your answer
 ex.check_threshold(answer)
 
-# %% tags=["solution"]
+# %% tags=["solution"] jupyter={"outputs_hidden": true, "source_hidden": true}
 answer = theory.nls_threshold(0.3, 10)
 assert ex.check_threshold(answer)
 ex.check_threshold(answer)
@@ -213,8 +213,8 @@ for s in summaries.values():
 # ## 3. Best r against noise: the paper's Figure 1
 #
 # Each marker is one of the two best rates at that noise rate (circles: LS/CE, diamonds: NLS).
-# The dashed line is the theory $r_{\text{opt}}$ with $r^\*=0$ (CE is the best rate on our clean
-# data, so $r^\*=0$ is the natural anchor).
+# The dashed line is the theory $r_{\text{opt}}$ with $r^*=0$ (CE is the best rate on our clean
+# data, so $r^*=0$ is the natural anchor).
 
 # %%
 fig, axes = plots.new_figure(1, 2, figsize=(12.0, 4.4))
@@ -230,11 +230,11 @@ best_r.round(2)
 # %% [markdown]
 # What to see: the best rate jumps from the LS side ($r\ge0$) at low noise to the NLS side, down
 # to $-2$ or below, at high noise, as the theory line does. The theory is not a perfect fit.
-# With $r^\*=0$ it says NLS should already win at $\varepsilon=0.2$; on digits LS still wins
+# With $r^*=0$ it says NLS should already win at $\varepsilon=0.2$; on digits LS still wins
 # there, and the data cross over between $\varepsilon = 0.4$ and $0.6$. The theory is a statement
 # about the population optimum (infinite data, a model that can represent the posterior); a
 # linear model trained for 30 epochs on 1,257 images is neither. A crossover between 0.4 and
-# 0.6 is what the formula gives for an *effective* $r^\*$ between about 0.45 and 0.65: the
+# 0.6 is what the formula gives for an *effective* $r^*$ between about 0.45 and 0.65: the
 # finite-sample learner likes more smoothing than CE's clean optimum suggests.
 #
 # **Exercise 3.** From `results`, find the smooth rate with the highest **mean final** test
@@ -244,7 +244,7 @@ best_r.round(2)
 answer = None  # your answer
 ex.check_best_rate(answer, results, noise_rate=0.6)
 
-# %% tags=["solution"]
+# %% tags=["solution"] jupyter={"outputs_hidden": true, "source_hidden": true}
 answer = results[results.noise_rate == 0.6].groupby("smooth_rate").test_acc.mean().idxmax()
 assert ex.check_best_rate(answer, results, noise_rate=0.6)
 ex.check_best_rate(answer, results, noise_rate=0.6)
@@ -301,7 +301,7 @@ for metric in ("test_acc", "best_test_acc"):
 answer = None  # your answer
 ex.check_pairflip(answer)
 
-# %% tags=["solution"]
+# %% tags=["solution"] jupyter={"outputs_hidden": true, "source_hidden": true}
 answer = "a"
 assert ex.check_pairflip(answer)
 ex.check_pairflip(answer)
@@ -324,8 +324,8 @@ widgets.sweep_explorer(results, data=digits, train_kwargs=dict(model="linear", e
 # ## Recap
 #
 # - Symmetric noise smooths the labels by $\kappa = K\varepsilon/(K-1)$ before you do anything;
-#   the rate that restores the clean optimum is $r_{\text{opt}} = (r^\*-\kappa)/(1-\kappa)$,
-#   negative once $\varepsilon > \tfrac{K-1}{K}r^\*$ (the phase diagram).
+#   the rate that restores the clean optimum is $r_{\text{opt}} = (r^*-\kappa)/(1-\kappa)$,
+#   negative once $\varepsilon > \tfrac{K-1}{K}r^*$ (the phase diagram).
 # - On digits, 300 paired models in seconds: LS beats CE at low noise; the best NLS rate beats
 #   the best LS rate at $\varepsilon \ge 0.6$; the best $r$ moves from $\ge 0$ to $\le -2$.
 # - The theory gets the direction right but not the exact crossover: finite data and a small

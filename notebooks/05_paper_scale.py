@@ -195,7 +195,7 @@ assert all(abs(rates_n[k] - v) < 5e-5 for k, v in expected.items())
 # smooth_rate, mean, std`), find the smooth rate that Table 2 ranks best for CIFAR-10 with
 # symmetric noise $\varepsilon = 0.4$, and check it with `check_best_rate`.
 
-# %% tags=["solution"]
+# %% tags=["solution"] jupyter={"outputs_hidden": true, "source_hidden": true}
 col = table2[(table2.dataset == "cifar10") & (table2.noise == "symmetric") & (table2.noise_rate == 0.4)]
 answer = float(col.loc[col["mean"].idxmax(), "smooth_rate"])
 

@@ -202,3 +202,14 @@ def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+@pytest.mark.parametrize("stem", notebook_pairs())
+def test_solution_cells_are_collapsed_in_the_lab(stem):
+    """A learner in JupyterLab sees each worked solution collapsed until they open it."""
+    nb = json.loads((NOTEBOOKS / f"{stem}.ipynb").read_text())
+    for i, cell in enumerate(nb["cells"]):
+        if "solution" in cell["metadata"].get("tags", []):
+            hidden = cell["metadata"].get("jupyter", {})
+            assert hidden.get("source_hidden") and hidden.get("outputs_hidden"), \
+                f"{stem} cell {i} is a solution: add jupyter={{\"outputs_hidden\": true, \"source_hidden\": true}}"
