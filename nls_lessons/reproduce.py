@@ -45,7 +45,7 @@ from .resnet import autocast, build_model, grad_scaler, prepare_model
 PAPER_DIR = Path(__file__).resolve().parent.parent / "data" / "paper"
 PAPER_RATES = (0.8, 0.6, 0.4, 0.0, -0.4, -0.8, -1.0, -2.0, -4.0, -6.0)   # ICLR Table 2 rows
 TABLE2_NOISE_RATES = (0.0, 0.2, 0.4, 0.6)                                 # C10 symmetric columns
-OKABE_ITO = ("#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#F0E442", "#000000")
+from .plots import PALETTE as OKABE_ITO  # noqa: E402  (the course palette, defined once in plots)
 DEFAULT_OUT = Path("artifacts") / "reproduce"
 
 # Training throughput (images / s, forward + backward) used by --dry-run when not calibrating.
@@ -681,12 +681,13 @@ def plot_results(table, title: str | None = None):
     One panel per noise setting; x positions are the rates in the paper's order (0.8 ... -6).
     Returns the matplotlib Figure.
     """
-    import matplotlib.pyplot as plt
+    from .plots import new_figure
 
     groups = list(table.groupby(["dataset", "noise", "noise_rate"], sort=False))
     ncol = min(4, len(groups))
     nrow = math.ceil(len(groups) / ncol)
-    fig, axes = plt.subplots(nrow, ncol, figsize=(4.2 * ncol, 3.4 * nrow), squeeze=False)
+    fig, axes = new_figure(nrow, ncol, figsize=(4.2 * ncol, 3.4 * nrow))
+    axes = np.asarray(axes, dtype=object).reshape(nrow, ncol)
     for ax, ((dataset, noise, rate), sub) in zip(axes.flat, groups):
         sub = sub.sort_values("smooth_rate", ascending=False)
         x = np.arange(len(sub))
@@ -708,23 +709,23 @@ def plot_results(table, title: str | None = None):
         ax.set_visible(False)
     axes.flat[0].legend(fontsize=8)
     fig.suptitle(title or "Test accuracy vs smooth rate: this run and the paper")
-    fig.tight_layout()
     return fig
 
 
 def plot_table2(dataset: str = "cifar10", noise: str = "symmetric", ax=None):
     """The paper's Table 2 as curves: accuracy against smooth rate, one line per noise rate.
 
-    Returns the matplotlib Axes. Colours are Okabe-Ito; rates in the paper's order (0.8 ... -6).
+    Returns the matplotlib Axes (its ``.figure`` is the Figure). Colours are Okabe-Ito; rates in
+    the paper's order (0.8 ... -6).
     """
-    import matplotlib.pyplot as plt
+    from .plots import new_figure
 
     t = paper_table2()
     t = t[(t["dataset"] == dataset) & (t["noise"] == noise)]
     if not len(t):
         raise ValueError(f"Table 2 has no {dataset} {noise} columns")
     if ax is None:
-        _, ax = plt.subplots(figsize=(6.4, 3.8))
+        _, ax = new_figure(figsize=(6.4, 3.8))
     for i, (eps, sub) in enumerate(t.groupby("noise_rate")):
         sub = sub.sort_values("smooth_rate", ascending=False)
         x = np.arange(len(sub))
@@ -1023,9 +1024,6 @@ def main(argv=None) -> int:
             cluster.close()
     table = summarize(results)
     print(format_table(table))
-    import matplotlib
-
-    matplotlib.use("Agg")
     fig = plot_results(table)
     fig.savefig(out / "results.png", dpi=120)
     print(f"\nresults: {out / 'results.csv'}  figure: {out / 'results.png'}")

@@ -118,7 +118,7 @@ rates = [0.4, 0.0, -2.0]
 results = reproduce.run_grid(specs, rates, tiny, seeds=[0], out=None, device="cpu", progress=False)
 results[["noise_rate", "realised_noise_rate", "smooth_rate", "warmup_best_acc", "best_acc", "final_acc", "diverged"]]
 
-# %% tags=["assert"]
+# %% tags=["hide-cell"]
 assert len(results) == len(specs) * len(rates)                         # one row per (noise, rate)
 assert set(results["smooth_rate"]) == set(rates)
 assert (abs(results["realised_noise_rate"] - results["noise_rate"]) < 0.07).all()   # n = 512: ~3 sd
@@ -127,10 +127,8 @@ assert low["warmup_best_acc"].iloc[0] > 30, "the tiny warm-up should beat chance
 assert not results["diverged"].any()
 
 # %%
-import matplotlib.pyplot as plt
-
 fig = reproduce.plot_results(reproduce.summarize(results), title="Tiny synthetic run (pipeline check, not CIFAR)")
-plt.show()
+fig
 
 # %% [markdown]
 # *Figure: test accuracy of the tiny run against the smooth rate, best epoch (blue) and final
@@ -144,14 +142,13 @@ plt.show()
 
 # %%
 table2 = reproduce.paper_table2()
-reproduce.plot_table2("cifar10", "symmetric")
-plt.show()
+reproduce.plot_table2("cifar10", "symmetric").figure
 
 # %% [markdown]
 # *Figure: the paper's CIFAR-10 test accuracy against smooth rate for ε = 0, 0.2, 0.4, 0.6; a
 # star marks the best rate of each noise level; rates left of the grey line are LS, right are NLS.*
 
-# %% tags=["assert"]
+# %% tags=["hide-cell"]
 c10 = table2[(table2.dataset == "cifar10") & (table2.noise == "symmetric")]
 best = c10.loc[c10.groupby("noise_rate")["mean"].idxmax()].set_index("noise_rate")["smooth_rate"]
 assert (best < 0).all()                                   # NLS wins every symmetric column
@@ -169,8 +166,7 @@ csv = Path("..") / "artifacts" / "reproduce" / "results.csv"
 if csv.exists():
     mine = reproduce.summarize(reproduce.load_results(csv))
     print(reproduce.format_table(mine))
-    reproduce.plot_results(mine)
-    plt.show()
+    display(reproduce.plot_results(mine))
 else:
     print(f"no results yet at {csv.resolve()}; run the command of section 3 on a GPU")
 
@@ -184,7 +180,7 @@ rates_n = {name: float((c != n).mean()) for name in cifar.CIFAR_N_LABEL_SETS["ci
            for c, n in [load_cifar_n("cifar10", name)]}
 print({k: round(v, 4) for k, v in rates_n.items()})
 
-# %% tags=["assert"]
+# %% tags=["hide-cell"]
 expected = {"aggre": 0.0901, "random1": 0.1723, "random2": 0.1812, "random3": 0.1764, "worst": 0.4021}
 assert all(abs(rates_n[k] - v) < 5e-5 for k, v in expected.items())
 

@@ -88,6 +88,7 @@ def test_noise_explorer_callback_changes_figure():
 
 
 def test_smoothing_rapid_moves_show_only_latest_and_do_not_pile_up():
+    pyplot_before = plt.get_fignums()
     figs_before = _live_figures()
     ex = widgets.SmoothingExplorer(0.0, debounce=0.1)
     png0, renders0 = ex.image.value, ex.renders
@@ -99,7 +100,7 @@ def test_smoothing_rapid_moves_show_only_latest_and_do_not_pile_up():
     assert ex.renders - renders0 <= 3, f"{ex.renders - renders0} renders for 26 moves: updates piled up"
     assert ex.image.value != png0
     assert "r = −2" in ex.status.value and "λ" in ex.status.value
-    assert plt.get_fignums() == []
+    assert plt.get_fignums() == pyplot_before, "explorers must not register figures with pyplot"
     ex.close()
     assert _live_figures() <= figs_before
 
@@ -151,6 +152,7 @@ def test_stale_result_is_dropped_and_errors_stay_in_status():
 
 
 def test_many_updates_do_not_grow_figures():
+    pyplot_before = plt.get_fignums()
     summary_df = _fake_sweep()
     ex = widgets.SweepExplorer(summary_df, debounce=0.0)
     before = _live_figures()
@@ -158,7 +160,7 @@ def test_many_updates_do_not_grow_figures():
         ex.set(noise_rate=[0.0, 0.2, 0.4, 0.6][i % 4], smooth_rate=[-4.0, -1.0, 0.0, 0.4][(i // 4) % 4])
         ex.wait(10)
     assert ex.error is None
-    assert plt.get_fignums() == []
+    assert plt.get_fignums() == pyplot_before, "explorers must not register figures with pyplot"
     assert _live_figures() <= before + 1
     ex.close()
 
@@ -233,6 +235,7 @@ def test_static_mode_returns_frames_html(monkeypatch):
 
 
 def test_static_frames_noise_and_training():
+    pyplot_before = plt.get_fignums()
     html = widgets.static_frames("noise", kind=["symmetric", "pairflip"], noise_rate=[0.2])
     assert html.count('<img class="nls-frame"') == 2 and 'data-key="1,0"' in html
     assert "transition matrices for pairflip noise" in html
@@ -240,4 +243,4 @@ def test_static_frames_noise_and_training():
     assert html.count('<img class="nls-frame"') == 2 and "test accuracy" in html
     with pytest.raises(ValueError):
         widgets.static_frames("nope")
-    assert plt.get_fignums() == []
+    assert plt.get_fignums() == pyplot_before, "explorers must not register figures with pyplot"
