@@ -3,8 +3,8 @@ from nls_lessons.exercises import Feedback, close, right, wrong
 
 def test_feedback_truthiness_and_text():
     assert right("because") and not wrong("hint")
-    assert repr(right("because")).startswith("✅") and "because" in repr(right("because"))
-    assert repr(wrong("try κ")).startswith("❌") and "try κ" in repr(wrong("try κ"))
+    assert repr(right("because")).startswith("✓ Correct") and "because" in repr(right("because"))
+    assert repr(wrong("try κ")).startswith("✗ Not yet") and "try κ" in repr(wrong("try κ"))
     assert isinstance(right("x"), Feedback)
 
 

@@ -27,7 +27,7 @@ class Feedback:
         return self.correct
 
     def __repr__(self) -> str:
-        return ("✅ Correct. " if self.correct else "❌ Not yet. ") + self.message
+        return ("✓ Correct. " if self.correct else "✗ Not yet. ") + self.message
 
     _repr_pretty_ = lambda self, p, cycle: p.text(repr(self))  # noqa: E731
 
