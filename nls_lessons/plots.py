@@ -18,7 +18,6 @@ Conventions (the same for every function here):
 """
 from __future__ import annotations
 
-import contextlib
 import functools
 import io
 import math

@@ -1,7 +1,6 @@
 """nls_lessons.train: the stacked sweep equals one-model training, is paired, survives
 divergence, caches by full configuration, runs on Dask, and rejects bad input."""
 import math
-import warnings
 
 import numpy as np
 import pandas as pd

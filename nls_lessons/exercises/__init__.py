@@ -40,6 +40,29 @@ def wrong(hint: str) -> Feedback:
     return Feedback(False, hint)
 
 
+#: What every check says to the starter value ``answer = None``.
+NOT_YET = "Replace `None` with your answer, then run the cell again."
+
+
+def as_number(answer) -> float | None:
+    """``answer`` as a finite float (numbers and numeric strings), else ``None``.
+
+    ``True``/``False`` are not numbers here, although Python would treat them as 1 and 0.
+    """
+    if isinstance(answer, bool) or answer is None:
+        return None
+    try:
+        value = float(answer)
+    except (TypeError, ValueError):
+        return None
+    return value if math.isfinite(value) else None
+
+
+def as_text(answer) -> str | None:
+    """A text answer, stripped and lower-cased (``"  B) "`` -> ``"b)"``), else ``None``."""
+    return answer.strip().lower() if isinstance(answer, str) else None
+
+
 def close(answer, expected: float, *, tol: float = 1e-2) -> bool:
     """True when ``answer`` is a finite number within ``tol`` (absolute) of ``expected``."""
     try:

@@ -9,28 +9,16 @@ from __future__ import annotations
 
 import math
 
-from . import Feedback, close, right, wrong
+from . import NOT_YET, Feedback, as_number, close, right, wrong
 
 CIFAR10_CLASSES = ("airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck")
-
-_NOT_YET = "Replace None by your answer and run the cell again."
-
-
-def _number(answer) -> float | None:
-    if isinstance(answer, bool):
-        return None
-    try:
-        value = float(answer)
-    except (TypeError, ValueError):
-        return None
-    return value if math.isfinite(value) else None
 
 
 def check_symmetric_entry(answer) -> Feedback:
     """Exercise 1: the off-diagonal entry T[2, 5] of symmetric noise, K = 10, eps = 0.3."""
     if answer is None:
-        return wrong(_NOT_YET)
-    value = _number(answer)
+        return wrong(NOT_YET)
+    value = as_number(answer)
     if value is None:
         return wrong("Give a single number, the probability P(noisy = 5 | clean = 2).")
     expected = 0.3 / 9
@@ -50,8 +38,8 @@ def check_symmetric_entry(answer) -> Feedback:
 def check_rate_sd(answer) -> Feedback:
     """Exercise 2: the standard deviation of the realised rate, eps = 0.2, N = 1257."""
     if answer is None:
-        return wrong(_NOT_YET)
-    value = _number(answer)
+        return wrong(NOT_YET)
+    value = as_number(answer)
     if value is None:
         return wrong("Give a single number: a standard deviation of a fraction (about 0.01 in size?).")
     expected = math.sqrt(0.2 * 0.8 / 1257)
@@ -74,8 +62,8 @@ def check_rate_sd(answer) -> Feedback:
 def check_asymmetric_rate(answer) -> Feedback:
     """Exercise 3: the overall noise rate of 'asymmetric' noise, K = 10, eps = 0.4, balanced."""
     if answer is None:
-        return wrong(_NOT_YET)
-    value = _number(answer)
+        return wrong(NOT_YET)
+    value = as_number(answer)
     if value is None:
         return wrong("Give a single number between 0 and 1.")
     if close(value, 0.2, tol=1e-3):
@@ -99,7 +87,7 @@ def _class_index(answer) -> int | None:
         aliases = {"car": "automobile", "auto": "automobile", "plane": "airplane"}
         name = aliases.get(name, name)
         return CIFAR10_CLASSES.index(name) if name in CIFAR10_CLASSES else None
-    value = _number(answer)
+    value = as_number(answer)
     if value is None or not value.is_integer() or not 0 <= value < 10:
         return None
     return int(value)
@@ -108,7 +96,7 @@ def _class_index(answer) -> int | None:
 def check_most_confused_class(answer) -> Feedback:
     """Exercise 4: the clean class of CIFAR-10N 'worst' with the largest single off-diagonal T entry."""
     if answer is None:
-        return wrong(_NOT_YET)
+        return wrong(NOT_YET)
     index = _class_index(answer)
     if index is None:
         return wrong("Answer with one CIFAR-10 class name (" + ", ".join(CIFAR10_CLASSES)

@@ -7,28 +7,14 @@ starter value, gives "not yet" feedback without raising.
 """
 from __future__ import annotations
 
-import math
-
-from . import Feedback, close, right, wrong
-
-_NOT_YET = "Replace None by your answer and run the cell again."
-
-
-def _number(answer) -> float | None:
-    if isinstance(answer, bool):
-        return None
-    try:
-        value = float(answer)
-    except (TypeError, ValueError):
-        return None
-    return value if math.isfinite(value) else None
+from . import NOT_YET, Feedback, as_number, close, right, wrong
 
 
 def check_true_class_target(answer) -> Feedback:
     """Exercise 1: the LS target of the true class, K = 10, r = 0.2."""
     if answer is None:
-        return wrong(_NOT_YET)
-    value = _number(answer)
+        return wrong(NOT_YET)
+    value = as_number(answer)
     if value is None:
         return wrong("Give a single number: one entry of the target vector.")
     if close(value, 0.82, tol=1e-4):
@@ -45,8 +31,8 @@ def check_true_class_target(answer) -> Feedback:
 def check_kappa(answer) -> Feedback:
     """Exercise 2: the implicit smooth rate kappa of symmetric noise, K = 10, eps = 0.45."""
     if answer is None:
-        return wrong(_NOT_YET)
-    value = _number(answer)
+        return wrong(NOT_YET)
+    value = as_number(answer)
     if value is None:
         return wrong("Give a single number, the implicit smooth rate κ.")
     if close(value, 0.5, tol=1e-4):
@@ -65,8 +51,8 @@ def check_kappa(answer) -> Feedback:
 def check_total_shrinkage(answer) -> Feedback:
     """Exercise 3: the factor (1 - r)(1 - kappa) for K = 10, eps = 0.3, r = 0.5."""
     if answer is None:
-        return wrong(_NOT_YET)
-    value = _number(answer)
+        return wrong(NOT_YET)
+    value = as_number(answer)
     if value is None:
         return wrong("Give a single number between 0 and 1: a shrinkage factor.")
     kap = 10 * 0.3 / 9
@@ -89,8 +75,8 @@ def check_total_shrinkage(answer) -> Feedback:
 def check_loss_minimum(answer) -> Feedback:
     """Exercise 4: where the LS loss is smallest as a function of p_y, K = 5, r = 0.4."""
     if answer is None:
-        return wrong(_NOT_YET)
-    value = _number(answer)
+        return wrong(NOT_YET)
+    value = as_number(answer)
     if value is None:
         return wrong("Give a single number between 0 and 1: a probability.")
     if close(value, 0.68, tol=1e-3):

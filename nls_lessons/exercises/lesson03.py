@@ -6,22 +6,14 @@ with the reason; falsy with a hint otherwise. A hint never states the answer, an
 """
 from __future__ import annotations
 
-from . import Feedback, close, right, wrong
-
-_EMPTY = "Replace `None` with your answer, then run the cell again."
-
-
-def _as_text(answer) -> str | None:
-    if isinstance(answer, str):
-        return answer.strip().lower()
-    return None
+from . import NOT_YET, Feedback, as_text, close, right, wrong
 
 
 # --------------------------------------------------------------- exercise 1: an NLS target
 def check_nls_target(answer) -> Feedback:
     """Exercise 1: the true-class entry of the GLS target for K = 10 and r = -4."""
     if answer is None:
-        return wrong(_EMPTY)
+        return wrong(NOT_YET)
     if close(answer, 4.6, tol=1e-6):
         return right("(1 − r) + r/K = 5 − 0.4 = 4.6. The other nine entries are r/K = −0.4 each, "
                      "so the vector still sums to 4.6 − 9·0.4 = 1: NLS *sharpens* the one-hot target "
@@ -47,7 +39,7 @@ def check_nls_target(answer) -> Feedback:
 def check_theorem1(answer) -> Feedback:
     """Exercise 2: NLS(−0.4) on a batch where CE = 0.5 and LS(0.4) = 0.9 (Theorem 1)."""
     if answer is None:
-        return wrong(_EMPTY)
+        return wrong(NOT_YET)
     if close(answer, 0.1, tol=1e-6):
         return right("Theorem 1: NLS(−r) = 2·CE − LS(r) = 2·0.5 − 0.9 = 0.1. Because the loss is "
                      "linear in r, the three rates −r, 0 and r lie on one straight line: "
@@ -71,7 +63,7 @@ def check_theorem1(answer) -> Feedback:
 def check_backward_rate(answer) -> Feedback:
     """Exercise 3: the GLS rate that equals backward loss correction for K = 10, ε = 0.5."""
     if answer is None:
-        return wrong(_EMPTY)
+        return wrong(NOT_YET)
     kap = 10 * 0.5 / 9
     expected = -kap / (1 - kap)                       # -1.25
     if close(answer, expected, tol=5e-3):
@@ -103,8 +95,8 @@ def check_wrong_confidence(answer) -> Feedback:
     """Exercise 4: is an NLS model's max-softmax confidence on its *wrong* predictions higher,
     lower or the same as an LS model's? (answer "higher", "lower" or "same")"""
     if answer is None:
-        return wrong(_EMPTY)
-    text = _as_text(answer)
+        return wrong(NOT_YET)
+    text = as_text(answer)
     if text not in _CONFIDENCE_CHOICES:
         return wrong('Answer with one of the strings "higher", "lower" or "same".')
     if text == "higher":

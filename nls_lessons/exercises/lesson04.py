@@ -6,29 +6,15 @@ with the reason; falsy with a hint otherwise. A hint never states the answer, an
 """
 from __future__ import annotations
 
-import math
-
-from . import Feedback, close, right, wrong
-
-_EMPTY = "Replace `None` with your answer, then run the cell again."
-
-
-def _number(answer) -> float | None:
-    if isinstance(answer, (bool, str)) or answer is None:
-        return None
-    try:
-        value = float(answer)
-    except (TypeError, ValueError):
-        return None
-    return value if math.isfinite(value) else None
+from . import NOT_YET, Feedback, as_number, right, wrong
 
 
 # --------------------------------------------------------------- exercise 1: r_opt
 def check_optimal_rate(answer) -> Feedback:
     """Exercise 1: r_opt for K = 10, ε = 0.5 and a clean optimal rate r* = 0.2."""
     if answer is None:
-        return wrong(_EMPTY)
-    value = _number(answer)
+        return wrong(NOT_YET)
+    value = as_number(answer)
     if value is None:
         return wrong("Give a single number (a smooth rate r).")
     kap = 10 * 0.5 / 9
@@ -54,8 +40,8 @@ def check_optimal_rate(answer) -> Feedback:
 def check_threshold(answer) -> Feedback:
     """Exercise 2: the noise rate at which r_opt changes sign for K = 10 and r* = 0.3."""
     if answer is None:
-        return wrong(_EMPTY)
-    value = _number(answer)
+        return wrong(NOT_YET)
+    value = as_number(answer)
     if value is None:
         return wrong("Give a single number (a noise rate ε).")
     if abs(value - 0.27) <= 2e-3:
@@ -76,8 +62,8 @@ def check_best_rate(answer, results, noise_rate: float = 0.6, metric: str = "tes
     """Exercise 3: the smooth rate with the highest *mean* ``metric`` at ``noise_rate``,
     read from the sweep's tidy frame ``results`` (symmetric noise)."""
     if answer is None:
-        return wrong(_EMPTY)
-    value = _number(answer)
+        return wrong(NOT_YET)
+    value = as_number(answer)
     if value is None:
         return wrong("Give a single number (one of the smooth rates of the sweep).")
     sym = results[results["noise_kind"] == "symmetric"] if "noise_kind" in results else results
@@ -116,7 +102,7 @@ def check_pairflip(answer) -> Feedback:
     c) NLS always loses on digits.
     """
     if answer is None:
-        return wrong(_EMPTY)
+        return wrong(NOT_YET)
     text = answer.strip().lower().rstrip(")") if isinstance(answer, str) else None
     if text not in _CHOICES:
         return wrong('Answer with one of the letters "a", "b" or "c".')
