@@ -213,3 +213,13 @@ def test_solution_cells_are_collapsed_in_the_lab(stem):
             hidden = cell["metadata"].get("jupyter", {})
             assert hidden.get("source_hidden") and hidden.get("outputs_hidden"), \
                 f"{stem} cell {i} is a solution: add jupyter={{\"outputs_hidden\": true, \"source_hidden\": true}}"
+
+
+def test_rise_is_installed_for_live_lectures():
+    """Lecturers present lessons as slides in JupyterLab with RISE (`jupyterlab-rise`)."""
+    jupyter = Path(sys.executable).parent / "jupyter"
+    out = subprocess.run([str(jupyter), "labextension", "list"], capture_output=True, text=True,
+                         timeout=60, env=dict(os.environ, NO_COLOR="1"))
+    listing = re.sub(r"\x1b\[[0-9;]*m", "", out.stdout + out.stderr)
+    line = next((l for l in listing.splitlines() if "jupyterlab-rise" in l), "")
+    assert "enabled" in line and "OK" in line, listing
