@@ -248,7 +248,7 @@ assert off_diag.max() > 3 * 0.4 / 9    # some wrong class gets far more than the
 # - Pair-flip at $\varepsilon = 0.5$: can a model still tell a 1 from a 9 when half of each is
 #   labelled as the other?
 #
-# (Without a live kernel, for example in the book, the widget shows its starting setting.)
+# (In the static book there is no kernel: the sliders there swap precomputed pictures.)
 
 # %%
 widgets.noise_explorer()
