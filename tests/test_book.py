@@ -6,23 +6,15 @@ import json
 import re
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 
 from nls_lessons import book
 from nls_lessons.book_math import convert_math, main as math_main, process_book
 
-REPO = Path(__file__).resolve().parents[1]
-FIXTURE = REPO / "tests" / "fixtures" / "book_demo.py"
-WELCOME = REPO / "notebooks" / "00_welcome.py"
-SCREENSHOTS = REPO / "artifacts" / "screenshots"
-# Shared with `make book`: entries are keyed by notebook + library hashes, so sharing is safe
-# and a second test run does not execute the notebooks again.
-EXEC_CACHE = REPO / "build" / "exec-cache"
+from publishing import (ALLOWED_URL, EXEC_CACHE, FIXTURE, REMOVED_MARKER, REPO, SCREENSHOTS,
+                        SOLUTION_MARKER, WELCOME)
 
-SOLUTION_MARKER = "SOLUTION-MARKER-7f3a"
-REMOVED_MARKER = "REMOVED-CELL-MARKER"
 WIDGET_REPR_RE = re.compile(r"(IntSlider|FloatSlider|Dropdown|Checkbox|ToggleButtons?|VBox|HBox)\(|Output\(|"
                             r"interactive\(|<function |application/vnd\.jupyter\.widget")
 
@@ -160,7 +152,6 @@ def test_no_widget_reprs_or_solutions_in_the_book(built_book):
     assert "target: [0.06, 0.06, 0.76, 0.06, 0.06]" in welcome          # interact's starting value
 
 
-ALLOWED_URL = re.compile(r"^(file:|data:|about:|blob:|https?://(127\.0\.0\.1|localhost)[:/])")
 
 TEXT_WITHOUT_CODE_JS = """() => {
   const main = document.querySelector('main').cloneNode(true);

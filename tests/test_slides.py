@@ -4,22 +4,16 @@ from __future__ import annotations
 
 import json
 import re
-from pathlib import Path
 
 import pytest
 
 from nls_lessons import book, slides
 
-REPO = Path(__file__).resolve().parents[1]
-FIXTURE = REPO / "tests" / "fixtures" / "book_demo.py"
-WELCOME = REPO / "notebooks" / "00_welcome.py"
-SCREENSHOTS = REPO / "artifacts" / "screenshots"
-EXEC_CACHE = REPO / "build" / "exec-cache"
-SOLUTION_MARKER = "SOLUTION-MARKER-7f3a"
-REMOVED_MARKER = "REMOVED-CELL-MARKER"
+from publishing import (ALLOWED_URL, EXEC_CACHE, FIXTURE, REMOVED_MARKER, REPO, SCREENSHOTS,
+                        SOLUTION_MARKER, WELCOME)
+
 WIDGET_REPR_RE = re.compile(r"(IntSlider|FloatSlider|Dropdown|VBox|HBox)\(value|Output\(\)|interactive\(children|"
                             r"&lt;function |application/vnd\.jupyter\.widget-view")
-ALLOWED_URL = re.compile(r"^(file:|data:|about:|blob:|https?://(127\.0\.0\.1|localhost)[:/])")
 
 
 @pytest.fixture(scope="module")

@@ -1,0 +1,18 @@
+"""Paths and markers shared by the book and slides tests (tests/test_book.py, tests/test_slides.py)."""
+import re
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+FIXTURE = REPO / "tests" / "fixtures" / "book_demo.py"
+WELCOME = REPO / "notebooks" / "00_welcome.py"
+SCREENSHOTS = REPO / "artifacts" / "screenshots"
+# Shared with `make book`: entries are keyed by notebook + library hashes, so sharing is safe
+# and a second test run does not execute the notebooks again.
+EXEC_CACHE = REPO / "build" / "exec-cache"
+
+# Unique strings planted in the fixture notebook's solution and removed cells.
+SOLUTION_MARKER = "SOLUTION-MARKER-7f3a"
+REMOVED_MARKER = "REMOVED-CELL-MARKER"
+
+# Requests a built page may make: local files and inline data only.
+ALLOWED_URL = re.compile(r"^(file:|data:|about:|blob:|https?://(127\.0\.0\.1|localhost)[:/])")
