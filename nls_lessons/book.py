@@ -323,9 +323,12 @@ class _Chapter:
         if alts:
             return alts[min(index, len(alts) - 1)]
         meta = out.get("metadata", {}) or {}
-        for key in ("alt", "alt_text"):
-            if isinstance(meta.get(key), str):
-                return meta[key]
+        # top-level keys, or per-mimetype ones (what an IPython formatter returning
+        # (data, {"alt": ...}) produces, as nls_lessons.plots does for every figure)
+        for scope in (meta, *(v for v in meta.values() if isinstance(v, dict))):
+            for key in ("alt", "alt_text"):
+                if isinstance(scope.get(key), str):
+                    return scope[key]
         plain = out.get("data", {}).get("text/plain", "")
         plain = "".join(plain) if isinstance(plain, list) else plain
         if plain and not JUNK_REPR_RE.match(plain) and not plain.startswith("<"):

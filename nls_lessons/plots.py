@@ -135,7 +135,23 @@ def _register_notebook_display() -> None:
     if shell is None or not hasattr(shell, "display_formatter"):
         return
     png = shell.display_formatter.formatters["image/png"]
-    png.for_type(Figure, lambda fig: to_png(fig))
+    png.for_type(Figure, lambda fig: (to_png(fig), {"alt": describe(fig)}))
+
+
+def describe(fig: Figure) -> str:
+    """A text description of a figure from its own words (alt text for the book and slides):
+    the suptitle, then each panel's title and axis labels.
+    """
+    parts = []
+    if getattr(fig, "_suptitle", None) is not None and fig._suptitle.get_text():
+        parts.append(fig._suptitle.get_text())
+    for ax in fig.axes:
+        title = ax.get_title() or ax.get_title("left")
+        if not title and not ax.get_xlabel():
+            continue   # colour bars and decorations
+        axes_words = ", ".join(f"{k}: {v}" for k, v in (("x", ax.get_xlabel()), ("y", ax.get_ylabel())) if v)
+        parts.append(f"{title} ({axes_words})" if axes_words else title)
+    return "Figure: " + "; ".join(p for p in parts if p) if parts else "Figure"
 
 
 _register_notebook_display()

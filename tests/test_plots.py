@@ -103,3 +103,15 @@ def test_fmt_rate():
     assert plots.fmt_rate(-2.0) == "−2"
     assert plots.fmt_rate(0.4) == "0.4"
     assert plots.fmt_rate(0) == "0"
+
+
+def test_describe_gives_alt_text_from_the_figure_words():
+    fig, ax = plots.new_figure()
+    ax.set_title("GLS target, r = −2")
+    ax.set_xlabel("class k")
+    ax.set_ylabel("target probability")
+    fig.suptitle("Targets")
+    text = plots.describe(fig)
+    assert text.startswith("Figure: Targets")
+    assert "GLS target, r = −2 (x: class k, y: target probability)" in text
+    plots.close(fig)
