@@ -1,4 +1,6 @@
-from nls_lessons.exercises import Feedback, close, right, wrong
+import pytest
+
+from nls_lessons.exercises import NOT_YET, Feedback, check_number, close, right, wrong
 
 
 def test_feedback_truthiness_and_text():
@@ -12,3 +14,30 @@ def test_close_rejects_non_numbers_and_nan():
     assert close(0.2001, 0.2, tol=1e-3)
     assert not close(0.3, 0.2, tol=1e-3)
     assert not close("abc", 0.2) and not close(float("nan"), 0.2) and not close(None, 0.2)
+
+
+def _check(answer):
+    """A check in the lessons' shape: 0.5 is right, 0.45 and (0.4, 0.6) are known mistakes."""
+    return check_number(answer, 0.5, tol=1e-3, why="why", hint="general", not_a_number="a number",
+                        mistakes=[(0.45, "mistake A"), ((0.4, 0.6), "mistake B"),
+                                  (3.0, "mistake C", 0.5), (lambda v: v < 0, "negative")])
+
+
+@pytest.mark.parametrize("answer, correct, message", [
+    (0.5, True, "why"), ("0.5004", True, "why"), (0.45, False, "mistake A"), (0.4, False, "mistake B"),
+    (0.6005, False, "mistake B"), (3.4, False, "mistake C"), (-2.0, False, "negative"),
+    (0.55, False, "general"), (2.4, False, "general"),
+    (None, False, NOT_YET), ("abc", False, "a number"), (float("nan"), False, "a number"),
+    (float("inf"), False, "a number"), ([0.5], False, "a number"),
+    (True, False, "a number"), (False, False, "a number"),
+])
+def test_check_number_follows_the_shape(answer, correct, message):
+    fb = _check(answer)
+    assert isinstance(fb, Feedback) and bool(fb) is correct and fb.message == message
+
+
+def test_check_number_tests_mistakes_in_order_and_defaults():
+    fb = check_number(0.3, 0.0, tol=1e-3, why="w", hint="h", mistakes=[(0.3, "first"), (0.3, "second")])
+    assert fb.message == "first"
+    assert check_number("x", 0.0, tol=1e-3, why="w", hint="h").message == "Give a single number."
+    assert check_number(0.3, 0.0, tol=1e-3, why="w", hint="h").message == "h"   # no mistakes given

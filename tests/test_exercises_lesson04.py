@@ -1,8 +1,7 @@
 """The self-checks of lesson 04: right answers pass, wrong ones fail with a hint, None is safe."""
 import pandas as pd
-import pytest
 
-from nls_lessons.exercises import Feedback
+from exercise_contract import contract_tests
 from nls_lessons.exercises import lesson04 as ex
 from nls_lessons.theory import nls_threshold, optimal_smooth_rate
 
@@ -30,29 +29,9 @@ CASES = {
 }
 
 
-@pytest.mark.parametrize("check", list(CASES), ids=lambda f: f.__name__)
-def test_right_answer_passes(check):
-    answer, _ = CASES[check]
-    verdict = check(answer)
-    assert isinstance(verdict, Feedback) and verdict, verdict
-
-
-@pytest.mark.parametrize("check", list(CASES), ids=lambda f: f.__name__)
-def test_wrong_answers_fail_with_a_hint_that_hides_the_answer(check):
-    answer, wrongs = CASES[check]
-    for w in wrongs:
-        verdict = check(w)
-        assert isinstance(verdict, Feedback) and not verdict, (w, verdict)
-        assert len(verdict.message) > 20
-        if not isinstance(answer, str):
-            for text in (f"{answer:.2f}", f"{answer:g}"):
-                assert text not in verdict.message, (w, verdict.message)
-
-
-@pytest.mark.parametrize("check", [*CASES, ex.check_best_rate], ids=lambda f: f.__name__)
-def test_starter_none_is_not_yet_and_never_raises(check):
-    verdict = check(None, FRAME) if check is ex.check_best_rate else check(None)
-    assert not verdict and "None" in verdict.message
+(test_right_answer_passes, test_wrong_answers_fail_with_a_hint_that_hides_the_answer,
+ test_starter_none_is_not_yet_and_never_raises) = contract_tests(
+    CASES, extra_starters={ex.check_best_rate: (None, FRAME)})
 
 
 def test_best_rate_reads_the_mean_over_seeds():

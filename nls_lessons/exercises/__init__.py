@@ -70,3 +70,38 @@ def close(answer, expected: float, *, tol: float = 1e-2) -> bool:
     except (TypeError, ValueError):
         return False
     return math.isfinite(value) and abs(value - expected) <= tol
+
+
+def check_number(answer, expected: float, *, tol: float, why: str, hint: str,
+                 not_a_number: str = "Give a single number.", mistakes=()) -> Feedback:
+    """The shape every numeric self-check shares, as one call::
+
+        None                      -> wrong(NOT_YET)
+        not a number (as_number)  -> wrong(not_a_number)
+        within tol of expected    -> right(why)
+        the first matching mistake, in order -> wrong(its hint)
+        anything else             -> wrong(hint)
+
+    Each entry of ``mistakes`` is ``(target, hint)`` or ``(target, hint, tol)``; without its
+    own ``tol`` a mistake uses the check's ``tol``. ``target`` is a number, a tuple of numbers
+    that share one hint, or a predicate ``value -> bool`` for a mistake recognised by a range
+    rather than a value (say ``lambda v: v > 0`` for a wrong sign). ``True``/``False`` and
+    non-finite values are "not a number", as in :func:`as_number`.
+    """
+    if answer is None:
+        return wrong(NOT_YET)
+    value = as_number(answer)
+    if value is None:
+        return wrong(not_a_number)
+    if close(value, expected, tol=tol):
+        return right(why)
+    for target, mistake_hint, *own_tol in mistakes:
+        mistake_tol = own_tol[0] if own_tol else tol
+        if callable(target):
+            matched = target(value)
+        else:
+            targets = target if isinstance(target, tuple) else (target,)
+            matched = any(close(value, t, tol=mistake_tol) for t in targets)
+        if matched:
+            return wrong(mistake_hint)
+    return wrong(hint)

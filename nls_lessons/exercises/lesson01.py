@@ -9,74 +9,63 @@ from __future__ import annotations
 
 import math
 
-from . import NOT_YET, Feedback, as_number, close, right, wrong
+from . import NOT_YET, Feedback, as_number, check_number, right, wrong
 
 CIFAR10_CLASSES = ("airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck")
 
 
 def check_symmetric_entry(answer) -> Feedback:
     """Exercise 1: the off-diagonal entry T[2, 5] of symmetric noise, K = 10, eps = 0.3."""
-    if answer is None:
-        return wrong(NOT_YET)
-    value = as_number(answer)
-    if value is None:
-        return wrong("Give a single number, the probability P(noisy = 5 | clean = 2).")
-    expected = 0.3 / 9
-    if close(value, expected, tol=1e-4):
-        return right("Symmetric noise spreads ε over the K − 1 = 9 other classes evenly: "
-                     "ε / (K − 1) = 0.3 / 9 ≈ 0.0333.")
-    if close(value, 0.3 / 10, tol=1e-4):
-        return wrong("Close: but the label moves to one of the *other* classes only; how many "
-                     "other classes are there?")
-    if close(value, 0.3, tol=1e-4) or close(value, 0.7, tol=1e-4):
-        return wrong("That is a whole-row quantity. Split the flip probability ε among the wrong "
-                     "classes: each off-diagonal cell gets an equal share.")
-    return wrong("Row 2 of T must sum to 1: the diagonal holds 1 − ε, and the rest is shared "
-                 "equally by the wrong classes.")
+    return check_number(
+        answer, 0.3 / 9, tol=1e-4,
+        not_a_number="Give a single number, the probability P(noisy = 5 | clean = 2).",
+        why="Symmetric noise spreads ε over the K − 1 = 9 other classes evenly: "
+            "ε / (K − 1) = 0.3 / 9 ≈ 0.0333.",
+        mistakes=[
+            (0.3 / 10, "Close: but the label moves to one of the *other* classes only; how many "
+                       "other classes are there?"),
+            ((0.3, 0.7), "That is a whole-row quantity. Split the flip probability ε among the wrong "
+                         "classes: each off-diagonal cell gets an equal share."),
+        ],
+        hint="Row 2 of T must sum to 1: the diagonal holds 1 − ε, and the rest is shared "
+             "equally by the wrong classes.")
 
 
 def check_rate_sd(answer) -> Feedback:
     """Exercise 2: the standard deviation of the realised rate, eps = 0.2, N = 1257."""
-    if answer is None:
-        return wrong(NOT_YET)
-    value = as_number(answer)
-    if value is None:
-        return wrong("Give a single number: a standard deviation of a fraction (about 0.01 in size?).")
     expected = math.sqrt(0.2 * 0.8 / 1257)
-    if close(value, expected, tol=2e-4):
-        return right(f"The number of flips is Binomial(N, ε), so the rate has sd "
-                     f"sqrt(ε(1 − ε)/N) = sqrt(0.16/1257) ≈ {expected:.4f}: about one "
-                     "percentage point.")
-    if close(value, 0.2 * 0.8 / 1257, tol=2e-5):
-        return wrong("That is the variance. The standard deviation is its square root.")
-    if close(value, math.sqrt(0.2 * 0.8), tol=1e-3):
-        return wrong("That is the sd of a single flip (one Bernoulli draw). Averaging N "
-                     "independent draws divides it by sqrt(N).")
-    if close(value, math.sqrt(0.2 * 0.8 * 1257), tol=0.05):
-        return wrong("That is the sd of the *number* of flipped labels. Divide by N to get the sd "
-                     "of the *fraction*.")
-    return wrong("Each label flips independently with probability ε, so the number of flips is "
-                 "binomial. What is the sd of a binomial count, and of that count divided by N?")
+    return check_number(
+        answer, expected, tol=2e-4,
+        not_a_number="Give a single number: a standard deviation of a fraction (about 0.01 in size?).",
+        why=f"The number of flips is Binomial(N, ε), so the rate has sd "
+            f"sqrt(ε(1 − ε)/N) = sqrt(0.16/1257) ≈ {expected:.4f}: about one "
+            "percentage point.",
+        mistakes=[
+            (0.2 * 0.8 / 1257, "That is the variance. The standard deviation is its square root.", 2e-5),
+            (math.sqrt(0.2 * 0.8), "That is the sd of a single flip (one Bernoulli draw). Averaging N "
+                                   "independent draws divides it by sqrt(N).", 1e-3),
+            (math.sqrt(0.2 * 0.8 * 1257), "That is the sd of the *number* of flipped labels. Divide by N "
+                                          "to get the sd of the *fraction*.", 0.05),
+        ],
+        hint="Each label flips independently with probability ε, so the number of flips is "
+             "binomial. What is the sd of a binomial count, and of that count divided by N?")
 
 
 def check_asymmetric_rate(answer) -> Feedback:
     """Exercise 3: the overall noise rate of 'asymmetric' noise, K = 10, eps = 0.4, balanced."""
-    if answer is None:
-        return wrong(NOT_YET)
-    value = as_number(answer)
-    if value is None:
-        return wrong("Give a single number between 0 and 1.")
-    if close(value, 0.2, tol=1e-3):
-        return right("Only five of the ten classes (truck, bird, deer, cat, dog) ever flip, each "
-                     "with probability 0.4; the other five stay clean. On balanced data: "
-                     "5/10 × 0.4 = 0.2.")
-    if close(value, 0.4, tol=1e-3):
-        return wrong("0.4 is the flip probability of a class that flips. Do all ten classes flip? "
-                     "Look at the rows of the asymmetric heatmap.")
-    if value > 1 or value < 0:
-        return wrong("A noise rate is a fraction of labels, between 0 and 1.")
-    return wrong("Count the rows of the asymmetric T whose diagonal is below 1, then average "
-                 "1 − T_ii over all ten classes (they are equally frequent).")
+    return check_number(
+        answer, 0.2, tol=1e-3,
+        not_a_number="Give a single number between 0 and 1.",
+        why="Only five of the ten classes (truck, bird, deer, cat, dog) ever flip, each "
+            "with probability 0.4; the other five stay clean. On balanced data: "
+            "5/10 × 0.4 = 0.2.",
+        mistakes=[
+            (0.4, "0.4 is the flip probability of a class that flips. Do all ten classes flip? "
+                  "Look at the rows of the asymmetric heatmap."),
+            (lambda v: v > 1 or v < 0, "A noise rate is a fraction of labels, between 0 and 1."),
+        ],
+        hint="Count the rows of the asymmetric T whose diagonal is below 1, then average "
+             "1 − T_ii over all ten classes (they are equally frequent).")
 
 
 def _class_index(answer) -> int | None:

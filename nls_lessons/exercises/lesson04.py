@@ -6,55 +6,46 @@ with the reason; falsy with a hint otherwise. A hint never states the answer, an
 """
 from __future__ import annotations
 
-from . import NOT_YET, Feedback, as_number, right, wrong
+from . import NOT_YET, Feedback, as_number, check_number, right, wrong
 
 
 # --------------------------------------------------------------- exercise 1: r_opt
 def check_optimal_rate(answer) -> Feedback:
     """Exercise 1: r_opt for K = 10, ε = 0.5 and a clean optimal rate r* = 0.2."""
-    if answer is None:
-        return wrong(NOT_YET)
-    value = as_number(answer)
-    if value is None:
-        return wrong("Give a single number (a smooth rate r).")
     kap = 10 * 0.5 / 9
     expected = (0.2 - kap) / (1 - kap)            # -0.8
-    if abs(value - expected) <= 5e-3:
-        return right("κ = 10·0.5/9 = 5/9 and r_opt = (r* − κ)/(1 − κ) = (0.2 − 0.556)/0.444 = −0.8. "
-                     "Although the clean data liked LS (r* = 0.2 > 0), half the labels being wrong "
-                     "already smooths more than that, so the best rate is negative: NLS.")
-    if abs(value - (0.2 - 0.5) / (1 - 0.5)) <= 5e-3:
-        return wrong("You used ε in place of κ. For K classes κ = Kε/(K − 1).")
-    if abs(value - (0.2 - kap)) <= 5e-3:
-        return wrong("Close: the numerator is right, but r_opt also divides by (1 − κ).")
-    if abs(value + kap / (1 - kap)) <= 5e-3:
-        return wrong("That is the rate for r* = 0 (backward correction). Here the clean data's own "
-                     "optimum is r* = 0.2.")
-    if value > 0:
-        return wrong("At ε = 0.5 the noise already smooths the labels more than r* asks for, so the "
-                     "sign of r_opt should tell you to sharpen, not smooth.")
-    return wrong("Not quite. Compute κ = Kε/(K − 1), then r_opt = (r* − κ)/(1 − κ).")
+    return check_number(
+        answer, expected, tol=5e-3,
+        not_a_number="Give a single number (a smooth rate r).",
+        why="κ = 10·0.5/9 = 5/9 and r_opt = (r* − κ)/(1 − κ) = (0.2 − 0.556)/0.444 = −0.8. "
+            "Although the clean data liked LS (r* = 0.2 > 0), half the labels being wrong "
+            "already smooths more than that, so the best rate is negative: NLS.",
+        mistakes=[
+            ((0.2 - 0.5) / (1 - 0.5), "You used ε in place of κ. For K classes κ = Kε/(K − 1)."),
+            (0.2 - kap, "Close: the numerator is right, but r_opt also divides by (1 − κ)."),
+            (-kap / (1 - kap), "That is the rate for r* = 0 (backward correction). Here the clean data's "
+                               "own optimum is r* = 0.2."),
+            (lambda v: v > 0, "At ε = 0.5 the noise already smooths the labels more than r* asks for, so "
+                              "the sign of r_opt should tell you to sharpen, not smooth."),
+        ],
+        hint="Not quite. Compute κ = Kε/(K − 1), then r_opt = (r* − κ)/(1 − κ).")
 
 
 # --------------------------------------------------------------- exercise 2: the phase boundary
 def check_threshold(answer) -> Feedback:
     """Exercise 2: the noise rate at which r_opt changes sign for K = 10 and r* = 0.3."""
-    if answer is None:
-        return wrong(NOT_YET)
-    value = as_number(answer)
-    if value is None:
-        return wrong("Give a single number (a noise rate ε).")
-    if abs(value - 0.27) <= 2e-3:
-        return right("r_opt = 0 exactly when κ = r*, i.e. ε = (K − 1)·r*/K = 0.9·0.3 = 0.27. Below "
-                     "0.27 use LS, above it NLS: the black line of the phase diagram.")
-    if abs(value - 0.3) <= 2e-3:
-        return wrong("That sets ε = r*, but the boundary is κ = r*, and κ = Kε/(K − 1) is a little "
-                     "larger than ε.")
-    if abs(value - 0.15) <= 2e-3:
-        return wrong("That is the binary boundary e = r*/2 (κ = 2e for K = 2). Redo it with K = 10.")
-    if abs(value - 0.3 * 10 / 9) <= 2e-3:
-        return wrong("Solve κ = r* for ε the other way round: κ = Kε/(K − 1).")
-    return wrong("Not quite. r_opt = (r* − κ)/(1 − κ) is zero when its numerator is; solve for ε.")
+    return check_number(
+        answer, 0.27, tol=2e-3,
+        not_a_number="Give a single number (a noise rate ε).",
+        why="r_opt = 0 exactly when κ = r*, i.e. ε = (K − 1)·r*/K = 0.9·0.3 = 0.27. Below "
+            "0.27 use LS, above it NLS: the black line of the phase diagram.",
+        mistakes=[
+            (0.3, "That sets ε = r*, but the boundary is κ = r*, and κ = Kε/(K − 1) is a little "
+                  "larger than ε."),
+            (0.15, "That is the binary boundary e = r*/2 (κ = 2e for K = 2). Redo it with K = 10."),
+            (0.3 * 10 / 9, "Solve κ = r* for ε the other way round: κ = Kε/(K − 1)."),
+        ],
+        hint="Not quite. r_opt = (r* − κ)/(1 − κ) is zero when its numerator is; solve for ε.")
 
 
 # --------------------------------------------------------------- exercise 3: read the sweep
