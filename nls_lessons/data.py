@@ -16,6 +16,8 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from .noise import check_seed
+
 DATA_DIR = Path(__file__).resolve().parent.parent / "data"
 CIFAR_N_DIR = DATA_DIR / "cifar-n"
 
@@ -106,12 +108,6 @@ class Dataset:
                 f"features {self.feature_shape}, {self.num_classes} classes)")
 
 
-def _check_seed(seed, name: str = "seed") -> int:
-    if isinstance(seed, (bool, np.bool_)) or not isinstance(seed, (int, np.integer)) or seed < 0:
-        raise ValueError(f"{name} must be a non-negative integer, got {seed!r}")
-    return int(seed)
-
-
 def _split_standardise(name: str, x: np.ndarray, y: np.ndarray, test_size: float, seed: int,
                        per_feature: bool = True) -> Dataset:
     """Stratified split, then standardise with the training mean/std (per feature, or one
@@ -136,7 +132,7 @@ def digits(seed: int = 0) -> Dataset:
     """
     from sklearn.datasets import load_digits
 
-    seed = _check_seed(seed)
+    seed = check_seed(seed)
     bunch = load_digits()
     return _split_standardise(f"digits(seed={seed})", bunch.data, bunch.target, 0.3, seed)
 
@@ -162,7 +158,7 @@ def toy2d(kind: str = "moons", n: int = 600, seed: int = 0, *, noise: float = 0.
 
     if kind not in TOY_KINDS:
         raise ValueError(f"kind must be one of {TOY_KINDS}, got {kind!r}")
-    seed = _check_seed(seed)
+    seed = check_seed(seed)
     if isinstance(n, bool) or int(n) != n or n < 20:
         raise ValueError(f"n must be an integer >= 20, got {n!r}")
     if not noise >= 0:
@@ -194,7 +190,7 @@ def mnist1d(n: int = 5000, seed: int = 0) -> Dataset:
     """
     from mnist1d.data import get_dataset_args, make_dataset
 
-    seed = _check_seed(seed)
+    seed = check_seed(seed)
     if isinstance(n, bool) or int(n) != n or n < 100:
         raise ValueError(f"n must be an integer >= 100, got {n!r}")
     args = get_dataset_args()
