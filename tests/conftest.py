@@ -73,6 +73,13 @@ def pytest_configure(config):
         torch.set_num_threads(1)
 
 
+def free_port() -> int:
+    """A loopback port the OS has just handed out (for servers a test starts)."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
 @pytest.fixture
 def rng():
     import numpy as np

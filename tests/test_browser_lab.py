@@ -13,26 +13,20 @@ import os
 import secrets
 import signal
 import subprocess
-import sys
 import time
 import urllib.request
 from pathlib import Path
 
 import pytest
+from conftest import free_port
+
+from nls_lessons import lab
 
 REPO = Path(__file__).resolve().parent.parent
 NOTEBOOK = "tests/fixtures/explorers_demo.ipynb"
 SCREENSHOT = REPO / "artifacts" / "screenshots" / "lab_explorer.png"
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
-
-
-def _free_port() -> int:
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def _get_json(url: str, timeout: float = 2.0):
@@ -57,7 +51,7 @@ def _wait(predicate, timeout: float, what: str, interval: float = 0.25):
 @pytest.fixture
 def jupyterlab(tmp_path):
     """A JupyterLab server on a free loopback port; yields (base_url, token)."""
-    port, token = _free_port(), secrets.token_hex(16)
+    port, token = free_port(), secrets.token_hex(16)
     dirs = {name: tmp_path / name for name in ("config", "data", "runtime", "settings", "workspaces")}
     for d in dirs.values():
         d.mkdir()
@@ -73,13 +67,10 @@ def jupyterlab(tmp_path):
            "OMP_NUM_THREADS": "1", "PYTHONPATH": str(REPO)}
     env.pop("MPLBACKEND", None)          # the kernel gets Jupyter's own inline backend
     env.pop("NLS_STATIC", None)          # live widgets, not static frames
-    cmd = [sys.executable, "-m", "jupyterlab", "--no-browser", f"--ServerApp.port={port}",
-           "--ServerApp.port_retries=0", "--ServerApp.ip=127.0.0.1", f"--IdentityProvider.token={token}",
-           f"--ServerApp.root_dir={REPO}", f"--LabApp.user_settings_dir={dirs['settings']}",
-           f"--LabApp.workspaces_dir={dirs['workspaces']}", "--LabApp.news_url=",
-           "--ServerApp.open_browser=False"]
-    if hasattr(os, "geteuid") and os.geteuid() == 0:
-        cmd.append("--allow-root")
+    # the same command `make lab` runs (port, token, root dir, --allow-root as root), plus isolation
+    cmd = lab.lab_command(port, token, "127.0.0.1", open_browser=False) + [
+        f"--LabApp.user_settings_dir={dirs['settings']}", f"--LabApp.workspaces_dir={dirs['workspaces']}",
+        "--LabApp.news_url="]
     log = open(tmp_path / "jupyterlab.log", "wb")
     proc = subprocess.Popen(cmd, cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
     base = f"http://127.0.0.1:{port}"

@@ -16,6 +16,8 @@ from pathlib import Path
 import pytest
 from packaging.requirements import Requirement
 
+from conftest import free_port
+
 REPO = Path(__file__).resolve().parent.parent
 NOTEBOOKS = REPO / "notebooks"
 
@@ -168,7 +170,7 @@ def test_lab_starts_and_serves_the_course(tmp_path):
     """`python -m nls_lessons.lab` prints a URL that answers, on a free port."""
     env = dict(os.environ,
                JUPYTER_CONFIG_DIR=str(tmp_path / "config"), JUPYTER_DATA_DIR=str(tmp_path / "data"),
-               JUPYTER_RUNTIME_DIR=str(tmp_path / "runtime"), NLS_LAB_PORT=str(_free_port()))
+               JUPYTER_RUNTIME_DIR=str(tmp_path / "runtime"), NLS_LAB_PORT=str(free_port()))
     proc = subprocess.Popen([sys.executable, "-m", "nls_lessons.lab", "--no-browser"], cwd=REPO, env=env,
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True)
     try:
@@ -196,12 +198,6 @@ def test_lab_starts_and_serves_the_course(tmp_path):
     finally:
         os.killpg(proc.pid, signal.SIGTERM)
         proc.wait(timeout=20)
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.mark.parametrize("stem", notebook_pairs())
