@@ -166,3 +166,34 @@ class GLSLoss(nn.Module):
 
     def extra_repr(self) -> str:
         return f"smooth_rate={self.smooth_rate}, reduction={self.reduction!r}"
+
+
+DIVERGENCE_LOSS = 1e4
+"""Scale of the divergence test, see :func:`diverging`."""
+
+
+def diverging(loss, smooth_rate) -> Tensor:
+    """Where a training loss shows divergence: the one definition of the whole library.
+
+    Lessons 03-05; used by :mod:`nls_lessons.train` (``fit``, ``sweep``) and by the paper-scale
+    runs. A mean GLS loss (of one mini-batch or one epoch) has diverged when it is not finite,
+    or when its magnitude exceeds ``DIVERGENCE_LOSS * (1 + |r|)``. A healthy GLS loss stays
+    within a few times ``(1 + |r|) * log K``; past the bound the logit margins are in the
+    thousands, the softmax is saturated and nothing more is learned. NLS (r < 0) runs away
+    downwards (towards -inf), a too-large learning rate upwards; both are caught.
+
+    Args:
+        loss: tensor of shape (M,) (one loss per model) or a scalar.
+        smooth_rate: the models' smooth rates, a float or a tensor broadcastable to ``loss``.
+    Returns:
+        bool tensor of ``loss``'s shape, True where the model diverged.
+
+    A model is reported as ``diverged=True`` with ``diverged_epoch`` = the 1-based epoch of its
+    first diverging step; a model that never diverged has ``diverged_epoch`` missing
+    (``pandas.NA`` in a results table, ``None`` on a single fit).
+    """
+    loss = torch.as_tensor(loss)
+    rate = torch.as_tensor(smooth_rate, dtype=loss.dtype if loss.is_floating_point() else torch.float64,
+                           device=loss.device)
+    bound = DIVERGENCE_LOSS * (1 + rate.abs())
+    return ~torch.isfinite(loss) | (loss.abs() > bound)
