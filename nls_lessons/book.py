@@ -132,7 +132,7 @@ def learner_cells(nb):
 
 # ---------------------------------------------------------------------------- execution + cache
 # Modules that turn executed notebooks into pages: editing them does not change what a kernel computes.
-_BUILD_TOOLS = {"book.py", "book_math.py", "slides.py"}
+_BUILD_TOOLS = {"book.py", "book_math.py", "slides.py", "execute.py", "learner.py"}
 
 def library_fingerprint() -> str:
     """Hash of the library's Python sources and front-end assets (not the vendored files)."""
@@ -169,32 +169,39 @@ def _kernel_env() -> dict[str, str]:
     return env
 
 
-def execute_notebook(path: Path | str, *, timeout: int = 900, allow_errors: bool = False):
-    """Execute one lesson with ``NLS_STATIC=1`` in its own folder; return the executed notebook."""
-    from nbclient import NotebookClient
+def execute_notebook(path: Path | str, *, timeout: float = 900, allow_errors: bool = False,
+                     silence_timeout: float | None = None, restarts: int = 1, log=None):
+    """Execute one lesson with ``NLS_STATIC=1`` in its own folder; return the executed notebook.
+
+    Kernels use IPC sockets and a silence watchdog (:func:`nls_lessons.execute.execute`):
+    a cell whose kernel stays silent for ``silence_timeout`` s is retried once in a fresh
+    kernel, then :class:`nls_lessons.execute.ExecutionError` names the notebook and cell.
+    """
+    from nls_lessons.execute import execute
 
     path = Path(path)
     nb = read_notebook(path)
-    nb.metadata.setdefault("kernelspec", {"name": "python3", "display_name": "Python 3", "language": "python"})
-    client = NotebookClient(nb, timeout=timeout, kernel_name="python3", allow_errors=allow_errors,
-                            store_widget_state=True, record_timing=False,
-                            resources={"metadata": {"path": str(path.parent)}})
-    client.execute(env=_kernel_env(), cwd=str(path.parent))
-    return nb
+    return execute(nb, name=path.name, cwd=path.parent, env=_kernel_env(), timeout=timeout,
+                   allow_errors=allow_errors, silence_timeout=silence_timeout, restarts=restarts, log=log)
 
 
-def _execute_to_file(path: str, target: str, timeout: int, allow_errors: bool) -> str:
+def _execute_to_file(path: str, target: str, timeout: float, allow_errors: bool,
+                     silence_timeout: float | None = None, restarts: int = 1) -> str:
+    import uuid
+
     import nbformat
 
-    nb = execute_notebook(path, timeout=timeout, allow_errors=allow_errors)
-    tmp = Path(target).with_suffix(f".{os.getpid()}.tmp")
+    nb = execute_notebook(path, timeout=timeout, allow_errors=allow_errors,
+                          silence_timeout=silence_timeout, restarts=restarts, log=print)
+    tmp = Path(target).with_suffix(f".{os.getpid()}.{uuid.uuid4().hex[:8]}.tmp")
     nbformat.write(nb, str(tmp))
     os.replace(tmp, target)
     return target
 
 
-def executed_notebooks(paths, *, cache_dir: Path | str, jobs: int = 2, timeout: int = 900,
-                       allow_errors: bool = False, force: bool = False, log=print):
+def executed_notebooks(paths, *, cache_dir: Path | str, jobs: int = 2, timeout: float = 900,
+                       allow_errors: bool = False, force: bool = False, silence_timeout: float | None = None,
+                       restarts: int = 1, log=print):
     """Executed copies of ``paths`` (in order), reusing ``cache_dir`` entries whose key still matches."""
     import nbformat
 
@@ -215,12 +222,12 @@ def executed_notebooks(paths, *, cache_dir: Path | str, jobs: int = 2, timeout: 
             # spawn, not fork: forking a process that already runs threads (pytest, zmq) can deadlock
             ctx = multiprocessing.get_context("spawn")
             with concurrent.futures.ProcessPoolExecutor(max_workers=min(jobs, len(todo)), mp_context=ctx) as pool:
-                futures = [pool.submit(_execute_to_file, str(p), str(t), timeout, allow_errors) for p, t in todo]
+                futures = [pool.submit(_execute_to_file, str(p), str(t), timeout, allow_errors, silence_timeout, restarts) for p, t in todo]
                 for f in futures:
                     f.result()
         else:
             for p, t in todo:
-                _execute_to_file(str(p), str(t), timeout, allow_errors)
+                _execute_to_file(str(p), str(t), timeout, allow_errors, silence_timeout, restarts)
         log(f"  executed {len(todo)} notebook(s) in {time.perf_counter() - t0:.1f} s")
     for path, target in plan:      # drop stale cache entries of these lessons
         for old in cache_dir.glob(f"{path.stem}-*.ipynb"):

@@ -1,0 +1,121 @@
+"""The learner version of a lesson: one mechanism that hides every answer until it is asked for.
+
+Used by the book (:mod:`nls_lessons.book`), the learner decks and ``build/learner/``
+(:mod:`nls_lessons.slides`), and the JupyterLab working copies (:mod:`nls_lessons.lab`)::
+
+    from nls_lessons.learner import learner_notebook, write_learner_copy
+    nb = learner_notebook(nb)                      # a transformed copy; ``nb`` is untouched
+    write_learner_copy("notebooks/01_label_noise.py", "work/01_label_noise.ipynb")
+
+What changes (nothing else does):
+
+- every code cell tagged ``solution`` becomes a markdown cell holding the solution code in a
+  collapsed ``<details><summary>Show the solution</summary>`` block: its outputs (a "Correct."
+  verdict, say) are dropped, and nothing of the code shows before the reader opens it. The new
+  cell is tagged ``learner-solution`` and keeps the slide metadata of the cell it replaces.
+- every markdown cell tagged ``hint`` is folded the same way behind "Show a hint".
+
+The transformation is idempotent (a learner notebook comes back unchanged) and keeps the
+notebook's metadata, so the copy opens with the same kernel and jupytext settings.
+"""
+from __future__ import annotations
+
+import copy
+import re
+from pathlib import Path
+
+SOLUTION_TAGS = {"solution", "solutions"}
+HINT_TAGS = {"hint"}
+LEARNER_SOLUTION_TAG = "learner-solution"
+LEARNER_HINT_TAG = "learner-hint"
+SOLUTION_SUMMARY = "Show the solution"
+HINT_SUMMARY = "Show a hint"
+
+
+def _tags(cell) -> set[str]:
+    return set(cell.get("metadata", {}).get("tags", []) or [])
+
+
+def is_solution(cell) -> bool:
+    """True for a code cell tagged ``solution`` (the cells a learner must not see unasked)."""
+    return cell.get("cell_type") == "code" and bool(_tags(cell) & SOLUTION_TAGS)
+
+
+def _fence(code: str) -> str:
+    longest = max((len(m) for m in re.findall(r"`{3,}", code)), default=2)
+    ticks = "`" * max(3, longest + 1)
+    return f"{ticks}python\n{code.strip()}\n{ticks}"
+
+
+def folded(summary: str, body: str, css: str) -> str:
+    """Markdown for a closed ``<details>`` block; the blank lines let ``body`` render as markdown
+    in JupyterLab, mdBook and nbconvert alike."""
+    return f'<details class="{css}">\n<summary>{summary}</summary>\n\n{body.strip()}\n\n</details>'
+
+
+def _metadata(cell, tag: str) -> dict:
+    meta = copy.deepcopy(dict(cell.get("metadata", {})))
+    meta.pop("jupyter", None)          # outputs_hidden / source_hidden belong to the code cell
+    meta.pop("collapsed", None)
+    meta.pop("execution", None)
+    tags = [t for t in meta.get("tags", []) if t not in SOLUTION_TAGS | HINT_TAGS]
+    meta["tags"] = tags + [tag]
+    return meta
+
+
+def learner_notebook(nb):
+    """A copy of ``nb`` (nbformat v4) with solutions and hints folded; see the module docstring.
+
+    Shapes: the result has as many cells as ``nb``, in the same order.
+    """
+    import nbformat
+
+    nb = copy.deepcopy(nb)
+    cells = []
+    for cell in nb.cells:
+        if is_solution(cell):
+            source = folded(SOLUTION_SUMMARY, _fence(cell.source), "nls-solution")
+            cell = nbformat.v4.new_markdown_cell(source, metadata=_metadata(cell, LEARNER_SOLUTION_TAG))
+        elif cell.get("cell_type") == "markdown" and _tags(cell) & HINT_TAGS:
+            source = folded(HINT_SUMMARY, cell.source, "nls-hint")
+            cell = nbformat.v4.new_markdown_cell(source, metadata=_metadata(cell, LEARNER_HINT_TAG))
+        cells.append(cell)
+    nb.cells = cells
+    return nb
+
+
+def strip_outputs(nb):
+    """In place: no outputs, no execution counts (a fresh notebook to run)."""
+    for cell in nb.cells:
+        if cell.get("cell_type") == "code":
+            cell.outputs = []
+            cell.execution_count = None
+    return nb
+
+
+def write_learner_copy(src: Path | str, dst: Path | str) -> Path:
+    """Write the learner version of lesson ``src`` (``.py`` percent or ``.ipynb``) to ``dst``.
+
+    ``dst`` is written as ``.ipynb`` without outputs (any other suffix is refused), atomically,
+    so a reader never sees half a file. Returns ``dst``.
+    """
+    import os
+
+    import jupytext
+    import nbformat
+
+    src, dst = Path(src), Path(dst)
+    if dst.suffix != ".ipynb":
+        raise ValueError(f"dst must name an .ipynb file, got {str(dst)!r}")
+    if not src.is_file():
+        raise FileNotFoundError(f"src: no lesson at {str(src)!r}")
+    nb = strip_outputs(learner_notebook(jupytext.read(str(src))))
+    # jupytext pairing metadata would make JupyterLab write a .py beside the copy
+    nb.metadata.get("jupytext", {}).pop("formats", None)
+    if not nb.metadata.get("jupytext"):
+        nb.metadata.pop("jupytext", None)
+    dst.parent.mkdir(parents=True, exist_ok=True)
+    tmp = dst.with_name(f".{dst.name}.{os.getpid()}.tmp")
+    nbformat.write(nb, str(tmp))
+    os.replace(tmp, dst)
+    return dst
