@@ -22,7 +22,9 @@ Pipeline (issue 8; ``book.toml`` at the top of the repository is the mdBook conf
 Cell tags (the same in the book and the slides; see ``notebooks/instructor/README.md``):
 ``remove-cell`` / ``remove-input`` / ``remove-output`` drop a cell / its code / its outputs;
 ``hide-cell`` / ``hide-input`` / ``hide-output`` fold them behind a "Show …" toggle in the book
-(slides drop them); ``solution`` cells appear only in instructor exports; cells whose
+(slides drop them); ``solution`` cells are folded behind "Show the solution" with no output
+(:mod:`nls_lessons.learner`) and run only in instructor exports; a self-check's "Not yet"
+verdict on the starter value becomes a note that checks run in JupyterLab; cells whose
 ``slide_type`` is ``notes`` are speaker notes (slides only).
 """
 from __future__ import annotations
@@ -63,6 +65,8 @@ HIDE_CELL = {"hide-cell", "hide_cell"}
 HIDE_INPUT = {"hide-input", "hide_input"}
 HIDE_OUTPUT = {"hide-output", "hide_output"}
 SOLUTION = {"solution", "solutions"}
+from nls_lessons.learner import LEARNER_SOLUTION_TAG  # noqa: E402  (a folded solution)
+SOLUTION_PRE_RE = re.compile(r'<pre><code class="language-python">.*?</code></pre>', re.S)
 
 WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
 WIDGET_STATE = "application/vnd.jupyter.widget-state+json"
@@ -124,10 +128,14 @@ def is_solution(cell) -> bool:
 
 
 def learner_cells(nb):
-    """A copy of ``nb`` without solution cells (what every learner-facing export starts from)."""
-    nb = copy.deepcopy(nb)
-    nb.cells = [c for c in nb.cells if not is_solution(c)]
-    return nb
+    """The learner version of ``nb`` for static pages (a copy): solutions folded behind
+    "Show the solution", their code as raw HTML (kept out of the search index).
+
+    The one mechanism every learner-facing export uses: :func:`nls_lessons.learner.learner_notebook`.
+    """
+    from nls_lessons.learner import learner_notebook
+
+    return learner_notebook(nb, html=True)
 
 
 # ---------------------------------------------------------------------------- execution + cache
@@ -310,13 +318,24 @@ def _details(summary: str, body: str, css: str) -> str:
 class _Chapter:
     """Writes one notebook's chapter markdown and its image files."""
 
-    def __init__(self, stem: str, src_dir: Path):
+    def __init__(self, stem: str, src_dir: Path, solutions: dict | None = None):
         self.stem = stem
         self.src_dir = src_dir
+        self.solutions = solutions
         self.img_rel = f"img/{stem}"
         self.img_dir = src_dir / "img" / stem
         self.count = 0
         self.heading = ""
+
+    def _solution_placeholder(self, source: str) -> str:
+        """The folded solution with its code swapped for a placeholder that
+        :func:`fill_solutions` replaces in the built pages, after mdBook has built its search
+        index: a search never finds (nor shows a teaser of) an answer."""
+        key = f"{self.stem}-{len(self.solutions) + 1}"
+        body = SOLUTION_PRE_RE.search(source)
+        self.solutions[key] = body.group(0) if body else ""
+        hole = f'<div class="nls-solution-body" data-nls-solution="{key}"></div>'
+        return SOLUTION_PRE_RE.sub(lambda m: hole, source) if body else source
 
     def _write_image(self, payload: bytes, ext: str) -> str:
         self.count += 1
@@ -396,6 +415,8 @@ class _Chapter:
                 m = re.match(r"^#{1,6}\s+(.+?)\s*$", line)
                 if m:
                     self.heading = re.sub(r"[*_`]", "", m.group(1))
+            if self.solutions is not None and LEARNER_SOLUTION_TAG in tags:
+                return self._solution_placeholder(cell.source)
             return NOTEBOOK_LINK_RE.sub(lambda m: f"]({m.group(2)}.md{m.group(3) or ''})", cell.source)
         if cell.cell_type != "code":
             return ""
@@ -422,14 +443,37 @@ class _Chapter:
         return _details("Show code cell", text, "nls-cell") if tags & HIDE_CELL else text
 
 
-def notebook_to_markdown(nb, stem: str, src_dir: Path | str) -> str:
-    """One executed notebook → the chapter's markdown; images are written under ``src_dir/img/stem``."""
+def notebook_to_markdown(nb, stem: str, src_dir: Path | str, solutions: dict | None = None) -> str:
+    """One executed notebook → the chapter's markdown; images are written under ``src_dir/img/stem``.
+
+    Solutions are folded (:func:`learner_cells`). With a ``solutions`` dict, their code is left
+    out of the markdown (a placeholder per solution, its HTML stored in the dict) for
+    :func:`fill_solutions` to put back into the built pages.
+    """
+    from nls_lessons.learner import static_exercises
+
     src_dir = Path(src_dir)
     shutil.rmtree(src_dir / "img" / stem, ignore_errors=True)
-    chapter = _Chapter(stem, src_dir)
-    nb = staticize(learner_cells(nb))
+    chapter = _Chapter(stem, src_dir, solutions)
+
+    nb = static_exercises(staticize(learner_cells(nb)))
     blocks = [chapter.cell(c) for c in nb.cells]
     return "\n\n".join(b.strip("\n") for b in blocks if b.strip()) + "\n"
+
+
+PLACEHOLDER_RE = re.compile(r'<div class="nls-solution-body" data-nls-solution="([\w.-]+)"></div>')
+
+
+def fill_solutions(out_dir: Path, solutions: dict) -> int:
+    """Put each solution's code into the built pages (``print.html`` too); return how many."""
+    filled = 0
+    for page in Path(out_dir).glob("*.html"):
+        text = page.read_text(encoding="utf-8")
+        new, n = PLACEHOLDER_RE.subn(lambda m: solutions.get(m.group(1), m.group(0)), text)
+        if n:
+            page.write_text(new, encoding="utf-8")
+            filled += n
+    return filled
 
 
 # ---------------------------------------------------------------------------- assets + mdBook
@@ -525,9 +569,11 @@ def build_book(notebooks=None, *, root: Path | str = REPO, jobs: int = 2, run_md
         shutil.rmtree(src)
     src.mkdir(parents=True)
     summary = ["# Summary", ""]
+    solutions: dict[str, str] = {}
     for path, nb in zip(paths, executed):
         title = title_of(nb, path.stem)
-        (src / f"{path.stem}.md").write_text(notebook_to_markdown(nb, path.stem, src), encoding="utf-8")
+        (src / f"{path.stem}.md").write_text(notebook_to_markdown(nb, path.stem, src, solutions),
+                                             encoding="utf-8")
         label = re.sub(r"([\[\]\\])", r"\\\1", title)
         summary.append(f"- [{label}]({path.stem}.md)")
     (src / "SUMMARY.md").write_text("\n".join(summary) + "\n", encoding="utf-8")
@@ -536,6 +582,7 @@ def build_book(notebooks=None, *, root: Path | str = REPO, jobs: int = 2, run_md
     if run_mdbook_too:
         log("==> mdbook build")
         run_mdbook(root, log=log)
+        fill_solutions(root / OUT_DIR, solutions)
     log(f"==> book built in {time.perf_counter() - t0:.1f} s: {index}")
     return index
 

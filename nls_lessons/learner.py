@@ -63,10 +63,21 @@ def _metadata(cell, tag: str) -> dict:
     return meta
 
 
-def learner_notebook(nb):
+def _pre(code: str) -> str:
+    """The code as a raw HTML block. CommonMark ends a ``<pre>`` block only at ``</pre>``, so
+    blank lines in the code are safe; and a static site's search index (mdBook's) skips raw
+    HTML, so the answer is not found by searching either."""
+    import html
+
+    return f'<pre><code class="language-python">{html.escape(code.strip(), quote=False)}\n</code></pre>'
+
+
+def learner_notebook(nb, *, html: bool = False):
     """A copy of ``nb`` (nbformat v4) with solutions and hints folded; see the module docstring.
 
-    Shapes: the result has as many cells as ``nb``, in the same order.
+    ``html=True`` puts a solution's code in a raw ``<pre>`` block instead of a fenced one: for
+    static sites (the book), whose search must not find an answer. Shapes: the result has as
+    many cells as ``nb``, in the same order.
     """
     import nbformat
 
@@ -74,13 +85,44 @@ def learner_notebook(nb):
     cells = []
     for cell in nb.cells:
         if is_solution(cell):
-            source = folded(SOLUTION_SUMMARY, _fence(cell.source), "nls-solution")
+            body = _pre(cell.source) if html else _fence(cell.source)
+            source = folded(SOLUTION_SUMMARY, body, "nls-solution")
             cell = nbformat.v4.new_markdown_cell(source, metadata=_metadata(cell, LEARNER_SOLUTION_TAG))
         elif cell.get("cell_type") == "markdown" and _tags(cell) & HINT_TAGS:
             source = folded(HINT_SUMMARY, cell.source, "nls-hint")
             cell = nbformat.v4.new_markdown_cell(source, metadata=_metadata(cell, LEARNER_HINT_TAG))
         cells.append(cell)
     nb.cells = cells
+    return nb
+
+
+#: The note the static exports (book, offline decks) show instead of a self-check's verdict on
+#: the starter ``answer = None``: checking needs a kernel, the answer is one click away.
+CHECK_NOTE = ("The self-check runs in JupyterLab: put your answer in place of `None` and run the "
+              "cell there. Here, compare with *Show the solution* below.")
+
+
+def _text(out) -> str:
+    if out.get("output_type") == "stream":
+        text = out.get("text", "")
+    else:
+        text = out.get("data", {}).get("text/plain", "")
+    return "".join(text) if isinstance(text, list) else str(text)
+
+
+def static_exercises(nb):
+    """In place, for exports without a kernel: a code cell that shows a self-check's verdict on
+    the starter value (``exercises.NOT_YET``, "Not yet. Replace `None` ...") shows
+    :data:`CHECK_NOTE` instead, so the book never sends a reader to run a cell it cannot run."""
+    import nbformat
+
+    from nls_lessons.exercises import NOT_YET
+
+    for cell in nb.cells:
+        if cell.get("cell_type") == "code" and any(NOT_YET in _text(o) for o in cell.get("outputs", [])):
+            cell.outputs = [nbformat.v4.new_output(
+                "display_data", data={"text/markdown": f'<div class="nls-check-note">\n\n{CHECK_NOTE}\n\n</div>',
+                                      "text/plain": CHECK_NOTE})]
     return nb
 
 
@@ -100,6 +142,7 @@ def write_learner_copy(src: Path | str, dst: Path | str) -> Path:
     so a reader never sees half a file. Returns ``dst``.
     """
     import os
+    import uuid
 
     import jupytext
     import nbformat
@@ -115,7 +158,7 @@ def write_learner_copy(src: Path | str, dst: Path | str) -> Path:
     if not nb.metadata.get("jupytext"):
         nb.metadata.pop("jupytext", None)
     dst.parent.mkdir(parents=True, exist_ok=True)
-    tmp = dst.with_name(f".{dst.name}.{os.getpid()}.tmp")
+    tmp = dst.with_name(f".{dst.name}.{os.getpid()}.{uuid.uuid4().hex[:8]}.tmp")
     nbformat.write(nb, str(tmp))
     os.replace(tmp, dst)
     return dst

@@ -13,11 +13,12 @@ course environment): the same cell metadata drives both. This module builds the 
 - Slide structure comes from the cells' ``slideshow.slide_type`` (slide / subslide / fragment /
   skip / notes), exactly as RISE reads it; ``notes`` cells become speaker notes (press ``s``).
 - Cells tagged ``remove-*`` or ``hide-*`` leave the slides (``hide-input`` keeps the outputs);
-  ``solution`` cells appear only in the instructor decks.
+  ``solution`` cells run only in the instructor decks; the learner decks fold them behind
+  "Show the solution" (:mod:`nls_lessons.learner`, the same as the book and ``build/learner/``).
 - reveal.js, its notes plugin, MathJax and ``frames.js`` are inlined from
   ``nls_lessons/assets/vendor/``: one HTML file per lesson, no network needed.
 
-It also writes ``build/learner/`` (the lessons without solution cells, no outputs) and
+It also writes ``build/learner/`` (the learner versions of the lessons, no outputs) and
 ``build/instructor/`` (full notebooks with solutions, decks with solutions, and the instructor
 notes from ``notebooks/instructor/``).
 """
@@ -33,6 +34,7 @@ import time
 from pathlib import Path
 
 from nls_lessons import book
+from nls_lessons.learner import write_learner_copy
 
 ASSETS = book.ASSETS
 VENDOR = book.VENDOR
@@ -76,11 +78,13 @@ def _assets() -> dict[str, str]:
 def slide_cells(nb, *, instructor: bool = False):
     """A copy of an executed notebook ready for the deck.
 
-    Drops solution cells (unless ``instructor``), ``remove-*``/``hide-*`` cells and inputs,
+    Folds solution cells (unless ``instructor``), drops ``remove-*``/``hide-*`` cells and inputs,
     empty code cells, and live-widget outputs (see :func:`nls_lessons.book.staticize`). A dropped
     cell that started a slide hands its ``slide_type`` to the next cell kept.
     """
-    nb = copy.deepcopy(nb if instructor else book.learner_cells(nb))
+    from nls_lessons.learner import static_exercises
+
+    nb = copy.deepcopy(nb) if instructor else static_exercises(book.learner_cells(nb))
     book.staticize(nb)
     kept, pending = [], None
     for cell in nb.cells:
@@ -149,16 +153,16 @@ def _write_index(out_dir: Path, decks: list[tuple[str, str]], heading: str) -> P
 
 
 def write_notebook_copies(paths, root: Path) -> None:
-    """``build/learner/`` (solution cells removed) and ``build/instructor/`` (everything), no outputs."""
+    """``build/learner/`` (solutions folded, :func:`nls_lessons.learner.write_learner_copy`) and
+    ``build/instructor/`` (everything), no outputs."""
     import nbformat
 
     learner, instructor = root / LEARNER_DIR, root / INSTRUCTOR_DIR
     learner.mkdir(parents=True, exist_ok=True)
     instructor.mkdir(parents=True, exist_ok=True)
     for path in paths:
-        nb = book.read_notebook(path)
-        nbformat.write(book.learner_cells(nb), str(learner / f"{Path(path).stem}.ipynb"))
-        nbformat.write(nb, str(instructor / f"{Path(path).stem}.ipynb"))
+        write_learner_copy(path, learner / f"{Path(path).stem}.ipynb")
+        nbformat.write(book.read_notebook(path), str(instructor / f"{Path(path).stem}.ipynb"))
     if INSTRUCTOR_NOTES.is_dir():
         for note in sorted(INSTRUCTOR_NOTES.glob("*.md")):
             shutil.copyfile(note, instructor / note.name)

@@ -13,6 +13,7 @@ EXEC_CACHE = REPO / "build" / "exec-cache"
 # Unique strings planted in the fixture notebook's solution and removed cells.
 SOLUTION_MARKER = "SOLUTION-MARKER-7f3a"
 REMOVED_MARKER = "REMOVED-CELL-MARKER"
+HINT_MARKER = "HINT-MARKER-2c9e"
 
 # Requests a built page may make: local files and inline data only.
 ALLOWED_URL = re.compile(r"^(file:|data:|about:|blob:|https?://(127\.0\.0\.1|localhost)[:/])")

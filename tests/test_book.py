@@ -10,9 +10,10 @@ import sys
 import pytest
 
 from nls_lessons import book
+from nls_lessons.exercises import NOT_YET
 from nls_lessons.book_math import convert_math, main as math_main, process_book
 
-from publishing import (ALLOWED_URL, EXEC_CACHE, FIXTURE, REMOVED_MARKER, REPO, SCREENSHOTS,
+from publishing import (ALLOWED_URL, EXEC_CACHE, FIXTURE, HINT_MARKER, REMOVED_MARKER, REPO, SCREENSHOTS,
                         SOLUTION_MARKER, WELCOME)
 
 WIDGET_REPR_RE = re.compile(r"(IntSlider|FloatSlider|Dropdown|Checkbox|ToggleButtons?|VBox|HBox)\(|Output\(|"
@@ -80,16 +81,92 @@ def test_discover_sorts_lessons_and_reads_titles(tmp_path):
     assert book.title_of(book.read_notebook(WELCOME), "x").startswith("00 · Welcome")
 
 
-def test_solutions_and_removed_cells_leave_the_chapter(tmp_path):
+DETAILS_RE = re.compile(r"<details\b[^>]*>(?:(?!<details\b).)*?</details>", re.S)
+
+
+def outside_details(text: str) -> str:
+    """``text`` with every ``<details>…</details>`` block removed (innermost first)."""
+    while True:
+        new = DETAILS_RE.sub("", text)
+        if new == text:
+            return new
+        text = new
+
+
+def solution_details(text: str) -> list[str]:
+    return re.findall(r'<details class="nls-solution">.*?</details>', text, flags=re.S)
+
+
+def test_removed_cells_leave_the_chapter_and_solutions_are_folded(tmp_path):
     nb = book.read_notebook(FIXTURE)
     assert any(SOLUTION_MARKER in c.source for c in nb.cells)          # the fixture has one
     md = book.notebook_to_markdown(nb, "book_demo", tmp_path)
-    assert SOLUTION_MARKER not in md and REMOVED_MARKER not in md
+    assert REMOVED_MARKER not in md
     assert "Speaker note" not in md                                       # notes cells: slides only
     assert "<details" in md and "Show code" in md                         # hide-input / hide-cell fold
-    learner = book.learner_cells(nb)
-    assert not any(SOLUTION_MARKER in c.source for c in learner.cells)
-    assert len(learner.cells) == len(nb.cells) - 1
+    assert SOLUTION_MARKER not in outside_details(md)                     # the answer: only behind a click
+    assert [SOLUTION_MARKER in d for d in solution_details(md)] == [True]
+    assert "<summary>Show the solution</summary>" in md
+    assert HINT_MARKER not in outside_details(md) and "<summary>Show a hint</summary>" in md
+
+
+def test_learner_notebook_folds_solutions_and_hints():
+    from nls_lessons.learner import LEARNER_SOLUTION_TAG, learner_notebook
+
+    nb = book.read_notebook(FIXTURE)
+    before = json.dumps(nb, sort_keys=True)
+    learner = learner_notebook(nb)
+    assert json.dumps(nb, sort_keys=True) == before                       # the input is untouched
+    assert len(learner.cells) == len(nb.cells)
+    assert not any(book.is_solution(c) for c in learner.cells)
+    folded = [c for c in learner.cells if LEARNER_SOLUTION_TAG in c.metadata.get("tags", [])]
+    assert len(folded) == 1 and folded[0].cell_type == "markdown"
+    source = folded[0].source
+    assert source.startswith('<details class="nls-solution">\n<summary>Show the solution</summary>\n\n```python\n')
+    assert source.endswith("```\n\n</details>") and SOLUTION_MARKER in source
+    assert "jupyter" not in folded[0].metadata and "outputs" not in folded[0]
+    text = json.dumps(learner)
+    assert SOLUTION_MARKER not in outside_details(text.replace("\\n", "\n"))
+    assert learner_notebook(learner) == learner                           # idempotent
+
+
+def test_every_lesson_hides_every_answer(tmp_path):
+    """The real lessons: no solution line in a learner notebook or chapter outside a closed <details>."""
+    from nls_lessons.learner import learner_notebook
+
+    for lesson in book.discover():
+        nb = book.read_notebook(lesson)
+        solutions = [c.source for c in nb.cells if book.is_solution(c)]
+        shared = {line.strip() for c in nb.cells if not book.is_solution(c) for line in c.source.splitlines()}
+        # the solution's own lines (a check call the starter cell also makes is no secret)
+        lines = {line.strip() for s in solutions for line in s.splitlines()
+                 if len(line.strip()) > 8 and line.strip() not in shared}
+        assert lines or not solutions, lesson.name
+        learner = learner_notebook(nb)
+        assert not any(book.is_solution(c) for c in learner.cells), lesson.name
+        visible = "\n".join(outside_details(c.source) for c in learner.cells)
+        md = outside_details(book.notebook_to_markdown(nb, lesson.stem, tmp_path))
+        for line in lines:
+            assert line not in visible, (lesson.name, line)
+            assert line not in md, (lesson.name, line)
+        assert len(solution_details(book.notebook_to_markdown(nb, lesson.stem, tmp_path))) == len(solutions)
+
+
+def test_write_learner_copy(tmp_path):
+    import nbformat
+
+    from nls_lessons.learner import write_learner_copy
+
+    dst = write_learner_copy(FIXTURE, tmp_path / "copies" / "book_demo.ipynb")
+    nb = nbformat.read(str(dst), as_version=4)
+    assert not any(book.is_solution(c) for c in nb.cells)
+    assert all(not c.get("outputs") for c in nb.cells if c.cell_type == "code")
+    assert "formats" not in nb.metadata.get("jupytext", {})               # no paired .py is written
+    assert [p.name for p in dst.parent.iterdir()] == ["book_demo.ipynb"]  # no temporary file left
+    with pytest.raises(ValueError, match="dst must name an .ipynb file"):
+        write_learner_copy(FIXTURE, tmp_path / "x.py")
+    with pytest.raises(FileNotFoundError, match="src: no lesson"):
+        write_learner_copy(tmp_path / "missing.py", tmp_path / "y.ipynb")
 
 
 def test_widget_outputs_become_static():
@@ -144,10 +221,16 @@ def test_no_widget_reprs_or_solutions_in_the_book(built_book):
     assert len(pages) >= 4
     for path in pages + list((root / "build" / "book").glob("searchindex*.js")):
         text = path.read_text(encoding="utf-8")
-        assert SOLUTION_MARKER not in text and REMOVED_MARKER not in text, path.name
+        assert REMOVED_MARKER not in text, path.name
+        assert SOLUTION_MARKER not in outside_details(text), path.name     # answers only behind a click
+        assert "✓ Correct" not in text, path.name                          # no solution output, anywhere
+        assert NOT_YET not in text and "Not yet" not in text, path.name    # no "run the cell again" dead end
         if path.suffix != ".js":
             shown = _without_python_code(text)
             assert not WIDGET_REPR_RE.search(shown), (path.name, WIDGET_REPR_RE.search(shown))
+    demo = (root / "build" / "book" / "book_demo.html").read_text(encoding="utf-8")
+    assert [SOLUTION_MARKER in d for d in solution_details(demo)] == [True]
+    assert "The self-check runs in JupyterLab" in demo
     welcome = (root / "build" / "book-src" / "00_welcome.md").read_text()
     assert "target: [0.06, 0.06, 0.76, 0.06, 0.06]" in welcome          # interact's starting value
 
