@@ -489,12 +489,24 @@ window.MathJax = {
 
 BOOK_CSS = """\
 /* nls-lessons: static book extras */
+/* A wider column: the lessons' figures are drawn up to ~1500 px wide. */
+:root { --content-max-width: 980px; }
 .nls-output { margin: 0.6em 0 1.2em; overflow-x: auto; }
+/* Figures at the size they were drawn, never scaled down (a heatmap's numbers stay readable);
+   one wider than the column scrolls sideways in its own box, and a click zooms it to the window. */
+main img { max-width: none; height: auto; }
+main .checkbox-label, main .nls-frames { max-width: 100%; overflow-x: auto; }
 .nls-frames input[type=range] { width: 16em; }
 .nls-frames img.nls-frame { display: block; }
 .nls-frames img.nls-frame[hidden] { display: none; }
 details.nls-fold > summary { cursor: pointer; color: var(--sidebar-fg, #666); font-size: 0.9em; }
-main img { max-width: 100%; height: auto; }
+/* Exercises: the answer (and a hint) behind a click; the check note in place of a verdict. */
+details.nls-solution, details.nls-hint { margin: 0.6em 0 1.2em; padding: 0.3em 0.8em;
+  border-left: 4px solid #0072b2; background: rgba(0, 114, 178, 0.06); }
+details.nls-hint { border-left-color: #e69f00; background: rgba(230, 159, 0, 0.08); }
+details.nls-solution > summary, details.nls-hint > summary { cursor: pointer; font-weight: 600; }
+.nls-check-note { margin: 0.4em 0 1em; padding: 0.3em 0.8em; border-left: 4px solid #999;
+  color: var(--fg); font-size: 0.95em; }
 mjx-container[display="true"] { overflow-x: auto; overflow-y: hidden; }
 """
 

@@ -18,6 +18,9 @@ course environment): the same cell metadata drives both. This module builds the 
 - reveal.js, its notes plugin, MathJax and ``frames.js`` are inlined from
   ``nls_lessons/assets/vendor/``: one HTML file per lesson, no network needed.
 
+Every notebook in ``notebooks/instructor/`` (say the condensed ``50_minute_lecture.ipynb``)
+becomes a deck as well, listed in ``build/slides/index.html`` under "Condensed lectures".
+
 It also writes ``build/learner/`` (the learner versions of the lessons, no outputs) and
 ``build/instructor/`` (full notebooks with solutions, decks with solutions, and the instructor
 notes from ``notebooks/instructor/``).
@@ -140,11 +143,16 @@ def export_deck(nb, title: str, target: Path | str, *, instructor: bool = False)
     return target
 
 
-def _write_index(out_dir: Path, decks: list[tuple[str, str]], heading: str) -> Path:
-    items = "\n".join(f'<li><a href="{html.escape(href)}">{html.escape(title)}</a></li>' for title, href in decks)
+def _write_index(out_dir: Path, decks: list[tuple[str, str]], heading: str,
+                 lecture_decks: list[tuple[str, str]] = ()) -> Path:
+    def items(entries):
+        return "\n".join(f'<li><a href="{html.escape(href)}">{html.escape(title)}</a></li>'
+                         for title, href in entries)
+
+    lectures = (f"<h2>Condensed lectures</h2><ul>\n{items(lecture_decks)}\n</ul>" if lecture_decks else "")
     page = (f'<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8"><title>{html.escape(heading)}</title>'
             '<style>body{font-family:sans-serif;max-width:40em;margin:3em auto;line-height:1.6}</style>'
-            f"</head><body><h1>{html.escape(heading)}</h1><ul>\n{items}\n</ul>"
+            f"</head><body><h1>{html.escape(heading)}</h1><h2>Lessons</h2><ul>\n{items(decks)}\n</ul>{lectures}"
             "<p>Arrow keys move between slides; <kbd>s</kbd> opens the speaker notes; "
             "<kbd>f</kbd> goes full screen; <kbd>Esc</kbd> shows the overview.</p></body></html>\n")
     index = out_dir / "index.html"
@@ -168,33 +176,54 @@ def write_notebook_copies(paths, root: Path) -> None:
             shutil.copyfile(note, instructor / note.name)
 
 
+def lecture_notebooks(folder: Path | str = INSTRUCTOR_NOTES) -> list[Path]:
+    """The lecturer's own decks: every notebook in ``notebooks/instructor/`` (the ``.py`` source
+    when it is a jupytext pair), sorted by name, e.g. ``50_minute_lecture.ipynb``."""
+    folder = Path(folder)
+    if not folder.is_dir():
+        return []
+    by_stem: dict[str, Path] = {}
+    for path in sorted(folder.glob("*.ipynb")):
+        pair = path.with_suffix(".py")
+        by_stem[path.stem] = pair if pair.exists() else path
+    return [by_stem[s] for s in sorted(by_stem)]
+
+
 def build_slides(notebooks=None, *, root: Path | str = book.REPO, jobs: int = 2, instructor: bool = True,
-                 cache_dir: Path | str | None = None, log=print) -> Path:
-    """Build ``build/slides/`` (learner decks) and ``build/instructor/``; return the slides index."""
+                 lectures=None, cache_dir: Path | str | None = None, log=print) -> Path:
+    """Build ``build/slides/`` (learner decks) and ``build/instructor/``; return the slides index.
+
+    ``notebooks`` defaults to every lesson and then ``lectures`` to :func:`lecture_notebooks`
+    (the condensed lecture decks); both become decks listed in ``build/slides/index.html``.
+    """
     t0 = time.perf_counter()
     root = Path(root).resolve()
     paths = [Path(p) for p in (book.discover() if notebooks is None else notebooks)]
-    if not paths:
+    if lectures is None:        # all lessons: all lecture decks too; chosen lessons: only those
+        lectures = lecture_notebooks() if notebooks is None else []
+    lecture_paths = [Path(p) for p in lectures]
+    if not paths and not lecture_paths:
         raise ValueError("no notebooks to build")
     cache = Path(cache_dir) if cache_dir else root / book.CACHE_DIR
-    log(f"==> executing {len(paths)} notebook(s) with NLS_STATIC=1 (cache: {cache})")
-    executed = book.executed_notebooks(paths, cache_dir=cache, jobs=jobs, log=log)
+    everything = paths + lecture_paths
+    log(f"==> executing {len(everything)} notebook(s) with NLS_STATIC=1 (cache: {cache})")
+    executed = book.executed_notebooks(everything, cache_dir=cache, jobs=jobs, log=log)
     out = root / SLIDES_DIR
     out.mkdir(parents=True, exist_ok=True)
-    decks = []
-    for path, nb in zip(paths, executed):
+    decks, lecture_decks = [], []
+    for path, nb in zip(everything, executed):
         title = book.title_of(nb, path.stem)
         export_deck(nb, title, out / f"{path.stem}.slides.html")
-        decks.append((title, f"{path.stem}.slides.html"))
+        (lecture_decks if path in lecture_paths else decks).append((title, f"{path.stem}.slides.html"))
         if instructor:
             export_deck(nb, title + " (instructor)", root / INSTRUCTOR_DIR / f"{path.stem}.slides.html",
                         instructor=True)
         log(f"  deck  {path.stem}.slides.html")
-    index = _write_index(out, decks, "To Smooth or Not? Lecture slides")
+    index = _write_index(out, decks, "To Smooth or Not? Lecture slides", lecture_decks)
     if instructor:
         write_notebook_copies(paths, root)
         log(f"==> instructor copies (solutions, notes) in {root / INSTRUCTOR_DIR}; learner notebooks in {root / LEARNER_DIR}")
-    log(f"==> {len(decks)} deck(s) built in {time.perf_counter() - t0:.1f} s: {index}")
+    log(f"==> {len(decks) + len(lecture_decks)} deck(s) built in {time.perf_counter() - t0:.1f} s: {index}")
     return index
 
 

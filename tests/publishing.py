@@ -17,3 +17,19 @@ HINT_MARKER = "HINT-MARKER-2c9e"
 
 # Requests a built page may make: local files and inline data only.
 ALLOWED_URL = re.compile(r"^(file:|data:|about:|blob:|https?://(127\.0\.0\.1|localhost)[:/])")
+
+
+DETAILS_RE = re.compile(r"<details\b[^>]*>(?:(?!<details\b).)*?</details>", re.S)
+
+
+def outside_details(text: str) -> str:
+    """``text`` with every ``<details>…</details>`` block removed (innermost first)."""
+    while True:
+        new = DETAILS_RE.sub("", text)
+        if new == text:
+            return new
+        text = new
+
+
+def solution_details(text: str) -> list[str]:
+    return re.findall(r'<details class="nls-solution">.*?</details>', text, flags=re.S)

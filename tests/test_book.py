@@ -14,7 +14,7 @@ from nls_lessons.exercises import NOT_YET
 from nls_lessons.book_math import convert_math, main as math_main, process_book
 
 from publishing import (ALLOWED_URL, EXEC_CACHE, FIXTURE, HINT_MARKER, REMOVED_MARKER, REPO, SCREENSHOTS,
-                        SOLUTION_MARKER, WELCOME)
+                        SOLUTION_MARKER, WELCOME, outside_details, solution_details)
 
 WIDGET_REPR_RE = re.compile(r"(IntSlider|FloatSlider|Dropdown|Checkbox|ToggleButtons?|VBox|HBox)\(|Output\(|"
                             r"interactive\(|<function |application/vnd\.jupyter\.widget")
@@ -79,22 +79,6 @@ def test_discover_sorts_lessons_and_reads_titles(tmp_path):
     assert [p.stem for p in found] == ["00_a", "01_c", "02_b"]
     assert book.title_of(book.read_notebook(found[0]), "x") == "Title of 00_a"
     assert book.title_of(book.read_notebook(WELCOME), "x").startswith("00 · Welcome")
-
-
-DETAILS_RE = re.compile(r"<details\b[^>]*>(?:(?!<details\b).)*?</details>", re.S)
-
-
-def outside_details(text: str) -> str:
-    """``text`` with every ``<details>…</details>`` block removed (innermost first)."""
-    while True:
-        new = DETAILS_RE.sub("", text)
-        if new == text:
-            return new
-        text = new
-
-
-def solution_details(text: str) -> list[str]:
-    return re.findall(r'<details class="nls-solution">.*?</details>', text, flags=re.S)
 
 
 def test_removed_cells_leave_the_chapter_and_solutions_are_folded(tmp_path):
@@ -204,7 +188,7 @@ def test_book_sources_are_generated_in_order_with_images(built_book):
     demo = (src / "book_demo.md").read_text()
     assert "base64,iVBOR" not in demo                                    # PNGs extracted to files
     images = re.findall(r'(?:\]\(|src=")(img/[^)"]+)', demo)
-    assert len(images) == 4 and all((src / p).stat().st_size > 0 for p in images)
+    assert len(images) == 5 and all((src / p).stat().st_size > 0 for p in images)
     assert "![Line plot of the smoothed target" in demo                  # alt text from `# alt:`
     assert index.exists()
 
@@ -270,13 +254,19 @@ def test_book_in_chromium(built_book, browser):
         # (mdBook 0.5 shows each markdown image twice: the picture and a click-to-zoom copy)
         n_images = page.evaluate("new Set(Array.from(document.querySelectorAll('main img')).map(i => i.src)).size")
         assert not broken, broken
+        # figures never shown smaller than they were drawn (heatmap numbers stay readable)
+        shrunk = page.evaluate("""Array.from(document.querySelectorAll('main img'))
+            .filter(i => i.offsetParent !== null && i.naturalWidth > 0)
+            .filter(i => i.getBoundingClientRect().width < i.naturalWidth - 1)
+            .map(i => [i.src.split('/').pop(), i.naturalWidth, Math.round(i.getBoundingClientRect().width)])""")
+        assert not shrunk, shrunk
         # math typeset by the bundled MathJax (SVG output), no raw TeX left in the text
         assert page.locator("main mjx-container svg").count() >= 3
         text = page.evaluate(TEXT_WITHOUT_CODE_JS)
         assert not re.search(r"\\\(|\\\[|\$\$|\\frac|\\tilde", text), text
         assert not WIDGET_REPR_RE.search(text)
         if stem == "book_demo":
-            assert n_images == 4
+            assert n_images == 5
             assert page.locator("main mjx-container[display='true']").count() == 1
             # the static explorer: moving the slider swaps the frame
             visible = "document.querySelector('.nls-frames img.nls-frame:not([hidden])').dataset.key"
@@ -291,6 +281,18 @@ def test_book_in_chromium(built_book, browser):
             assert page.evaluate(visible) == "0"
             assert page.locator(".nls-frames img.nls-frame:not([hidden])").get_attribute("alt").endswith("-1.0")
             assert page.evaluate("document.querySelectorAll('.nls-frames img.nls-frame:not([hidden])').length") == 1
+            # the exercise: question and check note shown, hint and answer only after a click
+            main_text = page.evaluate("document.querySelector('main').innerText")
+            assert "The self-check runs in JupyterLab" in main_text
+            assert SOLUTION_MARKER not in main_text and HINT_MARKER not in main_text
+            assert "Correct" not in main_text and "Not yet" not in main_text
+            page.locator("details.nls-solution > summary").click()
+            shown = page.locator("details.nls-solution pre").inner_text()
+            assert SOLUTION_MARKER in shown and "check(answer)" in shown
+            page.locator("details.nls-hint > summary").click()
+            assert HINT_MARKER in page.evaluate("document.querySelector('main').innerText")
+            page.evaluate("document.querySelector('details.nls-solution').scrollIntoView({block: 'center'})")
+            page.screenshot(path=str(SCREENSHOTS / "book-exercise-open.png"))
             page.evaluate("document.querySelector('.nls-frames').scrollIntoView({block: 'center'})")
         page.screenshot(path=str(SCREENSHOTS / f"book-{stem}.png"))
     # the search box finds the phrase

@@ -10,7 +10,7 @@ import pytest
 from nls_lessons import book, slides
 
 from publishing import (ALLOWED_URL, EXEC_CACHE, FIXTURE, REMOVED_MARKER, REPO, SCREENSHOTS,
-                        SOLUTION_MARKER, WELCOME)
+                        SOLUTION_MARKER, WELCOME, outside_details)
 
 WIDGET_REPR_RE = re.compile(r"(IntSlider|FloatSlider|Dropdown|VBox|HBox)\(value|Output\(\)|interactive\(children|"
                             r"&lt;function |application/vnd\.jupyter\.widget-view")
@@ -23,13 +23,20 @@ def built(tmp_path_factory):
     return root, index
 
 
-def test_slide_cells_respect_tags_and_keep_slide_starts():
-    nb = book.read_notebook(FIXTURE)
+def _unexecuted(path):
+    nb = book.read_notebook(path)
     for cell in nb.cells:
         cell.setdefault("outputs", []) if cell.cell_type == "code" else None
+    return nb
+
+
+def test_slide_cells_respect_tags_and_keep_slide_starts():
+    nb = _unexecuted(FIXTURE)
     learner = slides.slide_cells(nb)
-    text = json.dumps(learner)
-    assert SOLUTION_MARKER not in text and REMOVED_MARKER not in text
+    text = "\n".join(c.source for c in learner.cells)
+    assert REMOVED_MARKER not in text
+    assert SOLUTION_MARKER not in outside_details(text)                   # folded, as in the book
+    assert "<summary>Show the solution</summary>" in text
     assert "import base64" not in text                         # hide-input code without outputs leaves
     assert book.slide_type(learner.cells[0]) == "slide"
     assert SOLUTION_MARKER in json.dumps(slides.slide_cells(nb, instructor=True))
@@ -47,7 +54,9 @@ def test_decks_are_self_contained_and_learner_safe(built):
         assert not re.search(r'<(script|img|iframe|source|video|audio)[^>]+src="(?!data:)[^"]+"', markup), deck.name
         assert not re.search(r'<link[^>]+href="(?!data:)[^"]+"', markup), deck.name
         assert "Reveal.initialize" in text and "MathJax" in text
-        assert SOLUTION_MARKER not in text and REMOVED_MARKER not in text, deck.name
+        assert REMOVED_MARKER not in text, deck.name
+        assert SOLUTION_MARKER not in outside_details(text), deck.name
+        assert "✓ Correct" not in markup and "Not yet" not in markup, deck.name
         assert not WIDGET_REPR_RE.search(text), (deck.name, WIDGET_REPR_RE.search(text))
     demo = (out / "book_demo.slides.html").read_text(encoding="utf-8")
     assert demo.count("<section") >= 4
@@ -58,13 +67,41 @@ def test_decks_are_self_contained_and_learner_safe(built):
 
 
 def test_solutions_only_in_instructor_exports(built):
+    import nbformat
+
     root, _ = built
     learner = root / "build" / "learner" / "book_demo.ipynb"
     instructor = root / "build" / "instructor"
-    assert SOLUTION_MARKER not in learner.read_text(encoding="utf-8")
+    learner_nb = nbformat.read(str(learner), as_version=4)
+    assert not any(SOLUTION_MARKER in outside_details(c.source) for c in learner_nb.cells)
+    assert all(not c.get("outputs") for c in learner_nb.cells if c.cell_type == "code")
     assert SOLUTION_MARKER in (instructor / "book_demo.ipynb").read_text(encoding="utf-8")
     assert SOLUTION_MARKER in (instructor / "book_demo.slides.html").read_text(encoding="utf-8")
     assert (instructor / "00_welcome.md").exists()                 # the instructor notes travel along
+
+
+@pytest.mark.parametrize("lesson", book.discover(), ids=lambda p: p.stem)
+def test_every_lesson_deck_has_at_least_five_slides(lesson):
+    cells = slides.slide_cells(_unexecuted(lesson)).cells
+    n = sum(book.slide_type(c) in ("slide", "subslide") for c in cells)
+    assert n >= 5, f"{lesson.name}: {n} slide(s); mark its sections with slideshow slide_type metadata"
+
+
+def test_lecture_decks_are_built_and_listed(tmp_path):
+    lecture = tmp_path / "instructor" / "50_minute_lecture.ipynb"
+    lecture.parent.mkdir()
+    nb = book.read_notebook(FIXTURE)
+    nb.cells[0].source = nb.cells[0].source.replace("90 · Book demo", "50-minute lecture")
+    import nbformat
+
+    nbformat.write(nb, str(lecture))
+    assert slides.lecture_notebooks(lecture.parent) == [lecture]
+    index = slides.build_slides([], lectures=[lecture], root=tmp_path / "out", cache_dir=EXEC_CACHE,
+                                instructor=False, log=lambda *a: None)
+    page = index.read_text(encoding="utf-8")
+    assert "Condensed lectures" in page and 'href="50_minute_lecture.slides.html"' in page
+    deck = index.parent / "50_minute_lecture.slides.html"
+    assert "Reveal.initialize" in deck.read_text(encoding="utf-8")
 
 
 def test_every_lesson_has_instructor_notes():
@@ -118,4 +155,58 @@ def test_deck_in_chromium(built, browser):
     page.screenshot(path=str(SCREENSHOTS / "slides-explorer.png"))
     leaked = [u for u in requests if not ALLOWED_URL.match(u)]
     assert not leaked, leaked
+    page.close()
+
+
+SLIDE_FIT_JS = """() => {
+  const W = innerWidth, H = innerHeight, s = Reveal.getCurrentSlide(), r = s.getBoundingClientRect();
+  const idx = Reveal.getIndices();
+  const out = {slide: idx.h + '/' + (idx.v || 0), scale: s.dataset.nlsScale || null,
+               rect: [r.left, r.top, r.right, r.bottom].map(Math.round)};
+  out.overflow = s.scrollHeight > s.clientHeight + 1 || s.scrollWidth > s.clientWidth + 1;
+  out.offscreen = r.left < -1 || r.top < -1 || r.right > W + 1 || r.bottom > H + 1;
+  out.cut_images = Array.from(s.querySelectorAll('img')).filter(i => i.offsetParent !== null).map(i => {
+      const b = i.getBoundingClientRect(); return [i.alt.slice(0, 40), b.left, b.top, b.right, b.bottom].map(
+        x => typeof x === 'number' ? Math.round(x) : x); })
+    .filter(b => b[1] < r.left - 1 || b[2] < r.top - 1 || b[3] > r.right + 1 || b[4] > r.bottom + 1);
+  out.clipped_code = Array.from(s.querySelectorAll('pre')).filter(p => p.scrollWidth > p.clientWidth + 1).length;
+  return out;
+}"""
+
+
+def check_deck_fits(page, deck, shots=None):
+    """Every slide of ``deck`` at the page's viewport: nothing taller or wider than the slide, no
+    figure cut, no code clipped. Returns the per-slide measurements."""
+    page.goto(deck.as_uri())
+    page.wait_for_function("window.Reveal && Reveal.isReady() && window.MathJax && MathJax.startup")
+    page.evaluate("MathJax.startup.promise")
+    page.wait_for_load_state("load")
+    n = page.evaluate("Reveal.getSlides().length")
+    measured = []
+    for k in range(n):
+        page.evaluate("k => { const s = Reveal.getSlides()[k]; const i = Reveal.getIndices(s); Reveal.slide(i.h, i.v); }", k)
+        page.wait_for_timeout(60)
+        m = page.evaluate(SLIDE_FIT_JS)
+        measured.append(m)
+        if shots is not None and m["scale"] not in (None, "1.000"):
+            shots.append(m["slide"])
+            page.screenshot(path=str(SCREENSHOTS / f"slides-{deck.stem.split('.')[0]}-{m['slide'].replace('/', '-')}.png"))
+        assert not m["overflow"] and not m["offscreen"], (deck.name, m)
+        assert not m["cut_images"], (deck.name, m)
+        assert not m["clipped_code"], (deck.name, m)
+    return measured
+
+
+@pytest.mark.browser
+@pytest.mark.slow
+def test_every_slide_fits_a_1280x720_screen(built, browser):
+    root, _ = built
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page = browser.new_page(viewport={"width": 1280, "height": 720})
+    scaled = []
+    for deck in sorted((root / "build" / "slides").glob("*.slides.html")):
+        measured = check_deck_fits(page, deck, scaled)
+        assert len(measured) >= 5, (deck.name, len(measured))
+    # the fixture's tall figure needed scaling, and was scaled rather than cut
+    assert scaled, "no slide needed fitting: the fixture's tall slide did not exercise the fit"
     page.close()
