@@ -9,7 +9,8 @@ Pipeline (issue 8; ``book.toml`` at the top of the repository is the mdBook conf
    ``NLS_STATIC=1``, so each explorer displays precomputed frames with a plain-JS slider
    (:mod:`nls_lessons.frames`) instead of a live widget. Executed notebooks are cached under
    ``build/exec-cache/`` keyed by a hash of the notebook's cells and of the library source, so
-   an unchanged lesson is not executed again (jupyter-book style).
+   an unchanged lesson is not executed again (jupyter-book style). Kernels talk over IPC
+   sockets and a watchdog restarts a kernel that falls silent (:mod:`nls_lessons.execute`).
 2. Each notebook becomes a chapter in the generated, git-ignored ``build/book-src/``: markdown
    cells as written, code in fenced blocks, figures as PNG/SVG files with alt text, HTML outputs
    with their ``data:`` images extracted to files, live-widget outputs replaced by what the
@@ -45,6 +46,8 @@ import sys
 import time
 from pathlib import Path
 
+from nls_lessons.learner import LEARNER_SOLUTION_TAG, SOLUTION_TAGS, is_solution
+
 PACKAGE = Path(__file__).resolve().parent
 REPO = PACKAGE.parent
 ASSETS = PACKAGE / "assets"
@@ -64,8 +67,7 @@ REMOVE_OUTPUT = {"remove-output", "remove_output"}
 HIDE_CELL = {"hide-cell", "hide_cell"}
 HIDE_INPUT = {"hide-input", "hide_input"}
 HIDE_OUTPUT = {"hide-output", "hide_output"}
-SOLUTION = {"solution", "solutions"}
-from nls_lessons.learner import LEARNER_SOLUTION_TAG  # noqa: E402  (a folded solution)
+SOLUTION = SOLUTION_TAGS
 SOLUTION_PRE_RE = re.compile(r'<pre><code class="language-python">.*?</code></pre>', re.S)
 
 WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
@@ -121,10 +123,6 @@ def tags_of(cell) -> set[str]:
 
 def slide_type(cell) -> str:
     return (cell.get("metadata", {}).get("slideshow") or {}).get("slide_type", "-") or "-"
-
-
-def is_solution(cell) -> bool:
-    return bool(tags_of(cell) & SOLUTION)
 
 
 def learner_cells(nb):
@@ -556,7 +554,7 @@ def run_mdbook(root: Path, *, log=print) -> None:
 
 def build_book(notebooks=None, *, root: Path | str = REPO, jobs: int = 2, run_mdbook_too: bool = True,
                force: bool = False, allow_errors: bool = False, cache_dir: Path | str | None = None,
-               log=print) -> Path:
+               silence_timeout: float | None = None, log=print) -> Path:
     """Build the book under ``root`` (``build/book-src`` → ``build/book``); return ``index.html``.
 
     ``notebooks`` defaults to every lesson in ``notebooks/``. When ``root`` is not the
@@ -575,7 +573,7 @@ def build_book(notebooks=None, *, root: Path | str = REPO, jobs: int = 2, run_md
     cache = Path(cache_dir) if cache_dir else root / CACHE_DIR
     log(f"==> executing {len(paths)} notebook(s) with NLS_STATIC=1 (cache: {cache})")
     executed = executed_notebooks(paths, cache_dir=cache, jobs=jobs, force=force,
-                                  allow_errors=allow_errors, log=log)
+                                  allow_errors=allow_errors, silence_timeout=silence_timeout, log=log)
     log(f"==> writing chapters to {src}")
     if src.exists():
         shutil.rmtree(src)
@@ -607,9 +605,13 @@ def main(argv=None) -> int:
     parser.add_argument("--force", action="store_true", help="re-execute even when the cache is valid")
     parser.add_argument("--allow-errors", action="store_true", help="render cells that raise instead of failing")
     parser.add_argument("--no-mdbook", action="store_true", help="only generate build/book-src")
+    parser.add_argument("--silence-timeout", type=float, default=None, metavar="SECONDS",
+                        help="restart a kernel silent this long while a cell runs (default 120, "
+                             "or $NLS_SILENCE_TIMEOUT)")
     args = parser.parse_args(argv)
     index = build_book(args.notebooks or None, root=args.root, jobs=args.jobs, force=args.force,
-                       allow_errors=args.allow_errors, run_mdbook_too=not args.no_mdbook)
+                       allow_errors=args.allow_errors, run_mdbook_too=not args.no_mdbook,
+                       silence_timeout=args.silence_timeout)
     print(f"\nThe book is at {index}\n  open it in a browser: file://{index}")
     return 0
 

@@ -20,6 +20,7 @@ Two things make a build dependable (issue 13, item 1):
 """
 from __future__ import annotations
 
+import functools
 import os
 import shutil
 import tempfile
@@ -70,6 +71,7 @@ def _cell_label(nb, index: int) -> str:
     return f"cell {index + 1} (code cell {code_number}: {first!r})"
 
 
+@functools.lru_cache(maxsize=None)
 def _client_class():
     """NotebookClient with IPC kernels and a silence watchdog (built lazily: nbclient is heavy)."""
     from jupyter_client.manager import AsyncKernelManager

@@ -13,6 +13,7 @@ What changes (nothing else does):
   collapsed ``<details><summary>Show the solution</summary>`` block: its outputs (a "Correct."
   verdict, say) are dropped, and nothing of the code shows before the reader opens it. The new
   cell is tagged ``learner-solution`` and keeps the slide metadata of the cell it replaces.
+  A markdown cell tagged ``solution`` (a written answer) is folded the same way.
 - every markdown cell tagged ``hint`` is folded the same way behind "Show a hint".
 
 The transformation is idempotent (a learner notebook comes back unchanged) and keeps the
@@ -37,8 +38,8 @@ def _tags(cell) -> set[str]:
 
 
 def is_solution(cell) -> bool:
-    """True for a code cell tagged ``solution`` (the cells a learner must not see unasked)."""
-    return cell.get("cell_type") == "code" and bool(_tags(cell) & SOLUTION_TAGS)
+    """True for a cell tagged ``solution`` (the cells a learner must not see unasked)."""
+    return bool(_tags(cell) & SOLUTION_TAGS)
 
 
 def _fence(code: str) -> str:
@@ -85,7 +86,10 @@ def learner_notebook(nb, *, html: bool = False):
     cells = []
     for cell in nb.cells:
         if is_solution(cell):
-            body = _pre(cell.source) if html else _fence(cell.source)
+            if cell.get("cell_type") == "code":
+                body = _pre(cell.source) if html else _fence(cell.source)
+            else:                                   # a written answer: its markdown, folded
+                body = cell.source
             source = folded(SOLUTION_SUMMARY, body, "nls-solution")
             cell = nbformat.v4.new_markdown_cell(source, metadata=_metadata(cell, LEARNER_SOLUTION_TAG))
         elif cell.get("cell_type") == "markdown" and _tags(cell) & HINT_TAGS:

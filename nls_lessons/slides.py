@@ -190,7 +190,8 @@ def lecture_notebooks(folder: Path | str = INSTRUCTOR_NOTES) -> list[Path]:
 
 
 def build_slides(notebooks=None, *, root: Path | str = book.REPO, jobs: int = 2, instructor: bool = True,
-                 lectures=None, cache_dir: Path | str | None = None, log=print) -> Path:
+                 lectures=None, cache_dir: Path | str | None = None, silence_timeout: float | None = None,
+                 log=print) -> Path:
     """Build ``build/slides/`` (learner decks) and ``build/instructor/``; return the slides index.
 
     ``notebooks`` defaults to every lesson and then ``lectures`` to :func:`lecture_notebooks`
@@ -207,7 +208,8 @@ def build_slides(notebooks=None, *, root: Path | str = book.REPO, jobs: int = 2,
     cache = Path(cache_dir) if cache_dir else root / book.CACHE_DIR
     everything = paths + lecture_paths
     log(f"==> executing {len(everything)} notebook(s) with NLS_STATIC=1 (cache: {cache})")
-    executed = book.executed_notebooks(everything, cache_dir=cache, jobs=jobs, log=log)
+    executed = book.executed_notebooks(everything, cache_dir=cache, jobs=jobs,
+                                       silence_timeout=silence_timeout, log=log)
     out = root / SLIDES_DIR
     out.mkdir(parents=True, exist_ok=True)
     decks, lecture_decks = [], []
@@ -233,8 +235,12 @@ def main(argv=None) -> int:
     parser.add_argument("--root", default=str(book.REPO), help="folder holding build/ (default: the repository)")
     parser.add_argument("--jobs", type=int, default=2, help="notebooks executed in parallel (default 2)")
     parser.add_argument("--no-instructor", action="store_true", help="skip build/instructor and build/learner")
+    parser.add_argument("--silence-timeout", type=float, default=None, metavar="SECONDS",
+                        help="restart a kernel silent this long while a cell runs (default 120, "
+                             "or $NLS_SILENCE_TIMEOUT)")
     args = parser.parse_args(argv)
-    index = build_slides(args.notebooks or None, root=args.root, jobs=args.jobs, instructor=not args.no_instructor)
+    index = build_slides(args.notebooks or None, root=args.root, jobs=args.jobs, instructor=not args.no_instructor,
+                         silence_timeout=args.silence_timeout)
     print(f"\nThe slides are at {index}\n  open a deck in a browser: file://{index.parent}/")
     return 0
 

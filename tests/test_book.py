@@ -114,6 +114,19 @@ def test_learner_notebook_folds_solutions_and_hints():
     assert learner_notebook(learner) == learner                           # idempotent
 
 
+def test_written_answers_fold_too():
+    import nbformat
+
+    from nls_lessons.learner import learner_notebook
+
+    cell = nbformat.v4.new_markdown_cell("**Answer.** WRITTEN-ANSWER-91b: LS wins at low noise.",
+                                         metadata={"tags": ["solution"]})
+    learner = learner_notebook(nbformat.v4.new_notebook(cells=[cell]))
+    (folded,) = learner.cells
+    assert "WRITTEN-ANSWER-91b" in folded.source and "WRITTEN-ANSWER-91b" not in outside_details(folded.source)
+    assert folded.metadata["tags"] == ["learner-solution"]
+
+
 def test_every_lesson_hides_every_answer(tmp_path):
     """The real lessons: no solution line in a learner notebook or chapter outside a closed <details>."""
     from nls_lessons.learner import learner_notebook
