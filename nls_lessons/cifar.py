@@ -12,7 +12,9 @@ tarballs from https://www.cs.toronto.edu/~kriz/cifar.html, extracted)::
 Nothing is downloaded unless you pass ``download=True``.
 
 Noisy labels are either synthetic (``noise="symmetric" | "pairflip" | "asymmetric"`` with a
-``noise_rate``, drawn by :mod:`nls_lessons.noise` with an explicit seed) or real human labels
+``noise_rate``, drawn by :mod:`nls_lessons.noise` with an explicit seed, by the course's
+sampler or, with ``noise_method="official"``, exactly as the official code draws them;
+``asymmetric`` and pair-flip for CIFAR-100 are course extensions) or real human labels
 from CIFAR-N (``noise="aggre" | "worst" | "random1" | "random2" | "random3"`` for CIFAR-10,
 ``noise="noisy"`` for CIFAR-100; shipped in ``data/cifar-n``).
 """
@@ -138,9 +140,36 @@ def missing_message(dataset: str = "cifar10", root=None) -> str:
     )
 
 
+class DownloadError(ConnectionError):
+    """CIFAR could not be downloaded (offline, or the server did not answer)."""
+
+
+def fetch(dataset: str = "cifar10", root=None) -> Path:
+    """Download and extract ``dataset`` into ``root`` with torchvision (checks the MD5 sums).
+
+    Returns the dataset folder. Raises :class:`DownloadError` with one clear line when the
+    machine is offline or the download fails; nothing is downloaded when the files are there.
+    """
+    lay = _layout(dataset)
+    root = data_root(root)
+    if is_available(dataset, root):
+        return root / lay["folder"]
+    cls = _torchvision_class(dataset, True)
+    try:
+        root.mkdir(parents=True, exist_ok=True)
+        cls(str(root), train=True, download=True)
+    except (OSError, RuntimeError) as err:   # urllib.error.URLError is an OSError
+        reason = getattr(err, "reason", None) or err
+        raise DownloadError(
+            f"could not download {lay['url'].rsplit('/', 1)[1]} from {lay['url']} ({reason}); this machine "
+            f"seems offline. Download it elsewhere and extract it into {root} (see cifar.missing_message)"
+        ) from None
+    return root / lay["folder"]
+
+
 def cifar(dataset: str = "cifar10", root=None, train: bool = True, download: bool = False,
           noise: str | None = None, noise_rate: float = 0.0, seed: int = 0,
-          verify: bool = True) -> CifarData:
+          verify: bool = True, noise_method: str = "course") -> CifarData:
     """Load a CIFAR split as tensors, with noisy training labels.
 
     Args:
@@ -156,6 +185,7 @@ def cifar(dataset: str = "cifar10", root=None, train: bool = True, download: boo
         seed: seed of the synthetic noise draw.
         verify: check the files' MD5 sums against torchvision's (the default). ``False``
             only checks that the files exist: for re-packed or tiny test copies.
+        noise_method: "course" or "official", see :func:`nls_lessons.noise.inject`.
 
     Returns:
         :class:`CifarData`.
@@ -163,7 +193,9 @@ def cifar(dataset: str = "cifar10", root=None, train: bool = True, download: boo
     Raises:
         FileNotFoundError: the files are missing and ``download`` is False; the message
             names the URL and the folder.
-        ValueError: bad arguments, or a CIFAR-N label set that does not fit the images.
+        ValueError: bad arguments, a CIFAR-N label set that does not fit the images, or a
+            truncated / damaged batch file (with ``verify=False``; the message names it).
+        DownloadError: ``download=True`` and the download failed.
     """
     lay = _layout(dataset)
     root = data_root(root)
@@ -172,7 +204,7 @@ def cifar(dataset: str = "cifar10", root=None, train: bool = True, download: boo
     if download:
         if not verify:
             raise ValueError("download=True always verifies checksums; drop verify=False")
-        dataset_cls(str(root), train=train, download=True)
+        fetch(dataset, root)
     if missing_files(dataset, root):
         raise FileNotFoundError(missing_message(dataset, root))
     try:
@@ -182,21 +214,42 @@ def cifar(dataset: str = "cifar10", root=None, train: bool = True, download: boo
             f"{dataset.upper()} files under {root / lay['folder']} failed torchvision's MD5 check "
             f"({err}). Re-extract {lay['url']}, or pass verify=False (command line: --no-verify) "
             f"if this is a deliberately re-packed copy.") from err
+    except (pickle.UnpicklingError, EOFError, ValueError, KeyError, TypeError, IndexError, AttributeError) as err:
+        raise ValueError(
+            f"{dataset.upper()} batch file {_first_damaged(root / lay['folder'], lay)} under {root / lay['folder']} "
+            f"is truncated or not a CIFAR batch ({type(err).__name__}: {err}). Re-extract {lay['url']}.") from None
     images = torch.from_numpy(np.ascontiguousarray(ds.data.transpose(0, 3, 1, 2)))
     labels = torch.as_tensor(np.asarray(ds.targets, dtype=np.int64))
     return with_noise(CifarData(images, labels, labels.clone(), list(ds.classes), dataset),
-                      noise, noise_rate, seed)
+                      noise, noise_rate, seed, noise_method)
 
 
-def with_noise(data: CifarData, noise: str | None, noise_rate: float = 0.0, seed: int = 0) -> CifarData:
-    """Return ``data`` with noisy labels drawn (synthetic) or read (CIFAR-N) by name."""
+def _first_damaged(folder: Path, lay: dict) -> str:
+    """The name of the first batch file that does not unpickle to a CIFAR batch ("?" if none)."""
+    for name in lay["train"] + lay["test"]:
+        try:
+            with open(folder / name, "rb") as f:
+                entry = pickle.load(f, encoding="latin1")
+            np.asarray(entry["data"]).reshape(-1, 3, 32, 32)
+            if len(entry[lay["label_key"]]) != len(entry["data"]):
+                return name
+        except Exception:   # noqa: BLE001  (any failure marks the damaged file)
+            return name
+    return "?"
+
+
+def with_noise(data: CifarData, noise: str | None, noise_rate: float = 0.0, seed: int = 0,
+               noise_method: str = "course") -> CifarData:
+    """Return ``data`` with noisy labels drawn (synthetic, by :func:`nls_lessons.noise.inject`
+    with ``method=noise_method``) or read (CIFAR-N) by name."""
     noise = noise or "clean"
     k = data.num_classes
     if noise == "clean":
         noisy, rate = data.labels.clone(), 0.0
     elif noise in noise_module.KINDS:
         rate = noise_module.check_noise_rate(noise_rate)
-        noisy = noise_module.inject(data.labels, noise_module.transition_matrix(noise, k, rate), seed)
+        noisy = noise_module.inject(data.labels, noise_module.transition_matrix(noise, k, rate), seed,
+                                    method=noise_method)
     else:
         clean_n, noisy_n = _load_cifar_n(data.dataset, noise)
         if len(noisy_n) != len(data):
@@ -216,7 +269,8 @@ def with_noise(data: CifarData, noise: str | None, noise_rate: float = 0.0, seed
 
 
 def synthetic_cifar(n: int = 512, num_classes: int = 10, seed: int = 0, noise: str | None = None,
-                    noise_rate: float = 0.0, noise_seed: int = 0, difficulty: float = 1.0) -> CifarData:
+                    noise_rate: float = 0.0, noise_seed: int = 0, difficulty: float = 1.0,
+                    noise_method: str = "course") -> CifarData:
     """CIFAR-shaped toy data (uint8 (n, 3, 32, 32)) that a small conv net can learn in seconds.
 
     Each class has a fixed random low-frequency colour pattern; an image is its class pattern,
@@ -238,7 +292,7 @@ def synthetic_cifar(n: int = 512, num_classes: int = 10, seed: int = 0, noise: s
     img = img + 0.25 * float(difficulty) * torch.randn(img.shape, generator=gen)
     images = (img.clamp(0, 1) * 255).round().to(torch.uint8)
     data = CifarData(images, labels, labels.clone(), [f"class {i}" for i in range(num_classes)], "synthetic")
-    return with_noise(data, noise, noise_rate, noise_seed)
+    return with_noise(data, noise, noise_rate, noise_seed, noise_method)
 
 
 def write_tiny_cifar(root, dataset: str = "cifar10", per_batch: int = 20, n_test: int = 40,

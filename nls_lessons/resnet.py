@@ -18,6 +18,8 @@ work with ``channels_last`` and autocast (see :func:`prepare_model`).
 """
 from __future__ import annotations
 
+import math
+
 import torch
 import torch.nn.functional as F
 from torch import nn
@@ -158,12 +160,36 @@ def count_parameters(model: nn.Module) -> int:
     return sum(p.numel() for p in model.parameters() if p.requires_grad)
 
 
-def prepare_model(model: nn.Module, device: torch.device) -> nn.Module:
-    """Move to ``device``; on CUDA also switch to channels-last memory format (faster
-    convolutions with tensor cores). On CPU the model is left in the default layout."""
+def prepare_model(model: nn.Module, device: torch.device, channels_last: bool = False) -> nn.Module:
+    """Move to ``device``; with ``channels_last`` on CUDA also switch to the channels-last
+    memory format (faster convolutions with tensor cores; the ``fast`` protocol's default,
+    opt-in for the official recipes, which run in the default layout). On CPU the model is
+    always left in the default layout."""
     model = model.to(device)
-    if device.type == "cuda":
+    if channels_last and device.type == "cuda":
         model = model.to(memory_format=torch.channels_last)
+    return model
+
+
+def init_parameters(model: nn.Module, generator: torch.Generator) -> nn.Module:
+    """Re-initialise ``model`` in place from ``generator``, with PyTorch's default scheme.
+
+    Conv2d / Linear weights: Kaiming-uniform with ``a = sqrt(5)`` (bound ``1/sqrt(fan_in)``),
+    biases uniform in ``±1/sqrt(fan_in)``; BatchNorm: weight 1, bias 0, fresh running
+    statistics. The same distribution as ``nn.Module`` construction, but drawn from an explicit
+    generator, so models built in threads never share torch's global random state. Returns
+    ``model``.
+    """
+    with torch.no_grad():
+        for m in model.modules():
+            if isinstance(m, (nn.Conv2d, nn.Linear)):
+                nn.init.kaiming_uniform_(m.weight, a=math.sqrt(5), generator=generator)
+                if m.bias is not None:
+                    fan_in = m.weight[0].numel()
+                    bound = 1 / math.sqrt(fan_in) if fan_in > 0 else 0.0
+                    nn.init.uniform_(m.bias, -bound, bound, generator=generator)
+            elif isinstance(m, nn.BatchNorm2d):
+                m.reset_parameters()
     return model
 
 

@@ -7,8 +7,11 @@ import re
 import numpy as np
 import pandas as pd
 import pytest
+import torch
 
-from nls_lessons import cifar, reproduce as R
+from exercise_contract import contract_tests
+from nls_lessons import cifar, losses, reproduce as R
+from nls_lessons.exercises import lesson05
 from nls_lessons.resnet import build_model
 
 TINY = ["--widths", "4", "8", "8", "8", "--batch-size", "32", "--device", "cpu", "--no-progress"]
@@ -74,8 +77,33 @@ def test_divergence_is_detected_and_reported():
     train, test, fn, state = tiny_setup()
     phase = R.Phase(3, 1e12, "constant", momentum=0.9, batch_size=32)   # an absurd learning rate
     res = R.train_models(state, fn, [-8.0], train, test, phase, device="cpu")[0]
-    assert res["diverged"] and res["diverged_epoch"] is not None and math.isnan(res["train_loss"])
-    assert math.isfinite(res["final_acc"]) and len(res["history"]) == 3
+    assert res["diverged"] and res["diverged_epoch"] == 1 and math.isnan(res["train_loss"])
+    # stopped in its first epoch: no epoch before the divergence, so no accuracy to report
+    assert len(res["history"]) == 3 and all(math.isnan(h) for h in res["history"])
+    assert math.isnan(res["best_acc"]) and res["best_epoch"] is None and math.isnan(res["final_acc"])
+
+
+def test_divergence_uses_the_librarys_one_definition(monkeypatch):
+    """A finite but huge loss is divergence too (losses.diverging), and diverged_epoch is 1-based."""
+    train, test, fn, state = tiny_setup()
+    phase = R.Phase(3, 0.05, "constant", momentum=0.9, batch_size=32)
+    calls = {"n": 0}
+    real = losses.gls_loss
+    steps_per_epoch = 2                                    # 64 images, batch 32
+
+    def huge_in_epoch_2(logits, labels, r, reduction="mean"):
+        out = real(logits, labels, r, reduction=reduction)
+        calls["n"] += 1
+        if calls["n"] == steps_per_epoch + 1:              # the first step of epoch 2
+            out = out + 9.6e17 * torch.tensor([1.0, 0.0], device=out.device)
+        return out
+
+    monkeypatch.setattr(R.losses, "gls_loss", huge_in_epoch_2)
+    a, b = R.train_models(state, fn, [-2.0, 0.0], train, test, phase, device="cpu")
+    assert a["diverged"] and a["diverged_epoch"] == 2 and not b["diverged"] and b["diverged_epoch"] is None
+    assert math.isfinite(a["history"][0]) and all(math.isnan(h) for h in a["history"][1:])
+    assert a["best_epoch"] == 1 and a["final_acc"] == a["history"][0]
+    assert all(math.isfinite(h) for h in b["history"])
 
 
 def test_cli_end_to_end_and_resume(tiny_root, tmp_path, capsys, monkeypatch):
@@ -130,7 +158,7 @@ def test_dry_run_prints_the_plan(tiny_root, tmp_path, capsys):
     (["--noise", "clean", "--protocol", "official", "--widths", "4", "4", "4", "4"], "fast net only"),
     (["--noise", "clean", "--protocol", "direct", "--warmup-epochs", "3"], "no warm-up"),
     (["--noise", "clean", "--n-train", "0"], "--n-train must be >= 1"),
-    (["--noise", "clean", "--smooth-rates", "0", "0"], "duplicates"),
+    (["--noise", "clean", "--smooth-rates", "0", "0"], "must not repeat"),
 ])
 def test_bad_cli_arguments_say_why(argv, match, capsys):
     with pytest.raises(SystemExit) as info:
@@ -165,25 +193,205 @@ def test_table2_data_and_summary():
     assert c10_06.loc[c10_06["mean"].idxmax(), "smooth_rate"] == -6.0
     fake = pd.DataFrame(dict(dataset="cifar10", noise="symmetric", noise_rate=0.6, smooth_rate=[-6.0, -6.0, 0.4],
                              seed=[0, 1, 0], best_acc=[77.0, 78.0, 74.0], final_acc=[76.0, 77.0, 73.0],
-                             diverged=[False, False, True]))
+                             diverged=[False, False, True], protocol="official"))
     s = R.summarize(fake)
     row = s[s.smooth_rate == -6.0].iloc[0]
     assert (row.seeds, row.best_mean, row.best_std, row.paper_mean) == (2, 77.5, 0.5, 77.42)
     assert s[s.smooth_rate == 0.4].iloc[0].diverged == 1
     assert "77.42 ± 0.16" in R.format_table(s)
+    assert "warm-up route only" in R.format_table(s)
 
 
-def test_check_best_rate(capsys):
-    assert R.check_best_rate(-6, 0.6)
-    assert "Right" in capsys.readouterr().out
-    assert not R.check_best_rate(0.4, 0.6)
-    assert "negative (NLS)" in capsys.readouterr().out
-    assert R.check_best_rate(0.4, 0.2, noise="pairflip")
-    with pytest.raises(ValueError, match="no column"):
-        R.check_best_rate(0, 0.8)
+def test_paper_protocol_reports_the_better_route_per_setting():
+    assert [p.name for p in R.protocol_routes("paper")] == ["official", "direct"]
+    assert R.protocol_routes("paper", warmup_epochs=3, epochs=2)[0].warmup.epochs == 3
+    assert R.protocol_routes("paper", warmup_epochs=3, epochs=2)[1].gls.epochs == 2
+    rows = []
+    for route, acc in (("official", {-6.0: 77.0, 0.4: 70.0}), ("direct", {-6.0: 60.0, 0.4: 74.0})):
+        for seed in (0, 1):
+            for r, a in acc.items():
+                rows.append(dict(dataset="cifar10", noise="symmetric", noise_rate=0.6, smooth_rate=r, seed=seed,
+                                 best_acc=a + seed, final_acc=a, diverged=False, protocol=route))
+    s = R.summarize(pd.DataFrame(rows)).set_index("smooth_rate")
+    assert s.loc[-6.0, "route"] == "official" and s.loc[-6.0, "best_mean"] == 77.5
+    assert s.loc[0.4, "route"] == "direct" and s.loc[0.4, "best_mean"] == 74.5
+    assert s.loc[0.4, "routes"] == "direct 74.50 / official 70.50"
+    assert s.loc[-6.0, "best_minus_paper"] == pytest.approx(77.5 - 77.42)
+    assert "warm-up route only" not in R.format_table(s.reset_index())
+
+
+def test_official_and_direct_default_to_fp32_and_the_official_noise():
+    for name in ("official", "direct"):
+        p = R.get_protocol(name)
+        assert (p.amp, p.channels_last, p.precision, p.noise_method) == (False, False, "fp32", "official")
+        assert p.noise_seed(3) == 0                            # RandomState(0) for every run
+        assert R.get_protocol(name, precision="bf16").amp and R.get_protocol(name, precision="bf16").channels_last
+    f = R.get_protocol("fast")
+    assert (f.amp, f.channels_last, f.noise_method, f.noise_seed(3)) == (True, True, "course", 3)
+    spec = R.DataSpec("synthetic", "symmetric", 0.4, n_train=300, n_test=8)
+    train, _ = spec.load(0, "official")
+    from nls_lessons import noise
+    T = noise.transition_matrix("symmetric", 10, 0.4)
+    assert torch.equal(train.noisy_labels, noise.inject(train.labels, T, 0, method="official"))
+
+
+def test_initialisation_never_touches_the_global_rng():
+    p = R.get_protocol("fast", widths=(4, 8, 8, 8))
+    torch.manual_seed(123)
+    before = torch.get_rng_state()
+    a = R.initial_state(p, 10, 5)
+    assert torch.equal(before, torch.get_rng_state())
+    b = R.initial_state(p, 10, 5)
+    assert all(torch.equal(a[k], b[k]) for k in a)
+
+
+CASES05 = {
+    lesson05.check_best_rate: (-6.0, [-2.0, 0.4, 0.0, -4.0, 0.5, "x", float("nan")]),
+    lesson05.check_nls_ls_gap: (lesson05.nls_ls_gap(0.6), [-3.21, 2.08, 4.26, 1.0, "x"]),
+}
+(test_lesson05_right_answer_passes, test_lesson05_wrong_answers_fail_with_a_hint_that_hides_the_answer,
+ test_lesson05_starter_none_is_not_yet_and_never_raises) = contract_tests(CASES05)
+
+
+def test_lesson05_best_rate_reads_each_column():
+    assert lesson05.check_best_rate(-6, 0.6)
+    assert lesson05.check_best_rate(0.4, 0.2, noise="pairflip")           # LS wins pair-flip 0.2 ...
+    assert lesson05.check_best_rate(-0.4, 0.3, noise="pairflip")          # ... NLS wins pair-flip 0.3
+    assert lesson05.check_best_rate(-4, 0.4, dataset="cifar100")
+    assert "negative (NLS)" in lesson05.check_best_rate(0.4, 0.6).message
+    assert lesson05.nls_ls_gap(0.6) == pytest.approx(77.42 - 74.21)
+    with pytest.raises(ValueError, match="noise_rate"):
+        lesson05.check_best_rate(0, 0.8)
 
 
 def test_grid_estimate_projects_the_full_grid():
     fast, official = R.get_protocol("fast"), R.get_protocol("official")
     assert R.grid_estimate(official, 4, 10) > 4 * 3600            # hours even on one fast GPU
     assert R.grid_estimate(fast, 4, 10) < R.grid_estimate(official, 4, 10) / 50
+
+
+# ------------------------------------------------------------------ the results store
+import json  # noqa: E402
+import os  # noqa: E402
+import signal  # noqa: E402
+import subprocess  # noqa: E402
+import sys  # noqa: E402
+import time  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+ROOT = Path(__file__).resolve().parent.parent
+SMOKE = ["--dataset", "synthetic", "--noise", "symmetric", "--noise-rate", "0.2", "0.6",
+         "--smooth-rates", "0", "-2", "--seeds", "0", "1", "--protocol", "fast",
+         "--epochs", "1", "--warmup-epochs", "1", "--n-train", "64", "--n-test", "32"] + TINY
+PER_CELL = 2                      # smooth rates per cell
+GRID_ROWS = 2 * 2 * PER_CELL      # noise rates x seeds x smooth rates
+
+
+def cli(out, *extra):
+    env = dict(os.environ, PYTHONPATH=str(ROOT), OMP_NUM_THREADS="1", MKL_NUM_THREADS="1")
+    return subprocess.Popen([sys.executable, "-m", "nls_lessons.reproduce", *SMOKE, "--out", str(out), *extra],
+                            env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=ROOT)
+
+
+def stored_keys(out):
+    frame = R.load_results(out)
+    return [R._row_key(*row) for row in frame[R.KEY].itertuples(index=False)]
+
+
+def test_kill_9_during_a_run_then_resume_loses_and_duplicates_nothing(tmp_path):
+    out = tmp_path / "out"
+    proc = cli(out)
+    deadline = time.time() + 120
+    while time.time() < deadline and len(list((out / "rows").glob("*.json"))) < PER_CELL + 1:
+        time.sleep(0.05)
+    os.kill(proc.pid, signal.SIGKILL)                  # mid-run: some cells saved, one in flight
+    proc.wait()
+    saved = len(stored_keys(out))
+    assert PER_CELL < saved < GRID_ROWS
+    dry = cli(out, "--dry-run")
+    text, err = dry.communicate(timeout=120)
+    assert dry.returncode == 0, err
+    assert text.count("[done]") == saved // PER_CELL
+    assert text.count("[todo]") == (GRID_ROWS - saved) // PER_CELL + (saved % PER_CELL > 0)
+    again = cli(out)
+    _, err = again.communicate(timeout=300)
+    assert again.returncode == 0, err
+    keys = stored_keys(out)
+    assert len(keys) == GRID_ROWS == len(set(keys))
+    csv = pd.read_csv(out / "results.csv")
+    assert len(csv) == GRID_ROWS and not csv.duplicated(R.KEY).any()
+
+
+def test_two_concurrent_writers_on_one_out_never_duplicate_rows(tmp_path):
+    out = tmp_path / "out"
+    procs = [cli(out), cli(out)]
+    for p in procs:
+        _, err = p.communicate(timeout=300)
+        assert p.returncode == 0, err
+    keys = stored_keys(out)
+    assert len(keys) == GRID_ROWS == len(set(keys))
+    # a third run on the same --out trains nothing and duplicates nothing
+    third = cli(out)
+    text, err = third.communicate(timeout=120)
+    assert third.returncode == 0, err
+    assert len(pd.read_csv(out / "results.csv")) == GRID_ROWS
+
+
+def test_a_truncated_or_garbled_store_never_breaks_a_later_run(tmp_path, capsys):
+    out = tmp_path / "out"
+    specs = [R.DataSpec("synthetic", "symmetric", 0.2, n_train=64, n_test=32)]
+    protocol = R.get_protocol("fast", epochs=1, warmup_epochs=1, widths=(4, 8, 8, 8), batch_size=32)
+    R.run_grid(specs, [0.0, -2.0], protocol, seeds=[0], out=out, device="cpu", progress=False)
+    files = sorted((out / "rows").glob("*.json"))
+    assert len(files) == 2
+    files[0].write_text(files[0].read_text()[:25])                 # a row cut mid-way
+    (out / "rows" / "junk.json").write_bytes(os.urandom(64))          # random bytes
+    (out / "rows" / ".tmp-123-abc.json").write_text("{")             # a temporary file of a killed writer
+    csv = out / "results.csv"
+    csv.write_text(csv.read_text()[: len(csv.read_text()) // 2])      # the export cut mid-line
+    with pytest.warns(UserWarning, match="rows"):
+        frame = R.load_results(out)
+    assert len(frame) == 1
+    # the dry run plans the damaged cell's missing rate again
+    assert R.main(["--dataset", "synthetic", "--noise", "symmetric", "--noise-rate", "0.2", "--smooth-rates", "0",
+                   "-2", "--epochs", "1", "--warmup-epochs", "1", "--n-train", "64", "--n-test", "32", "--out",
+                   str(out), "--dry-run"] + TINY) == 0
+    assert "1 rates" in capsys.readouterr().out
+    with pytest.warns(UserWarning):
+        res = R.run_grid(specs, [0.0, -2.0], protocol, seeds=[0], out=out, device="cpu", progress=False)
+    assert len(res) == 2 and res["best_acc"].notna().all()
+    assert len(pd.read_csv(csv)) == 2
+    # an old-style results.csv with a half-written row (no rows/ folder) is read, not fatal
+    legacy = tmp_path / "legacy"
+    legacy.mkdir()
+    (legacy / "results.csv").write_text(csv.read_text() + "synthetic,symmetric,0.2,0.2")
+    with pytest.warns(UserWarning, match="results.csv"):
+        assert len(R.load_results(legacy)) == 2
+
+
+def test_ctrl_c_says_how_many_rows_are_saved_and_how_to_resume(tmp_path, capsys, monkeypatch):
+    real, calls = R.run_cell, []
+
+    def interrupted(*a, **k):
+        calls.append(1)
+        if len(calls) == 2:
+            raise KeyboardInterrupt
+        return real(*a, **k)
+
+    monkeypatch.setattr(R, "run_cell", interrupted)
+    out = tmp_path / "out"
+    code = R.main(SMOKE + ["--out", str(out)])
+    err = capsys.readouterr().err
+    assert code == 130
+    assert "Traceback" not in err and "interrupted" in err.lower()
+    assert f"{PER_CELL} of {GRID_ROWS} rows" in err and "run the same command again" in err
+    assert len(R.load_results(out)) == PER_CELL
+
+
+def test_rows_are_json_files_named_by_their_key(tmp_path):
+    specs = [R.DataSpec("synthetic", "symmetric", 0.2, n_train=64, n_test=32)]
+    protocol = R.get_protocol("fast", epochs=1, warmup_epochs=1, widths=(4, 8, 8, 8), batch_size=32)
+    R.run_grid(specs, [0.0], protocol, seeds=[0], out=tmp_path, device="cpu", progress=False)
+    (f,) = (tmp_path / "rows").glob("*.json")
+    row = json.loads(f.read_text())
+    assert row["smooth_rate"] == 0.0 and row["protocol"] == "fast" and row["diverged_epoch"] is None
