@@ -9,14 +9,16 @@ set leaks into training. Every generator takes an explicit ``seed``.
 from __future__ import annotations
 
 import hashlib
+import math
 import random
+import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import torch
 
-from .noise import check_seed
+from .noise import MAX_CLASSES, check_integer, check_num_classes, check_number, check_seed
 
 DATA_DIR = Path(__file__).resolve().parent.parent / "data"
 CIFAR_N_DIR = DATA_DIR / "cifar-n"
@@ -40,30 +42,38 @@ def load_cifar_n(dataset: str = "cifar10", label_set: str = "worst") -> tuple[np
 
     The labels are CC BY-NC 4.0 (Wei et al., ICLR 2022); see data/cifar-n/README.md.
     """
-    if dataset not in CIFAR_N_LABEL_SETS:
+    if not isinstance(dataset, str) or dataset not in CIFAR_N_LABEL_SETS:
         raise ValueError(f"dataset must be one of {tuple(CIFAR_N_LABEL_SETS)}, got {dataset!r}")
-    if label_set not in CIFAR_N_LABEL_SETS[dataset]:
+    if not isinstance(label_set, str) or label_set not in CIFAR_N_LABEL_SETS[dataset]:
         raise ValueError(f"label_set for {dataset} must be one of {CIFAR_N_LABEL_SETS[dataset]}, "
                          f"got {label_set!r}")
     path = CIFAR_N_DIR / f"{dataset}n.npz"
+    regenerate = "it ships with the course; regenerate it with `python data/cifar-n/convert.py`"
     if not path.exists():
-        raise FileNotFoundError(f"{path} is missing: it ships with the course; "
-                                "regenerate it with `python data/cifar-n/convert.py`")
-    with np.load(path, allow_pickle=False) as arrays:
-        return arrays["clean"].astype(np.int64), arrays[label_set].astype(np.int64)
+        raise FileNotFoundError(f"{path} is missing: {regenerate}")
+    try:
+        with np.load(path, allow_pickle=False) as arrays:
+            clean, noisy = arrays["clean"], arrays[label_set]
+    except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile) as error:
+        raise ValueError(f"{path} is damaged ({type(error).__name__}: {error}); {regenerate}") from None
+    if clean.shape != (50_000,) or noisy.shape != (50_000,) or clean.dtype.kind not in "iu" \
+            or noisy.dtype.kind not in "iu":
+        raise ValueError(f"{path} does not hold two integer label arrays of shape (50000,) "
+                         f"(got {clean.dtype} {clean.shape} and {noisy.dtype} {noisy.shape}); {regenerate}")
+    return clean.astype(np.int64), noisy.astype(np.int64)
 
 
 # ---------------------------------------------------------------- small datasets
 @dataclass(frozen=True, eq=False)
 class Dataset:
-    """A train/test split as tensors (lessons 02-04).
+    """A train/test split as tensors (lessons 02-04), checked at construction.
 
     Attributes:
         x_train: float32 (N_train, *feature_shape), standardised with training statistics.
         y_train: int64 (N_train,) *clean* labels in [0, num_classes).
         x_test: float32 (N_test, *feature_shape), standardised with the same statistics.
         y_test: int64 (N_test,) clean labels.
-        num_classes: K.
+        num_classes: K, an integer in [2, 10,000].
         name: a short name that also says how the bundle was made, e.g. "digits(seed=0)".
     """
 
@@ -75,14 +85,41 @@ class Dataset:
     name: str
 
     def __post_init__(self):
+        """Check everything a trainer relies on, once, so that a bad bundle fails here and not
+        an epoch later deep inside torch: tensors of the right kinds and shapes, finite
+        features, labels in [0, num_classes), at least one sample per split."""
+        k = check_num_classes(self.num_classes)
+        object.__setattr__(self, "num_classes", k)
+        if not isinstance(self.name, str) or not self.name:
+            raise TypeError(f"name must be a non-empty string, got {self.name!r}")
         for split in ("train", "test"):
             x, y = getattr(self, f"x_{split}"), getattr(self, f"y_{split}")
-            if x.shape[0] != y.shape[0] or y.dim() != 1:
+            if not isinstance(x, torch.Tensor) or not x.dtype.is_floating_point:
+                got = f"dtype {x.dtype}" if isinstance(x, torch.Tensor) else type(x).__name__
+                raise TypeError(f"x_{split} must be a floating-point torch tensor of shape "
+                                f"(N_{split}, *feature_shape), got {got}")
+            if not isinstance(y, torch.Tensor) or y.dtype.is_floating_point or y.dtype.is_complex \
+                    or y.dtype == torch.bool:
+                got = f"dtype {y.dtype}" if isinstance(y, torch.Tensor) else type(y).__name__
+                raise TypeError(f"y_{split} must be an integer torch tensor of class indices "
+                                f"in [0, num_classes), got {got}")
+            if x.dim() < 2 or y.dim() != 1 or x.shape[0] != y.shape[0]:
                 raise ValueError(f"x_{split} {tuple(x.shape)} and y_{split} {tuple(y.shape)} "
-                                 "must have the same number of rows, and y must be 1-d")
+                                 "must have the same number of rows, and y must be 1-d, x of shape "
+                                 f"(N_{split}, *feature_shape) with at least one feature axis")
+            if y.shape[0] == 0:
+                raise ValueError(f"x_{split} and y_{split} must hold at least one sample, got 0")
+            lo, hi = (int(v) for v in torch.stack(torch.aminmax(y)).tolist())
+            if lo < 0 or hi >= k:
+                raise ValueError(f"y_{split} must lie in [0, num_classes) = [0, {k}); "
+                                 f"got labels from {lo} to {hi}")
+            finite = torch.isfinite(x)
+            if not bool(finite.all()):
+                raise ValueError(f"x_{split} must be finite: it holds {int((~finite).sum())} NaN or inf "
+                                 "values; clean or impute them before building the Dataset")
         if self.x_train.shape[1:] != self.x_test.shape[1:]:
-            raise ValueError(f"train and test features differ in shape: {tuple(self.x_train.shape[1:])} "
-                             f"vs {tuple(self.x_test.shape[1:])}")
+            raise ValueError(f"train and test features differ in shape: x_train {tuple(self.x_train.shape[1:])} "
+                             f"vs x_test {tuple(self.x_test.shape[1:])}")
 
     @property
     def feature_shape(self) -> tuple[int, ...]:
@@ -138,6 +175,15 @@ def digits(seed: int = 0) -> Dataset:
 
 
 TOY_KINDS = ("moons", "blobs")
+MAX_TOY_POINTS = 1_000_000
+MAX_MNIST1D = 100_000
+
+
+def _check_noise(noise) -> float:
+    value = check_number(noise, "noise", "a finite number >= 0 (the jitter / spread of the points)")
+    if not (math.isfinite(value) and value >= 0):
+        raise ValueError(f"noise must be a finite number >= 0 (the jitter / spread of the points), got {noise!r}")
+    return value
 
 
 def toy2d(kind: str = "moons", n: int = 600, seed: int = 0, *, noise: float = 0.2,
@@ -147,29 +193,30 @@ def toy2d(kind: str = "moons", n: int = 600, seed: int = 0, *, noise: float = 0.
     Args:
         kind: "moons" (two interleaved half circles, 2 classes) or "blobs"
             (``num_classes`` Gaussian blobs).
-        n: total number of points (70/30 stratified split).
-        seed: draws the points and the split.
-        noise: std of the Gaussian jitter of the moons / spread of the blobs.
-        num_classes: number of blobs (ignored for moons).
+        n: total number of points, an integer in [20, 1,000,000] (70/30 stratified split).
+        seed: draws the points and the split, an integer in [0, 2**32 - 1].
+        noise: std of the Gaussian jitter of the moons / spread of the blobs, a finite
+            number >= 0.
+        num_classes: number of blobs, an integer in [2, n // 10] (every blob needs 10 points
+            for the stratified split); ignored for moons.
 
     Returns a :class:`Dataset` with x of shape (0.7 n, 2) / (0.3 n, 2), standardised.
     """
     from sklearn.datasets import make_blobs, make_moons
 
-    if kind not in TOY_KINDS:
+    if not isinstance(kind, str) or kind not in TOY_KINDS:
         raise ValueError(f"kind must be one of {TOY_KINDS}, got {kind!r}")
     seed = check_seed(seed)
-    if isinstance(n, bool) or int(n) != n or n < 20:
-        raise ValueError(f"n must be an integer >= 20, got {n!r}")
-    if not noise >= 0:
-        raise ValueError(f"noise must be >= 0, got {noise!r}")
+    n = check_integer(n, "n", 20, MAX_TOY_POINTS, floats_ok=True, what="the number of points")
+    noise = _check_noise(noise)
     if kind == "moons":
-        x, y = make_moons(n_samples=int(n), noise=noise, random_state=seed)
+        x, y = make_moons(n_samples=n, noise=noise, random_state=seed)
         name = f"toy2d(moons, n={n}, noise={noise}, seed={seed})"
     else:
-        if isinstance(num_classes, bool) or int(num_classes) != num_classes or num_classes < 2:
-            raise ValueError(f"num_classes must be an integer >= 2, got {num_classes!r}")
-        x, y = make_blobs(n_samples=int(n), centers=int(num_classes), cluster_std=1.0 + 5 * noise,
+        num_classes = check_integer(num_classes, "num_classes", 2, min(n // 10, MAX_CLASSES), floats_ok=True,
+                                    what=f"the number of blobs; n // 10 = {n // 10} for n = {n}, so that "
+                                         "every blob has 10 points for the stratified split")
+        x, y = make_blobs(n_samples=n, centers=num_classes, cluster_std=1.0 + 5 * noise,
                           random_state=seed)
         name = f"toy2d(blobs, n={n}, noise={noise}, num_classes={num_classes}, seed={seed})"
     return _split_standardise(name, x, y, 0.3, seed)
@@ -180,9 +227,9 @@ def mnist1d(n: int = 5000, seed: int = 0) -> Dataset:
     with ``mnist1d.data.make_dataset`` (never its downloader). Lesson 04 (bigger grid, 1-D CNN).
 
     Args:
-        n: total number of samples (80/20 stratified split); the generator draws
-            ``n // 10`` per class, about 1 s per 5,000 on a laptop CPU.
-        seed: the generator's seed (also picks the split).
+        n: total number of samples, an integer in [100, 100,000] (80/20 stratified split);
+            the generator draws ``n // 10`` per class, about 1 s per 5,000 on a laptop CPU.
+        seed: the generator's seed (also picks the split), an integer in [0, 2**32 - 1].
 
     Returns a :class:`Dataset` with x of shape (0.8 n, 40) / (0.2 n, 40), standardised with
     one scalar mean/std (so each signal keeps its shape). The generator seeds Python's and
@@ -191,10 +238,9 @@ def mnist1d(n: int = 5000, seed: int = 0) -> Dataset:
     from mnist1d.data import get_dataset_args, make_dataset
 
     seed = check_seed(seed)
-    if isinstance(n, bool) or int(n) != n or n < 100:
-        raise ValueError(f"n must be an integer >= 100, got {n!r}")
+    n = check_integer(n, "n", 100, MAX_MNIST1D, floats_ok=True, what="the number of samples")
     args = get_dataset_args()
-    args.num_samples, args.seed, args.train_split = int(n), seed, 1.0
+    args.num_samples, args.seed, args.train_split = n, seed, 1.0
     py_state, np_state = random.getstate(), np.random.get_state()
     try:
         raw = make_dataset(args)

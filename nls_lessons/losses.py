@@ -16,27 +16,41 @@ from __future__ import annotations
 import math
 from numbers import Real
 
+import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from .noise import check_num_classes
+from .noise import check_num_classes, is_bool, reject_bool_items
 
 _REDUCTIONS = ("none", "mean", "sum")
 
 
 def check_smooth_rate(smooth_rate, name: str = "smooth_rate") -> None:
-    """Raise ``ValueError`` unless every smooth rate is finite and <= 1."""
+    """Raise ``ValueError`` unless every smooth rate is finite and <= 1.
+
+    Accepts a number, a 0-d or 1-d tensor/array or a sequence of numbers; anything else
+    (strings, None, booleans, complex numbers) raises ``TypeError``. O(number of rates).
+    """
     if isinstance(smooth_rate, Tensor):
+        if smooth_rate.dtype == torch.bool or smooth_rate.dtype.is_complex:
+            raise TypeError(f"{name} must hold real numbers, got a tensor of dtype {smooth_rate.dtype}")
         values = smooth_rate.detach().double().flatten().tolist()
-    elif isinstance(smooth_rate, Real):
+    elif isinstance(smooth_rate, Real) and not is_bool(smooth_rate):
         values = [float(smooth_rate)]
     else:
-        try:
-            values = [float(v) for v in smooth_rate]
-        except TypeError:
-            raise TypeError(f"{name} must be a number or a sequence/tensor of numbers, "
-                            f"got {type(smooth_rate).__name__}") from None
+        values = None
+        if not isinstance(smooth_rate, (str, bytes)) and not is_bool(smooth_rate) and smooth_rate is not None:
+            reject_bool_items(smooth_rate, name)
+            try:
+                arr = np.asarray(smooth_rate)
+                if arr.dtype.kind in "iuf":
+                    values = arr.astype(np.float64).ravel().tolist()
+            except (TypeError, ValueError):
+                pass
+        if values is None:
+            raise TypeError(f"{name} must be a number or a sequence/tensor of numbers (each finite "
+                            f"and <= 1), got {type(smooth_rate).__name__} {str(smooth_rate)[:40]!r}")
     for v in values:
         if not math.isfinite(v) or v > 1:
             raise ValueError(
@@ -45,13 +59,28 @@ def check_smooth_rate(smooth_rate, name: str = "smooth_rate") -> None:
             )
 
 
-def _check_labels(labels: Tensor, num_classes: int) -> None:
+def _as_labels(labels, device=None, name: str = "labels") -> Tensor:
+    """``labels`` as a tensor (tensors pass through untouched); ``TypeError`` naming ``name``
+    for what cannot be class indices (strings, None, objects, lists holding booleans)."""
+    if isinstance(labels, Tensor):
+        return labels
+    if labels is None or isinstance(labels, (str, bytes)):
+        raise TypeError(f"{name} must be integer class indices (a tensor, array or list), got {labels!r}")
+    reject_bool_items(labels, name)
+    try:
+        return torch.as_tensor(labels, device=device)
+    except (TypeError, ValueError, RuntimeError):
+        raise TypeError(f"{name} must be integer class indices (a tensor, array or list), "
+                        f"got {type(labels).__name__}") from None
+
+
+def _check_labels(labels: Tensor, num_classes: int, name: str = "labels") -> None:
     if labels.dtype.is_floating_point or labels.dtype.is_complex or labels.dtype == torch.bool:
-        raise TypeError(f"labels must be an integer tensor of class indices, got dtype {labels.dtype}")
+        raise TypeError(f"{name} must be an integer tensor of class indices, got dtype {labels.dtype}")
     if labels.numel():
         lo, hi = (int(v) for v in torch.stack(torch.aminmax(labels)).tolist())   # one device sync
         if lo < 0 or hi >= num_classes:
-            raise ValueError(f"labels must lie in [0, num_classes) = [0, {num_classes}); "
+            raise ValueError(f"{name} must lie in [0, num_classes) = [0, {num_classes}); "
                              f"got values from {lo} to {hi}")
 
 
@@ -69,9 +98,11 @@ def gls_targets(labels, num_classes: int, smooth_rate) -> Tensor:
     """Soft GLS targets ``(1 - r) * onehot(labels) + r / K``.
 
     Args:
-        labels: integer class indices, shape (N,) (numpy or torch).
-        num_classes: K >= 2.
-        smooth_rate: r <= 1, a float (or a tensor broadcastable to (N, 1)).
+        labels: integer class indices, shape (N,) (numpy, torch or a list).
+        num_classes: K, an integer in [2, 10,000].
+        smooth_rate: r <= 1: a number (one rate for every sample), or one rate per
+            sample, shape (N,) or (N, 1) (a tensor, array or list). A (N,) rate is always
+            read along the sample axis, also when N == K.
 
     Returns:
         float64 tensor of shape (N, K) whose rows sum to 1. For r < 0 the true class
@@ -81,12 +112,21 @@ def gls_targets(labels, num_classes: int, smooth_rate) -> Tensor:
     """
     num_classes = check_num_classes(num_classes)
     check_smooth_rate(smooth_rate)
-    labels = torch.as_tensor(labels)
+    labels = _as_labels(labels)
     if labels.dim() != 1:
         raise ValueError(f"labels must have shape (N,), got {tuple(labels.shape)}")
     _check_labels(labels, num_classes)
+    r = torch.as_tensor(np.asarray(smooth_rate) if not isinstance(smooth_rate, Tensor) else smooth_rate,
+                        dtype=torch.float64, device=labels.device)
+    n = labels.shape[0]
+    if r.dim() == 0:
+        pass
+    elif r.shape in ((n,), (n, 1)):
+        r = r.reshape(n, 1)                          # one rate per row (sample), never per class
+    else:
+        raise ValueError(f"smooth_rate must be a scalar (one rate for all samples) or one rate per "
+                         f"sample of shape (N,) = ({n},) or (N, 1); got shape {tuple(r.shape)}")
     onehot = F.one_hot(labels.long(), num_classes).double()
-    r = torch.as_tensor(smooth_rate, dtype=torch.float64)
     return (1 - r) * onehot + r / num_classes
 
 
@@ -96,8 +136,10 @@ def gls_loss(logits: Tensor, labels: Tensor, smooth_rate, reduction: str = "mean
     Args:
         logits: (N, K), or (M, N, K) for M stacked models.
         labels: (N,) integer classes, or (M, N) (one label vector per model).
-        smooth_rate: a float, a 0-d tensor, or an (M,) tensor with one rate per model
-            (broadcast against the leading model axis of (M, N, K) logits).
+        smooth_rate: a number or a 0-d tensor (one rate for all), or, with (M, N, K)
+            logits, an (M,) tensor/sequence with one rate per model (broadcast against the
+            leading model axis). Per-sample rates are not accepted here (see
+            :func:`gls_targets`).
         reduction: "none" (shape (N,) or (M, N)), "mean" or "sum" over the samples
             (shape () or (M,)).
 
@@ -109,14 +151,15 @@ def gls_loss(logits: Tensor, labels: Tensor, smooth_rate, reduction: str = "mean
     loss is unbounded below (see ``theory``): a model that memorises can drive it to
     minus infinity.
 
+    The checks are O(1) plus one device sync for the label range, once per call.
+
     Used in lessons 02 (label smoothing) and 03 (negative label smoothing), and by the sweep.
     """
-    if reduction not in _REDUCTIONS:
+    if not isinstance(reduction, str) or reduction not in _REDUCTIONS:
         raise ValueError(f"reduction must be one of {_REDUCTIONS}, got {reduction!r}")
     check_smooth_rate(smooth_rate)
     logits = _check_logits(logits)
-    if not isinstance(labels, Tensor):
-        labels = torch.as_tensor(labels, device=logits.device)
+    labels = _as_labels(labels, device=logits.device)
     if labels.shape != logits.shape[:-1] and not (logits.dim() == 3 and labels.shape == logits.shape[1:2]):
         raise ValueError(f"labels of shape {tuple(labels.shape)} do not match logits of shape "
                          f"{tuple(logits.shape)}: expected {tuple(logits.shape[:-1])}")
@@ -124,13 +167,14 @@ def gls_loss(logits: Tensor, labels: Tensor, smooth_rate, reduction: str = "mean
         raise ValueError(f"labels are on {labels.device} but logits on {logits.device}; move them together")
     _check_labels(labels, logits.shape[-1])
     r = torch.as_tensor(smooth_rate, dtype=logits.dtype, device=logits.device)
-    if r.dim() == 1:
-        if logits.dim() != 3 or r.shape[0] != logits.shape[0]:
-            raise ValueError(f"one smooth rate per model needs logits of shape (M, N, K) with "
-                             f"M = {r.shape[0]}; got logits {tuple(logits.shape)}")
+    if r.dim() == 1 and logits.dim() == 3 and r.shape[0] == logits.shape[0]:
         r = r[:, None]
-    elif r.dim() > 1:
-        raise ValueError(f"smooth_rate must be a scalar or a 1-d tensor, got shape {tuple(r.shape)}")
+    elif r.dim() != 0:
+        allowed = (f"or one rate per model of shape (M,) = ({logits.shape[0]},)" if logits.dim() == 3 else
+                   "or, for stacked logits of shape (M, N, K), one rate per model of shape (M,)")
+        raise ValueError(f"smooth_rate must be a scalar (one rate for all) {allowed}; got shape "
+                         f"{tuple(r.shape)} for logits of shape {tuple(logits.shape)} "
+                         f"(per-sample rates: see gls_targets)")
     logp = F.log_softmax(logits, dim=-1)
     if labels.shape != logp.shape[:-1]:
         labels = labels.expand(logp.shape[:-1])
@@ -156,7 +200,7 @@ class GLSLoss(nn.Module):
     def __init__(self, smooth_rate=0.0, reduction: str = "mean"):
         super().__init__()
         check_smooth_rate(smooth_rate)
-        if reduction not in _REDUCTIONS:
+        if not isinstance(reduction, str) or reduction not in _REDUCTIONS:
             raise ValueError(f"reduction must be one of {_REDUCTIONS}, got {reduction!r}")
         self.smooth_rate = smooth_rate
         self.reduction = reduction

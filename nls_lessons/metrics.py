@@ -1,7 +1,9 @@
 """What we measure: accuracy, confidence, model confidence (MC) and calibration (ECE).
 
 Used in lessons 02 (label smoothing: calibration, reliability diagrams), 03 (negative label
-smoothing: MC histograms, the paper's Figure 3) and 04, and by the sweep engine.
+smoothing: MC histograms as in Figure 3 of the ICLR 2022 submission, OpenReview UQQgMRq58O,
+whose numbering the course follows; the ICML 2022 version, arXiv 2106.04149, numbers its
+figures differently) and 04, and by the sweep engine.
 
 Every function takes logits of shape (N, K), or (M, N, K) for M stacked models, and
 labels of shape (N,) (shared by all models) or (M, N). Pass *clean* labels to measure a
@@ -17,20 +19,28 @@ Return types:
   for (M, N, K) logits.
 
 A diverged model (NaN logits) gives NaN confidences and a NaN ECE for that model only.
+Empty inputs (no samples, or no models) raise ``ValueError``: a mean over nothing is not
+a measurement.
 """
 from __future__ import annotations
 
-from numbers import Integral
 from typing import NamedTuple
 
 import torch
 from torch import Tensor
 
-from .losses import _check_labels
+from .losses import _as_labels, _check_labels
+from .noise import check_integer
+
+MAX_BINS = 10_000
+"""Largest ``n_bins`` of :func:`reliability_bins` / :func:`expected_calibration_error`."""
 
 
 def _logits(logits) -> Tensor:
     if not isinstance(logits, Tensor):
+        if logits is None or isinstance(logits, (str, bytes)):
+            raise TypeError(f"logits must be a tensor or array of shape (N, K) or (M, N, K), "
+                            f"got {type(logits).__name__}")
         try:
             logits = torch.as_tensor(logits)
         except (TypeError, ValueError, RuntimeError):
@@ -40,13 +50,15 @@ def _logits(logits) -> Tensor:
         raise TypeError(f"logits must be floating point, got dtype {logits.dtype}")
     if logits.dim() not in (2, 3) or logits.shape[-1] < 2:
         raise ValueError(f"logits must have shape (N, K) or (M, N, K) with K >= 2, got {tuple(logits.shape)}")
+    if logits.shape[-2] == 0 or (logits.dim() == 3 and logits.shape[0] == 0):
+        raise ValueError(f"logits must hold at least one sample (N >= 1) and one model (M >= 1), "
+                         f"got shape {tuple(logits.shape)}: accuracy, confidence and calibration "
+                         f"of no samples are undefined")
     return logits.detach().double()
 
 
 def _labels(labels, logits: Tensor) -> Tensor:
-    if not isinstance(labels, Tensor):
-        labels = torch.as_tensor(labels)
-    labels = labels.to(logits.device)
+    labels = _as_labels(labels).to(logits.device)
     if labels.shape != logits.shape[:-1] and not (logits.dim() == 3 and labels.shape == logits.shape[1:2]):
         raise ValueError(f"labels of shape {tuple(labels.shape)} do not match logits of shape "
                          f"{tuple(logits.shape)}: expected {tuple(logits.shape[:-1])}"
@@ -62,10 +74,7 @@ def _per_model(values: Tensor, stacked: bool):
 
 
 def _check_n_bins(n_bins) -> int:
-    if isinstance(n_bins, bool) or not isinstance(n_bins, Integral) or n_bins < 1:
-        raise ValueError(f"n_bins must be an integer >= 1 (the number of equal-width bins on [0, 1]), "
-                         f"got {n_bins!r}")
-    return int(n_bins)
+    return check_integer(n_bins, "n_bins", 1, MAX_BINS, what="the number of equal-width bins on [0, 1]")
 
 
 def accuracy(logits, labels):
@@ -102,11 +111,15 @@ def confidence(logits) -> Tensor:
 
 
 def model_confidence(logits, labels) -> Tensor:
-    """Model confidence ``MC = p_y - max_{k != y} p_k`` of every sample (the paper's Definition 1).
+    """Model confidence ``MC = p_y - max_{k != y} p_k`` of every sample.
+
+    This max form is the course's multi-class extension of the paper's binary Definition 1,
+    ``MC = f(x)_y - f(x)_{1-y}`` (Definition 1 of the ICLR 2022 submission, OpenReview
+    UQQgMRq58O; the paper's own multi-class definition is not known to the course). For
+    K = 2 the two agree.
 
     MC measures confidence in the *label* y: MC > 0 exactly when the prediction is y
     (up to ties), MC near +1 is a confident right answer, near -1 a confident wrong one.
-    For K = 2 it is the paper's ``f(x)_y - f(x)_{1-y}``.
 
     Args:
         logits: (N, K) or (M, N, K).
@@ -115,7 +128,7 @@ def model_confidence(logits, labels) -> Tensor:
     Returns:
         float64 tensor of shape (N,) or (M, N), values in [-1, 1].
 
-    Used in lesson 03 (negative label smoothing: MC histograms, Figure 3).
+    Used in lesson 03 (negative label smoothing: MC histograms, as in the ICLR submission's Figure 3).
     """
     z = _logits(logits)
     y = _labels(labels, z).unsqueeze(-1)
@@ -182,7 +195,8 @@ def reliability_bins(logits, labels, n_bins: int = 15) -> ReliabilityBins:
     Args:
         logits: (N, K) or (M, N, K).
         labels: (N,) or (M, N) integer classes.
-        n_bins: number of equal-width bins, an integer >= 1 (default 15, as Guo et al. 2017).
+        n_bins: number of equal-width bins, an integer in [1, MAX_BINS] (10,000; default 15,
+            as Guo et al. 2017).
 
     Returns:
         a :class:`ReliabilityBins` table (``.ece`` and ``.to_frame()`` on it). The
@@ -223,7 +237,7 @@ def expected_calibration_error(logits, labels, n_bins: int = 15):
     Args:
         logits: (N, K) or (M, N, K).
         labels: (N,) or (M, N) integer classes.
-        n_bins: number of equal-width bins on [0, 1], an integer >= 1 (default 15).
+        n_bins: number of equal-width bins on [0, 1], an integer in [1, 10,000] (default 15).
 
     Returns:
         a float in [0, 1] for (N, K) logits, a float64 tensor of shape (M,) for (M, N, K).

@@ -4,10 +4,20 @@ Used in lesson 01 (``notebooks/01_label_noise``); the sweeps of lessons 02-04 in
 
 A transition matrix T has ``T[i, j] = P(noisy label = j | clean label = i)``; each row
 sums to 1. The noise rate epsilon is the probability that a label changes.
+
+Which noise models are the paper's and which are the course's own: "symmetric" and, for
+K = 10, "pairflip" are the official code's generators (``noisify_multiclass_symmetric``,
+``noisify_pairflip``). Pair-flip for K != 10, the Patrini-style "asymmetric" kind and
+``instance_dependent(noise_rate=0)`` returning the clean labels are this course's own
+extensions (see each function).
+
+The ``check_*`` helpers here validate the arguments that the whole library shares (noise
+rates, numbers of classes, seeds, transition matrices), with one message per argument.
 """
 from __future__ import annotations
 
 import math
+import operator
 from numbers import Integral, Real
 
 import numpy as np
@@ -15,57 +25,127 @@ import torch
 
 KINDS = ("symmetric", "pairflip", "asymmetric")
 
+MAX_CLASSES = 10_000
+"""Largest ``num_classes`` the library accepts (a (K, K) float64 transition matrix at the cap
+takes 800 MB; the course's largest K is CIFAR-100's 100)."""
+
+MAX_SEED = 2**32 - 1
+"""Largest seed: numpy's legacy ``RandomState`` and scikit-learn's ``random_state`` take
+seeds in [0, 2**32 - 1]."""
+
 # The official code's pair-flip swaps for CIFAR-10 (airplane<->bird, automobile<->truck,
 # cat<->dog, deer<->horse, frog<->ship).
 CIFAR10_PAIRS = ((0, 2), (1, 9), (3, 5), (4, 7), (6, 8))
 # The classic class-dependent CIFAR-10 mapping (Patrini et al. 2017): truck->automobile,
-# bird->airplane, deer->horse, cat<->dog. Other classes keep their label.
+# bird->airplane, deer->horse, cat<->dog. Other classes keep their label. The course's own
+# addition: the official NLS code has no such generator (see :func:`asymmetric_target`).
 CIFAR10_ASYMMETRIC = {9: 1, 2: 0, 4: 7, 3: 5, 5: 3}
+
+
+def is_bool(value) -> bool:
+    """True for Python and numpy booleans and for boolean arrays/tensors.
+
+    ``True`` is an ``int`` to Python (and ``np.True_`` converts to 1), so every check of a
+    number, a class index or a size rejects booleans explicitly with this one test.
+    """
+    if isinstance(value, (bool, np.bool_)):
+        return True
+    dtype = getattr(value, "dtype", None)
+    return dtype is not None and (dtype == torch.bool or dtype == np.bool_)
+
+
+def reject_bool_items(values, name: str) -> None:
+    """Raise ``TypeError`` if a Python list/tuple holds a boolean.
+
+    ``np.asarray([0, True])`` silently gives ``[0, 1]``; a boolean is never a class index
+    or a rate, so lists are checked item by item (arrays and tensors by their dtype).
+    """
+    if isinstance(values, (list, tuple)) and any(is_bool(v) for v in values):
+        raise TypeError(f"{name} must hold numbers, not booleans (True/False); got {_short(values)}")
+
+
+def _short(value, limit: int = 80) -> str:
+    text = repr(value)
+    return text if len(text) <= limit else text[:limit] + "..."
+
+
+def check_integer(value, name: str, low: int, high: int | None = None, *, floats_ok: bool = False,
+                  what: str = "") -> int:
+    """Return ``value`` as an int, or raise ``ValueError`` unless it is an integer in [low, high].
+
+    Accepts Python and numpy integers and 0-d integer tensors; integral floats such as
+    ``3.0`` only with ``floats_ok``. Booleans, strings, None, NaN and inf are rejected.
+    ``what`` (e.g. "the number of samples") is added to the message.
+    """
+    result = None
+    if not is_bool(value) and not isinstance(value, (str, bytes)):
+        try:
+            result = operator.index(value)
+        except TypeError:
+            if floats_ok and isinstance(value, Real) and math.isfinite(value) and float(value).is_integer():
+                result = int(value)
+    if result is None or result < low or (high is not None and result > high):
+        bound = f">= {low}" if high is None else f">= {low} and <= {high}"
+        detail = f" ({what})" if what else ""
+        raise ValueError(f"{name} must be an integer {bound}{detail}, got {_short(value)}")
+    return int(result)
+
+
+def check_number(value, name: str, allowed: str) -> float:
+    """Return ``value`` as a float, or raise ``TypeError`` unless it is one real number.
+
+    Accepts Python/numpy reals and 0-d tensors/arrays; rejects booleans, strings, None,
+    complex numbers and arrays of more than one value. ``allowed`` says what the caller
+    accepts (e.g. "a number in [0, 1)") and goes into the message. The range is the
+    caller's to check.
+    """
+    ok = not is_bool(value) and not isinstance(value, (str, bytes, complex))
+    if ok and isinstance(value, torch.Tensor):
+        ok = value.ndim == 0 and not value.dtype.is_complex
+    elif ok and isinstance(value, (np.ndarray, np.generic)):
+        ok = value.ndim == 0 and not np.iscomplexobj(value)
+    if ok:
+        try:
+            return float(value)
+        except (TypeError, ValueError, RuntimeError):
+            pass
+    raise TypeError(f"{name} must be {allowed}, got {_short(value)}")
 
 
 def check_noise_rate(noise_rate, name: str = "noise_rate") -> float:
     """Return ``noise_rate`` as a float, or raise ``ValueError`` unless it lies in [0, 1).
 
-    NaN is rejected too. Used by every function of the library that takes a noise rate.
+    NaN is rejected too; a non-number (string, None, boolean, list) raises ``TypeError``.
+    Used by every function of the library that takes a noise rate.
     """
-    if isinstance(noise_rate, (str, bytes, bool)):
-        raise TypeError(f"{name} must be a number in [0, 1), got {noise_rate!r}")
-    try:
-        value = float(noise_rate)
-    except (TypeError, ValueError):
-        raise TypeError(f"{name} must be a number in [0, 1), got {noise_rate!r}") from None
+    value = check_number(noise_rate, name, "a number in [0, 1)")
     if math.isnan(value) or not 0.0 <= value < 1.0:
         raise ValueError(f"{name} must lie in [0, 1) (the fraction of labels that change), got {noise_rate}")
     return value
 
 
 def check_num_classes(num_classes, name: str = "num_classes") -> int:
-    """Return ``num_classes`` as an int, or raise ``ValueError`` unless it is an integer >= 2."""
-    ok = isinstance(num_classes, Integral) and not isinstance(num_classes, bool)
-    if not ok and isinstance(num_classes, Real) and not isinstance(num_classes, bool):
-        ok = math.isfinite(num_classes) and float(num_classes).is_integer()
-    if not ok or num_classes < 2:
-        raise ValueError(f"{name} must be an integer >= 2, got {num_classes!r}")
-    return int(num_classes)
+    """Return ``num_classes`` as an int, or raise ``ValueError`` unless it is an integer in
+    [2, MAX_CLASSES] (an integral float such as 10.0 is accepted)."""
+    return check_integer(num_classes, name, 2, MAX_CLASSES, floats_ok=True, what="the number of classes K")
 
 
 def check_seed(seed, name: str = "seed") -> int:
-    """Return ``seed`` as an int, or raise ``ValueError`` unless it is an integer >= 0.
+    """Return ``seed`` as an int, or raise ``ValueError`` unless it is an integer in [0, 2**32 - 1].
 
     The library never draws from a global random state: every random function takes an
     explicit seed, so the same seed always gives the same result.
     """
-    if isinstance(seed, bool) or not isinstance(seed, Integral) or seed < 0:
-        raise ValueError(f"{name} must be an integer >= 0 (an explicit seed), got {seed!r}")
-    return int(seed)
+    return check_integer(seed, name, 0, MAX_SEED, what="an explicit seed")
 
 
 def pair_partner(num_classes: int) -> np.ndarray:
     """Pair-flip partners, shape (K,): ``partner[i]`` is the class that i swaps with.
 
-    K = 10: the official code's CIFAR-10 pairs 0<->2, 1<->9, 3<->5, 4<->7, 6<->8.
-    Other K: neighbours (0, 1), (2, 3), ...; for odd K the last class has no partner of
-    its own and flips into class 0 (one-directional).
+    K = 10: the official code's CIFAR-10 pairs 0<->2, 1<->9, 3<->5, 4<->7, 6<->8
+    (``noisify_pairflip``, which is hard-coded for 10 classes).
+    Other K: the course's own extension, neighbours (0, 1), (2, 3), ...; for odd K the last
+    class has no partner of its own and flips into class 0 (one-directional).
 
     Used in lesson 01 (label noise).
     """
@@ -82,12 +162,17 @@ def pair_partner(num_classes: int) -> np.ndarray:
 
 
 def asymmetric_target(num_classes: int) -> np.ndarray:
-    """Class-dependent (asymmetric) flip targets, shape (K,).
+    """Class-dependent (asymmetric) flip targets, shape (K,): the course's own noise model.
 
-    K = 10: the classic CIFAR-10 mapping (truck->automobile, bird->airplane, deer->horse,
-    cat<->dog); the other five classes never flip. Other K: class i flips to (i + 1) mod K
-    (the "next class" scheme used for MNIST-like data), every class with rate epsilon.
-    ``target[i] == i`` means class i stays clean.
+    K = 10: the classic CIFAR-10 mapping of Patrini et al. 2017 (truck->automobile,
+    bird->airplane, deer->horse, cat<->dog); the other five classes never flip. Other K:
+    class i flips to (i + 1) mod K (the "next class" scheme used for MNIST-like data),
+    every class with rate epsilon. ``target[i] == i`` means class i stays clean.
+
+    This is *not* the generator behind the paper's "asym" columns (Table 2 of the ICLR 2022
+    submission, OpenReview UQQgMRq58O): the official code has no Patrini generator, and the
+    course reads those columns as pair-flip noise (:func:`pair_partner`), a reading that
+    the paper's text does not confirm.
 
     Used in lesson 01 (label noise).
     """
@@ -106,9 +191,10 @@ def transition_matrix(kind: str, num_classes: int, noise_rate: float) -> np.ndar
     Args:
         kind: "symmetric" (stay with prob. 1 - eps, else a uniformly chosen *other* class,
             eps / (K - 1) each, as the official code), "pairflip" (swap with the partner
-            class with prob. eps, see :func:`pair_partner`) or "asymmetric" (flip to a
-            class-dependent target with prob. eps, see :func:`asymmetric_target`).
-        num_classes: K >= 2.
+            class with prob. eps, see :func:`pair_partner`; the official code's for K = 10,
+            the course's extension for other K) or "asymmetric" (the course's Patrini-style
+            model: flip to a class-dependent target with prob. eps, see :func:`asymmetric_target`).
+        num_classes: K, an integer in [2, MAX_CLASSES] (10,000).
         noise_rate: eps in [0, 1). For "asymmetric" with K = 10 only the five mapped
             classes flip, so the overall rate is eps / 2 on balanced data.
 
@@ -118,7 +204,7 @@ def transition_matrix(kind: str, num_classes: int, noise_rate: float) -> np.ndar
     Used in lesson 01 (label noise).
     """
     if not isinstance(kind, str) or kind not in KINDS:
-        raise ValueError(f"kind must be one of {KINDS}, got {kind!r}")
+        raise ValueError(f"kind must be one of {KINDS}, got {_short(kind)}")
     k = check_num_classes(num_classes)
     eps = check_noise_rate(noise_rate)
     if kind == "symmetric":
@@ -138,15 +224,23 @@ def transition_matrix(kind: str, num_classes: int, noise_rate: float) -> np.ndar
 def check_transition_matrix(T, num_classes: int | None = None, name: str = "T") -> np.ndarray:
     """Return T as a (K, K) float64 array, or raise ``ValueError`` naming what is wrong.
 
-    A valid T is square with K >= 2 (and K == ``num_classes`` when given), has finite,
-    non-negative entries and rows that sum to 1 (within 1e-6).
+    A valid T is square with 2 <= K <= MAX_CLASSES (and K == ``num_classes`` when given),
+    has finite, non-negative entries and rows that sum to 1 (within 1e-6).
     """
+    if isinstance(T, (str, bytes)) or T is None or is_bool(T):
+        raise ValueError(f"{name} must be a (K, K) array of probabilities, got {_short(T)}")
     try:
-        T = np.asarray(T.detach().cpu() if isinstance(T, torch.Tensor) else T, dtype=np.float64)
+        arr = np.asarray(T.detach().cpu() if isinstance(T, torch.Tensor) else T)
+        if arr.dtype.kind not in "iuf":
+            raise TypeError
+        T = arr.astype(np.float64, copy=False)
     except (TypeError, ValueError):
-        raise ValueError(f"{name} must be a (K, K) array of probabilities, got {type(T).__name__}") from None
+        raise ValueError(f"{name} must be a (K, K) array of probabilities, got {type(T).__name__}"
+                         + (f" of dtype {arr.dtype}" if "arr" in locals() else "")) from None
     if T.ndim != 2 or T.shape[0] != T.shape[1] or T.shape[0] < 2:
         raise ValueError(f"{name} must be a square (K, K) matrix with K >= 2, got shape {T.shape}")
+    if T.shape[0] > MAX_CLASSES:
+        raise ValueError(f"{name} must be a (K, K) matrix with K <= {MAX_CLASSES}, got shape {T.shape}")
     if num_classes is not None and T.shape[0] != num_classes:
         raise ValueError(f"{name} has shape {T.shape} but num_classes = {num_classes}")
     if not np.all(np.isfinite(T)) or (T < 0).any():
@@ -158,15 +252,23 @@ def check_transition_matrix(T, num_classes: int | None = None, name: str = "T") 
     return T
 
 
-def _labels_numpy(labels, num_classes: int, name: str = "labels") -> np.ndarray:
-    arr = labels.detach().cpu().numpy() if isinstance(labels, torch.Tensor) else np.asarray(labels)
+def _labels_numpy(labels, num_classes: int | None, name: str = "labels") -> np.ndarray:
+    """int64 (N,) view of class indices in [0, num_classes) (only >= 0 when ``num_classes`` is None)."""
+    if labels is None or isinstance(labels, (str, bytes)):
+        raise ValueError(f"{name} must be a 1-d array of integer class indices, shape (N,); got {_short(labels)}")
+    reject_bool_items(labels, name)
+    try:
+        arr = labels.detach().cpu().numpy() if isinstance(labels, torch.Tensor) else np.asarray(labels)
+    except (TypeError, ValueError, RuntimeError):
+        raise ValueError(f"{name} must be a 1-d array of integer class indices, shape (N,); "
+                         f"got {type(labels).__name__}") from None
     if arr.ndim != 1:
         raise ValueError(f"{name} must be a 1-d array of class indices, shape (N,); got shape {arr.shape}")
     if arr.size and not np.issubdtype(arr.dtype, np.integer):
         raise ValueError(f"{name} must hold integer class indices, got dtype {arr.dtype}")
-    if arr.size and (arr.min() < 0 or arr.max() >= num_classes):
-        raise ValueError(f"{name} must lie in [0, {num_classes}) (num_classes = {num_classes}); "
-                         f"got values from {arr.min()} to {arr.max()}")
+    if arr.size and (arr.min() < 0 or (num_classes is not None and arr.max() >= num_classes)):
+        allowed = f"[0, {num_classes}) (num_classes = {num_classes})" if num_classes is not None else ">= 0"
+        raise ValueError(f"{name} must lie in {allowed}; got values from {arr.min()} to {arr.max()}")
     return arr.astype(np.int64, copy=False)
 
 
@@ -254,8 +356,11 @@ def _features_numpy(features) -> np.ndarray:
     if isinstance(features, torch.Tensor):
         features = features.detach().cpu()
         features = (features.double() if features.dtype in (torch.bfloat16, torch.float16) else features).numpy()
-    x = np.asarray(features)
-    if x.dtype == object or not (np.issubdtype(x.dtype, np.number) or x.dtype == bool):
+    try:
+        x = np.asarray(features)
+    except (TypeError, ValueError):
+        raise ValueError(f"features must be a numeric array of shape (N, ...), got {type(features).__name__}") from None
+    if x.dtype == object or not (np.issubdtype(x.dtype, np.number) or x.dtype == bool) or np.iscomplexobj(x):
         raise ValueError(f"features must be a numeric array of shape (N, ...), got dtype {x.dtype}")
     if x.ndim < 2:
         raise ValueError(f"features must have shape (N, d) (or (N, ...), flattened per sample), "
@@ -263,18 +368,16 @@ def _features_numpy(features) -> np.ndarray:
     return x.reshape(x.shape[0], -1)
 
 
-def _project(x: np.ndarray, W: np.ndarray, chunk: int = 4096) -> np.ndarray:
-    """``x @ W`` in float64, chunk by chunk, so that 50,000 raw CIFAR images never become
-    one 1.2 GB float64 copy."""
-    scores = np.empty((x.shape[0], W.shape[1]))
-    for start in range(0, x.shape[0], chunk):
-        block = x[start:start + chunk].astype(np.float64)
-        if not np.all(np.isfinite(block)):
-            raise ValueError("features must be finite (no NaN or inf)")
-        scores[start:start + chunk] = block @ W
-    if not np.all(np.isfinite(scores)):
-        raise ValueError("features are too large: x @ W overflowed; standardise the features")
-    return scores
+_CHUNK = 4096
+
+
+def _float_block(x: np.ndarray, start: int) -> np.ndarray:
+    """Rows ``start:start + _CHUNK`` of ``x`` in float64, checked finite: 50,000 raw CIFAR
+    images never become one 1.2 GB float64 copy."""
+    block = x[start:start + _CHUNK].astype(np.float64)
+    if not np.all(np.isfinite(block)):
+        raise ValueError("features must be finite (no NaN or inf)")
+    return block
 
 
 def instance_dependent(features, labels, noise_rate: float, seed: int, *, num_classes: int | None = None):
@@ -291,21 +394,28 @@ def instance_dependent(features, labels, noise_rate: float, seed: int, *, num_cl
     So which wrong class a sample flips to depends on its features, and how often on
     the per-sample rate. The mean flip rate is the mean of the truncated normal: eps
     where the truncation cuts little (0.400 at eps = 0.4), more near 0 (about 0.10 at
-    eps = 0.05). ``noise_rate = 0`` returns the clean labels unchanged (no draw at all).
-    The official code feeds raw 0-255 pixels, which saturates the softmax so that each
-    image flips to essentially one class; standardised features give softer flip
-    distributions.
+    eps = 0.05). The official code feeds raw 0-255 pixels, which saturates the softmax so
+    that each image flips to essentially one class; standardised features give softer
+    flip distributions.
+
+    ``noise_rate = 0`` returns the clean labels unchanged (no draw at all): the course's
+    own choice, so that eps = 0 means clean data. The official generator draws at eps = 0
+    too, from N(0, 0.1^2) truncated to (0, 1), and so still flips about 8% of the labels
+    (the half-normal mean 0.1 * sqrt(2 / pi) = 0.080).
 
     Args:
-        features: (N, d) floats, or (N, ...) flattened per sample; numpy or torch.
+        features: (N, d) floats, or (N, ...) flattened per sample; numpy or torch; finite.
         labels: clean labels, shape (N,), integers in [0, K).
         noise_rate: eps in [0, 1), the mean of the per-sample flip rates.
-        seed: integer >= 0; the same seed gives the same noisy labels.
-        num_classes: K; by default ``max(labels) + 1`` (at least 2). Pass it when the
-            highest class may be absent from ``labels``.
+        seed: integer in [0, 2**32 - 1]; the same seed gives the same noisy labels.
+        num_classes: K in [2, MAX_CLASSES]; by default ``max(labels) + 1`` (at least 2).
+            Pass it when the highest class may be absent from ``labels``.
 
     Returns:
         noisy labels of shape (N,), same type (numpy/torch), dtype and device as ``labels``.
+
+    Memory: the (d, K) projection plus chunks of 4,096 samples at a time, never an (N, K)
+    float64 array.
 
     Used in lesson 01 (label noise).
     """
@@ -313,15 +423,17 @@ def instance_dependent(features, labels, noise_rate: float, seed: int, *, num_cl
     seed = check_seed(seed)
     x = _features_numpy(features)
     if num_classes is None:
-        raw = labels.detach().cpu().numpy() if isinstance(labels, torch.Tensor) else np.asarray(labels)
-        num_classes = max(int(raw.max()) + 1, 2) if raw.size and np.issubdtype(raw.dtype, np.integer) else 2
-    k = check_num_classes(num_classes)
-    clean = _labels_numpy(labels, k)
+        clean = _labels_numpy(labels, MAX_CLASSES)
+        k = max(int(clean.max()) + 1, 2) if clean.size else 2
+    else:
+        k = check_num_classes(num_classes)
+        clean = _labels_numpy(labels, k)
     if x.shape[0] != clean.shape[0]:
         raise ValueError(f"features and labels must have the same number of samples N, "
                          f"got {x.shape[0]} and {clean.shape[0]}")
     if eps == 0.0 or clean.size == 0:
-        _project(x, np.zeros((x.shape[1], 1)))          # same input checks as with noise
+        for start in range(0, x.shape[0], _CHUNK):       # same input checks as with noise
+            _float_block(x, start)
         return _like(clean.copy(), labels)
     n = clean.shape[0]
     rng = np.random.default_rng(seed)
@@ -331,14 +443,20 @@ def instance_dependent(features, labels, noise_rate: float, seed: int, *, num_cl
         q[bad] = rng.normal(eps, 0.1, size=int(bad.sum()))
         bad = (q <= 0.0) | (q >= 1.0)
     W = rng.standard_normal((x.shape[1], k))
-    scores = _project(x, W)
-    rows = np.arange(n)
-    scores[rows, clean] = -np.inf
-    scores -= scores.max(axis=1, keepdims=True)
-    probs = np.exp(scores)
-    probs *= (q / probs.sum(axis=1))[:, None]
-    probs[rows, clean] = 1.0 - q
-    noisy = _sample_rows(probs, rng.random(n))
+    u = rng.random(n)
+    noisy = np.empty(n, dtype=np.int64)
+    for start in range(0, n, _CHUNK):
+        scores = _float_block(x, start) @ W
+        if not np.all(np.isfinite(scores)):
+            raise ValueError("features are too large: x @ W overflowed; standardise the features")
+        rows, y = np.arange(scores.shape[0]), clean[start:start + _CHUNK]
+        q_block = q[start:start + _CHUNK]
+        scores[rows, y] = -np.inf
+        scores -= scores.max(axis=1, keepdims=True)
+        probs = np.exp(scores)
+        probs *= (q_block / probs.sum(axis=1))[:, None]
+        probs[rows, y] = 1.0 - q_block
+        noisy[start:start + _CHUNK] = _sample_rows(probs, u[start:start + _CHUNK])
     return _like(noisy, labels)
 
 
@@ -347,6 +465,10 @@ def empirical_transition(clean, noisy, num_classes: int) -> np.ndarray:
 
     Row i is the distribution of noisy labels among the samples whose clean label is i;
     rows of classes that do not occur are all 0.
+
+    Args:
+        clean, noisy: labels of shape (N,), integers in [0, K) (numpy, torch or lists).
+        num_classes: K in [2, MAX_CLASSES].
 
     Used in lesson 01 (label noise: measuring CIFAR-N's human noise).
     """
@@ -361,12 +483,13 @@ def empirical_transition(clean, noisy, num_classes: int) -> np.ndarray:
 
 
 def noise_rate_of(clean, noisy) -> float:
-    """Fraction of labels that differ between ``clean`` and ``noisy`` (both shape (N,)).
+    """Fraction of labels that differ between ``clean`` and ``noisy`` (both shape (N,),
+    integer class indices >= 0); 0.0 for empty labels.
 
     Used in lesson 01 (label noise).
     """
-    c = np.asarray(clean.detach().cpu() if isinstance(clean, torch.Tensor) else clean)
-    n = np.asarray(noisy.detach().cpu() if isinstance(noisy, torch.Tensor) else noisy)
+    c = _labels_numpy(clean, None, "clean")
+    n = _labels_numpy(noisy, None, "noisy")
     if c.shape != n.shape:
         raise ValueError(f"clean and noisy must have the same shape, got {c.shape} and {n.shape}")
     return float((c != n).mean()) if c.size else 0.0

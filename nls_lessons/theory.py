@@ -1,18 +1,30 @@
-"""Closed forms from the paper: implicit smoothing by noise, the optimal smooth rate, loss correction.
+"""Closed forms of the paper's theory, in the course's multi-class form: implicit smoothing by
+noise, the optimal smooth rate, backward loss correction.
+
+Numbering: theorem, assumption and figure numbers are those of the ICLR 2022 submission
+"Understanding Generalized Label Smoothing when Learning with Noisy Labels" (OpenReview
+UQQgMRq58O), which the course follows. The ICML 2022 paper (arXiv 2106.04149) numbers them
+differently: its Theorem 3.3 is reported to be the phase-transition result (Theorem 7 here;
+unconfirmed), and the course knows no ICML number for the others.
+
+The paper states its theorems for two classes. The multi-class forms below
+(``kappa = K * eps / (K - 1)``, ``r_opt`` and the backward-correction rate for any K) are the
+course's own derivation; at K = 2 they are the paper's formulas.
 
 Used in lessons 02 (noise is implicit smoothing), 03 (backward correction *is* NLS,
-Theorem 1) and 04 (the optimal smooth rate and the phase diagram, the paper's Figure 2).
+Theorem 2) and 04 (the optimal smooth rate, Theorem 7, and the phase diagram, Figure 2).
 
 Symmetric noise with rate eps among K classes (stay with probability 1 - eps, else a
 uniformly chosen other class) turns a clean posterior p into ``(1 - kappa) * p + kappa / K``
 with ``kappa = K * eps / (K - 1)``: the noisy labels are already smoothed with rate kappa.
-If the best smooth rate on clean data is r* (the paper's Assumption 1), the rate that
-recovers the clean optimum from noisy labels is
+If the best smooth rate on clean data is r* (Assumption 1), the rate that recovers the
+clean optimum from noisy labels is
 
     r_opt = (r* - kappa) / (1 - kappa)          (binary: (r* - 2e) / (1 - 2e), Theorem 7)
 
 which is negative (NLS) exactly when eps > (K - 1) * r* / K. With r* = 0 this is the
-rate of backward loss correction, ``-kappa / (1 - kappa)`` (Theorem 2, multi-class form).
+rate of backward loss correction, ``-kappa / (1 - kappa)`` (binary: ``2e / (2e - 1)``,
+Theorem 2).
 
 Scalar inputs give Python floats; array inputs give float64 numpy arrays.
 """
@@ -25,20 +37,38 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
-from .losses import _check_labels, _check_logits
-from .noise import check_num_classes, check_transition_matrix
+from .losses import _as_labels, _check_labels, _check_logits
+from .noise import check_num_classes, check_number, check_transition_matrix, is_bool, reject_bool_items
 
 _REDUCTIONS = ("none", "mean", "sum")
+
+MAX_GRID = 10_000_000
+"""Largest number of cells (R * E) of :func:`phase_diagram`'s grid (80 MB of float64)."""
+
+
+def _numbers(values, name: str) -> np.ndarray:
+    """Float64 array of ``values`` (a number, array, tensor or sequence of real numbers);
+    ``TypeError`` naming ``name`` for strings, None, booleans, complex or ragged input."""
+    kind = None
+    if values is not None and not isinstance(values, (str, bytes)) and not is_bool(values):
+        reject_bool_items(values, name)
+        if isinstance(values, Tensor):
+            values = values.detach().cpu()
+            values = values.double().numpy() if values.dtype.is_floating_point else values.numpy()
+        try:
+            arr = np.asarray(values)
+            kind = arr.dtype.kind
+        except (TypeError, ValueError):
+            pass
+    if kind is None or kind not in "iuf":
+        raise TypeError(f"{name} must be a number or an array of real numbers, got {type(values).__name__} "
+                        f"{str(values)[:40]!r}")
+    return arr.astype(np.float64)
 
 
 def _rates(values, name: str, low: float, high: float, high_open: bool = True) -> tuple[np.ndarray, bool]:
     """Float64 array of ``values`` (and whether the input was a scalar); ValueError if outside the range."""
-    if isinstance(values, Tensor):
-        values = values.detach().cpu().double().numpy()
-    try:
-        arr = np.asarray(values, dtype=np.float64)
-    except (TypeError, ValueError):
-        raise TypeError(f"{name} must be a number or an array of numbers, got {values!r}") from None
+    arr = _numbers(values, name)
     upper_ok = arr < high if high_open else arr <= high
     if not np.all(np.isfinite(arr) & (arr >= low) & upper_ok):
         bad = arr[~(np.isfinite(arr) & (arr >= low) & upper_ok)].flat[0]
@@ -86,13 +116,15 @@ def _kappa_below_one(noise_rate, num_classes: int) -> tuple[np.ndarray, bool]:
 def optimal_smooth_rate(noise_rate, num_classes: int, clean_optimal_rate=0.0):
     """The smooth rate that recovers the clean optimum from symmetric noisy labels.
 
-    ``r_opt = (r* - kappa) / (1 - kappa)`` with ``kappa = K * eps / (K - 1)``; for K = 2
-    this is the paper's ``(r* - 2e) / (1 - 2e)`` (Theorem 7 of the ICLR version).
+    ``r_opt = (r* - kappa) / (1 - kappa)`` with ``kappa = K * eps / (K - 1)`` (the course's
+    multi-class form); for K = 2 this is the paper's ``(r* - 2e) / (1 - 2e)`` (Theorem 7 of
+    the ICLR 2022 submission; reportedly Theorem 3.3 of the ICML paper, unconfirmed).
 
     Args:
         noise_rate: eps in [0, (K - 1) / K) (so that kappa < 1); a float or an array.
         num_classes: K >= 2.
-        clean_optimal_rate: r* <= 1, the best smooth rate on clean data (Assumption 1);
+        clean_optimal_rate: r* <= 1, the best smooth rate on clean data (Assumption 1 of
+            the ICLR submission);
             a float or an array broadcastable against ``noise_rate``.
 
     Returns:
@@ -109,9 +141,11 @@ def optimal_smooth_rate(noise_rate, num_classes: int, clean_optimal_rate=0.0):
 def backward_correction_rate(noise_rate, num_classes: int):
     """The smooth rate at which GLS *is* backward loss correction under symmetric noise.
 
-    ``r_LC = -kappa / (1 - kappa)``; K = 10: eps = 0.2 -> -0.286, 0.4 -> -0.8,
-    0.6 -> -2, 0.8 -> -8. Binary: ``2e / (2e - 1)`` (Theorem 2). The same value as
-    :func:`optimal_smooth_rate` with r* = 0. See :func:`backward_corrected_loss`.
+    ``r_LC = -kappa / (1 - kappa)`` (the course's multi-class form); K = 10: eps = 0.2 ->
+    -0.286, 0.4 -> -0.8, 0.6 -> -2, 0.8 -> -8. Binary: ``2e / (2e - 1)``, the paper's rate
+    at which backward and forward correction under symmetric noise *are* NLS (Theorem 2 of
+    the ICLR 2022 submission). The same value as :func:`optimal_smooth_rate` with r* = 0.
+    See :func:`backward_corrected_loss`.
 
     Args:
         noise_rate: eps in [0, (K - 1) / K); a float or an array.
@@ -124,10 +158,11 @@ def backward_correction_rate(noise_rate, num_classes: int):
 
 
 def nls_threshold(clean_optimal_rate, num_classes: int):
-    """The noise rate above which NLS is optimal: ``eps* = (K - 1) * r* / K`` (binary: r*/2).
+    """The noise rate above which NLS is optimal: ``eps* = (K - 1) * r* / K`` (binary: r*/2,
+    Theorem 7 of the ICLR 2022 submission; the multi-class form is the course's).
 
     Below it r_opt > 0 (use LS), at it r_opt = 0 (plain CE), above it r_opt < 0 (NLS).
-    This is the boundary line of the phase diagram (the paper's Figure 2). A negative r*
+    This is the boundary line of the phase diagram (Figure 2 of the ICLR submission). A negative r*
     gives a negative threshold: NLS at every noise rate.
 
     Args:
@@ -144,19 +179,23 @@ def nls_threshold(clean_optimal_rate, num_classes: int):
 def smoothing_regime(noise_rate, num_classes: int, clean_optimal_rate=0.0, tol: float = 1e-12) -> str:
     """Which side of the phase diagram a setting lies on: ``"LS"``, ``"CE"`` or ``"NLS"``.
 
-    The sign of :func:`optimal_smooth_rate` (``"CE"`` when ``|r_opt| <= tol``).
-    Scalars only. Used in lesson 04 (high-noise regimes) and its exercises.
+    The sign of :func:`optimal_smooth_rate` (``"CE"`` when ``|r_opt| <= tol``, a finite
+    ``tol >= 0``). Scalars only. Used in lesson 04 (high-noise regimes) and its exercises.
     """
+    tolerance = check_number(tol, "tol", "a finite number >= 0")
+    if not (math.isfinite(tolerance) and tolerance >= 0):
+        raise ValueError(f"tol must be a finite number >= 0 (how close to 0 r_opt counts as CE), got {tol}")
     r = optimal_smooth_rate(noise_rate, num_classes, clean_optimal_rate)
     if isinstance(r, np.ndarray):
-        raise ValueError("smoothing_regime takes one noise_rate and one clean_optimal_rate (scalars)")
-    if abs(r) <= tol:
+        raise ValueError("smoothing_regime takes one noise_rate and one clean_optimal_rate (scalars); "
+                         "use optimal_smooth_rate or phase_diagram for arrays")
+    if abs(r) <= tolerance:
         return "CE"
     return "LS" if r > 0 else "NLS"
 
 
 def phase_diagram(noise_rates, clean_optimal_rates, num_classes: int) -> np.ndarray:
-    """The grid of optimal smooth rates behind the phase diagram (the paper's Figure 2).
+    """The grid of optimal smooth rates behind the phase diagram (Figure 2 of the ICLR 2022 submission).
 
     Args:
         noise_rates: E noise rates, each in [0, (K - 1) / K), 1-d.
@@ -167,14 +206,18 @@ def phase_diagram(noise_rates, clean_optimal_rates, num_classes: int) -> np.ndar
         float64 array of shape (R, E): ``grid[i, j] = optimal_smooth_rate(noise_rates[j],
         K, clean_optimal_rates[i])`` (rows are r*, columns are eps, ready for
         ``pcolormesh(noise_rates, clean_optimal_rates, grid)``). Its zero contour is
-        :func:`nls_threshold`.
+        :func:`nls_threshold`. At most MAX_GRID (10 million) cells.
 
     Used in lesson 04 (high-noise regimes).
     """
-    eps = np.atleast_1d(np.asarray(noise_rates, dtype=np.float64))
-    r_star = np.atleast_1d(np.asarray(clean_optimal_rates, dtype=np.float64))
+    eps = np.atleast_1d(_numbers(noise_rates, "noise_rates"))
+    r_star = np.atleast_1d(_numbers(clean_optimal_rates, "clean_optimal_rates"))
     if eps.ndim != 1 or r_star.ndim != 1:
         raise ValueError(f"noise_rates and clean_optimal_rates must be 1-d, got shapes {eps.shape} and {r_star.shape}")
+    if eps.size * r_star.size > MAX_GRID:
+        raise ValueError(f"the phase_diagram grid would have len(clean_optimal_rates) * len(noise_rates) = "
+                         f"{r_star.size} * {eps.size} cells; at most {MAX_GRID:,} are allowed: "
+                         f"use fewer noise_rates or clean_optimal_rates")
     return optimal_smooth_rate(eps[None, :], num_classes, r_star[:, None])
 
 
@@ -194,15 +237,24 @@ def noisy_posterior(clean_posterior, noise_rate):
     Used in lesson 02 (label smoothing: noise is implicit smoothing).
     """
     is_tensor = isinstance(clean_posterior, Tensor)
-    p = clean_posterior if is_tensor else np.asarray(clean_posterior, dtype=np.float64)
+    if is_tensor:
+        if not clean_posterior.dtype.is_floating_point:
+            raise TypeError(f"clean_posterior must hold probabilities (a floating-point tensor), "
+                            f"got dtype {clean_posterior.dtype}")
+        p = clean_posterior
+    else:
+        p = _numbers(clean_posterior, "clean_posterior")
     if p.ndim < 1 or p.shape[-1] < 2:
         raise ValueError(f"clean_posterior must have shape (..., K) with K >= 2, got {tuple(p.shape)}")
-    k = p.shape[-1]
+    k = check_num_classes(p.shape[-1], "K = clean_posterior.shape[-1]")
     p_np = p.detach().cpu().double().numpy() if is_tensor else p
     if not np.all(np.isfinite(p_np)) or (p_np < 0).any() or not np.allclose(p_np.sum(-1), 1.0, atol=1e-6):
         raise ValueError("clean_posterior must hold probability vectors along its last axis "
                          "(finite, non-negative, summing to 1)")
-    kap = kappa(noise_rate, k)
+    eps, scalar = _rates(noise_rate, "noise_rate", 0.0, 1.0)
+    if not scalar:
+        raise ValueError(f"noise_rate must be one number in [0, 1) for noisy_posterior, got shape {eps.shape}")
+    kap = kappa(float(eps), k)
     return (1.0 - kap) * p + kap / k
 
 
@@ -225,15 +277,14 @@ def backward_corrected_loss(logits: Tensor, labels: Tensor, T, reduction: str = 
 
     Used in lesson 03 (negative label smoothing).
     """
-    if reduction not in _REDUCTIONS:
+    if not isinstance(reduction, str) or reduction not in _REDUCTIONS:
         raise ValueError(f"reduction must be one of {_REDUCTIONS}, got {reduction!r}")
     logits = _check_logits(logits)
     T = check_transition_matrix(T, logits.shape[-1])
     if np.linalg.cond(T) > 1e12:
         raise ValueError("T must be invertible for backward correction (it needs T^{-1}); this T is "
                          "singular, e.g. symmetric noise at eps = (K-1)/K where labels are pure noise")
-    if not isinstance(labels, Tensor):
-        labels = torch.as_tensor(labels, device=logits.device)
+    labels = _as_labels(labels, device=logits.device)
     if labels.shape != logits.shape[:-1] and not (logits.dim() == 3 and labels.shape == logits.shape[1:2]):
         raise ValueError(f"labels of shape {tuple(labels.shape)} do not match logits of shape "
                          f"{tuple(logits.shape)}: expected {tuple(logits.shape[:-1])}")

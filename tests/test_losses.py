@@ -54,6 +54,40 @@ def test_gls_targets_sum_to_one_and_sharpen_around_uniform(r, k, y):
     torch.testing.assert_close(t - 1 / k, (1 - r) * (onehot - 1 / k), rtol=0, atol=1e-12 * (1 + abs(r)))
 
 
+def test_gls_targets_one_rate_per_sample_when_n_equals_k():
+    """A rate tensor of shape (N,) is one rate per sample (a row each), even when N == K."""
+    labels = torch.tensor([0, 1, 2])
+    rates = torch.tensor([0.1, -2.0, 0.5], dtype=torch.float64)
+    t = gls_targets(labels, 3, rates)
+    torch.testing.assert_close(t.sum(dim=1), torch.ones(3, dtype=torch.float64), **TOL)
+    for i, r in enumerate(rates.tolist()):
+        torch.testing.assert_close(t[i], gls_targets(labels[i:i + 1], 3, r)[0], **TOL)
+
+
+@pytest.mark.parametrize("rates", [[0.2, -1.0, 0.0, 0.6], np.array([0.2, -1.0, 0.0, 0.6]),
+                                   torch.tensor([[0.2], [-1.0], [0.0], [0.6]])])
+def test_gls_targets_one_rate_per_sample_when_n_differs_from_k(rates):
+    labels = torch.tensor([0, 1, 2, 0])
+    t = gls_targets(labels, 3, rates)
+    assert t.shape == (4, 3)
+    torch.testing.assert_close(t.sum(dim=1), torch.ones(4, dtype=torch.float64), **TOL)
+    torch.testing.assert_close(t[1], gls_targets([1], 3, -1.0)[0], **TOL)
+
+
+@pytest.mark.parametrize("shape", [(2,), (3,), (4, 3), (1, 4), (2, 2)])
+def test_gls_targets_wrongly_shaped_rate(shape):
+    with pytest.raises(ValueError, match=r"smooth_rate .*scalar.*\(N,\) = \(4,\)"):
+        gls_targets(torch.tensor([0, 1, 2, 0]), 3, torch.zeros(shape))
+
+
+def test_gls_loss_rate_shape_error_names_smooth_rate_and_allowed_shapes():
+    logits, labels = batch(n=10, k=10)
+    with pytest.raises(ValueError, match=r"smooth_rate .*scalar.*\(M,\)"):
+        gls_loss(logits, labels, torch.zeros(10))
+    with pytest.raises(ValueError, match=r"smooth_rate .*scalar.*\(M,\) = \(2,\)"):
+        gls_loss(torch.zeros(2, 10, 10), labels, torch.zeros(3))
+
+
 # --------------------------------------------------------------------------- equality with torch on [0, 1]
 @pytest.mark.parametrize("r", [0.0, 0.05, 0.1, 0.2, 0.4, 0.6, 0.8, 1.0])
 @pytest.mark.parametrize("reduction", ["none", "mean", "sum"])
@@ -181,7 +215,7 @@ def test_smooth_rate_tensor_with_a_bad_entry():
 
 def test_one_rate_per_model_needs_stacked_logits():
     logits, labels = batch()
-    with pytest.raises(ValueError, match=r"one smooth rate per model needs logits of shape \(M, N, K\)"):
+    with pytest.raises(ValueError, match=r"smooth_rate must be a scalar .*for stacked logits of shape \(M, N, K\), one rate per model"):
         gls_loss(logits, labels, torch.tensor([0.1, 0.2]))
 
 
