@@ -11,11 +11,15 @@ parameters are ordinary leaf tensors: ``torch.optim.Adam(stacked.parameters())``
 every element independently, which is exactly one Adam per model.
 
 Initialisation: model (s, g) starts from PyTorch's default initialisation of the plain
-module drawn under ``torch.manual_seed(s)`` (see :func:`plain_model`), the same for every g.
+module (kaiming-uniform weights and uniform biases, as ``nn.Linear`` / ``nn.Conv1d``), drawn
+from an explicit ``torch.Generator`` seeded with s (see :func:`plain_model`), the same for
+every g. No global random state is read or written, so models built in threads or on Dask
+workers are the ones built alone, bit for bit.
 """
 from __future__ import annotations
 
 import math
+from numbers import Integral
 
 import torch
 import torch.nn.functional as F
@@ -28,9 +32,27 @@ _KERNEL = 5
 
 
 def check_architecture(model: str) -> str:
-    if model not in ARCHITECTURES:
+    if not isinstance(model, str) or model not in ARCHITECTURES:
         raise ValueError(f"model must be one of {ARCHITECTURES}, got {model!r}")
     return model
+
+
+def _check_int(value, name: str, low: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, Integral) or value < low:
+        raise ValueError(f"{name} must be an integer >= {low}, got {value!r}")
+    return int(value)
+
+
+def _check_sizes(in_features, num_classes, hidden, channels) -> None:
+    _check_int(in_features, "in_features", 1)
+    _check_int(num_classes, "num_classes", 2)
+    _check_int(hidden, "hidden", 1)
+    _check_int(channels, "channels", 1)
+
+
+def _check_seed(seed, name: str = "seed") -> int:
+    from .noise import check_seed
+    return check_seed(seed, name)
 
 
 def _cnn_lengths(length: int) -> tuple[int, int, int]:
@@ -41,35 +63,54 @@ def _cnn_lengths(length: int) -> tuple[int, int, int]:
 
 def plain_model(model: str, in_features: int, num_classes: int, seed: int, *,
                 hidden: int = DEFAULT_HIDDEN, channels: int = DEFAULT_CHANNELS) -> nn.Module:
-    """One model as an ordinary ``nn.Module``, initialised by PyTorch's defaults under
-    ``torch.manual_seed(seed)`` (the global RNG is forked, so the caller's is untouched).
+    """One model as an ordinary ``nn.Module`` on the CPU, initialised as PyTorch's defaults
+    but drawn from an explicit ``torch.Generator`` seeded with ``seed``.
 
     Args:
         model: "linear" (softmax regression, ``nn.Linear(D, K)``), "mlp" (one hidden
             ReLU layer of ``hidden`` units) or "cnn" (three 1-D conv layers of ``channels``
             channels, kernel 5, strides 1, 2, 2, then a linear layer; input (N, D) is read
             as a 1-channel sequence of length D, e.g. mnist1d's 40).
-        in_features: D, the number of input features.
-        num_classes: K.
-        seed: initialisation seed.
+        in_features: D >= 1, the number of input features.
+        num_classes: K >= 2.
+        seed: initialisation seed, an integer >= 0.
 
-    Maps (N, D) float inputs to (N, K) logits.
+    Maps (N, D) float inputs to (N, K) logits. Every layer is initialised in order as
+    ``nn.Linear``/``nn.Conv1d`` do (weights kaiming-uniform with a = sqrt(5), i.e. uniform in
+    +-1/sqrt(fan_in), biases uniform in +-1/sqrt(fan_in)), from one generator: the numbers
+    equal PyTorch's default initialisation under ``torch.manual_seed(seed)``, without touching
+    the global random state (safe in threads).
     """
     check_architecture(model)
-    with torch.random.fork_rng(devices=[]):
-        torch.manual_seed(seed)
-        if model == "linear":
-            return nn.Linear(in_features, num_classes)
-        if model == "mlp":
-            return nn.Sequential(nn.Linear(in_features, hidden), nn.ReLU(), nn.Linear(hidden, num_classes))
-        c, l3 = channels, _cnn_lengths(in_features)[2]
-        return nn.Sequential(
-            nn.Unflatten(1, (1, in_features)),
-            nn.Conv1d(1, c, _KERNEL, padding=2), nn.ReLU(),
-            nn.Conv1d(c, c, _KERNEL, stride=2, padding=2), nn.ReLU(),
-            nn.Conv1d(c, c, _KERNEL, stride=2, padding=2), nn.ReLU(),
-            nn.Flatten(), nn.Linear(c * l3, num_classes),
-        )
+    _check_sizes(in_features, num_classes, hidden, channels)
+    gen = torch.Generator().manual_seed(_check_seed(seed))
+    net = _skeleton(model, in_features, num_classes, hidden, channels).to_empty(device="cpu")
+    with torch.no_grad():
+        for layer in net.modules():
+            if isinstance(layer, (nn.Linear, nn.Conv1d)):
+                # nn.Linear.reset_parameters / nn.Conv1d.reset_parameters, with a generator
+                nn.init.kaiming_uniform_(layer.weight, a=math.sqrt(5), generator=gen)
+                bound = 1 / math.sqrt(layer.weight[0].numel())          # 1 / sqrt(fan_in)
+                nn.init.uniform_(layer.bias, -bound, bound, generator=gen)
+    return net
+
+
+def _skeleton(model: str, in_features: int, num_classes: int, hidden: int, channels: int) -> nn.Module:
+    """The architecture with uninitialised parameters (built on the meta device: no RNG draws)."""
+    meta = torch.device("meta")
+    if model == "linear":
+        return nn.Linear(in_features, num_classes, device=meta)
+    if model == "mlp":
+        return nn.Sequential(nn.Linear(in_features, hidden, device=meta), nn.ReLU(),
+                             nn.Linear(hidden, num_classes, device=meta))
+    c, l3 = channels, _cnn_lengths(in_features)[2]
+    return nn.Sequential(
+        nn.Unflatten(1, (1, in_features)),
+        nn.Conv1d(1, c, _KERNEL, padding=2, device=meta), nn.ReLU(),
+        nn.Conv1d(c, c, _KERNEL, stride=2, padding=2, device=meta), nn.ReLU(),
+        nn.Conv1d(c, c, _KERNEL, stride=2, padding=2, device=meta), nn.ReLU(),
+        nn.Flatten(), nn.Linear(c * l3, num_classes, device=meta),
+    )
 
 
 def _dense_shared(x: Tensor, weight: Tensor, bias: Tensor) -> Tensor:
@@ -95,9 +136,10 @@ class Stacked:
 
     Args:
         model, in_features, num_classes, hidden, channels: as :func:`plain_model`.
-        seeds: the S initialisation seeds.
-        groups: G, the number of models that share each seed (its configurations).
-        device: where the parameters live.
+        seeds: the S initialisation seeds (a non-empty sequence of integers >= 0).
+        groups: G >= 1, the number of models that share each seed (its configurations).
+        device: where the parameters live (they are drawn on the CPU, then moved, so every
+            device starts from the same numbers).
 
     Call it on a batch ``x`` of shape (S, B, D) (one batch per seed, shared by that seed's
     G models) or (B, D) (one batch for every model, e.g. the test set) to get logits of
@@ -109,9 +151,16 @@ class Stacked:
 
     def __init__(self, model: str, in_features: int, num_classes: int, seeds, groups: int, *,
                  device="cpu", hidden: int = DEFAULT_HIDDEN, channels: int = DEFAULT_CHANNELS):
-        self.model, self.in_features, self.num_classes = check_architecture(model), in_features, num_classes
-        self.seeds, self.groups = [int(s) for s in seeds], int(groups)
-        self.hidden, self.channels = hidden, channels
+        check_architecture(model)
+        _check_sizes(in_features, num_classes, hidden, channels)
+        if isinstance(seeds, (str, bytes)) or not hasattr(seeds, "__iter__"):
+            raise ValueError(f"seeds must be a non-empty sequence of integers >= 0, got {seeds!r}")
+        seeds = [_check_seed(s, "seeds") for s in seeds]
+        if not seeds:
+            raise ValueError("seeds must be a non-empty sequence of integers >= 0, got an empty one")
+        self.model, self.in_features, self.num_classes = model, int(in_features), int(num_classes)
+        self.seeds, self.groups = seeds, _check_int(groups, "groups", 1)
+        self.hidden, self.channels = int(hidden), int(channels)
         plains = [self._plain(s) for s in self.seeds]
         self.params: dict[str, Tensor] = {}
         for name, first in plains[0].named_parameters():
@@ -166,7 +215,9 @@ class Stacked:
 
     def module(self, s: int, g: int) -> nn.Module:
         """Model (s, g) as a plain ``nn.Module`` (a copy, on the stacked parameters' device)."""
-        net = self._plain(self.seeds[s]).to(next(iter(self.params.values())).device)
+        device = next(iter(self.params.values())).device
+        net = _skeleton(self.model, self.in_features, self.num_classes, self.hidden,
+                        self.channels).to_empty(device=device)
         with torch.no_grad():
             for name, q in net.named_parameters():
                 q.copy_(self.params[name][s, g])

@@ -17,22 +17,55 @@ step on the stacked parameters. Adam and SGD act element by element, so this is 
 M separate optimisers; a test checks the result against a plain ``nn.Module`` +
 ``torch.optim`` loop (:func:`reference_fit`).
 
-Divergence. NLS (r < 0) is unbounded below, so a model can run away. A model is stopped
-at the first step where its mini-batch loss is not finite or below
-``DIVERGENCE_LOSS * (1 - r)`` (logit margins of thousands: its softmax is saturated and
-nothing more is learned), or where a gradient is not finite. Its parameters are frozen at
-their values of one step before (the last ones whose loss passed the check); it is flagged ``diverged=True`` with the epoch it happened in,
-and one :class:`DivergenceWarning` lists every stopped model. Its test accuracy and
-confidences keep being evaluated on the frozen parameters (always finite numbers); its
-``train_loss`` is NaN from the divergence epoch on. The other models go on untouched.
+Divergence. NLS (r < 0) is unbounded below, so a model can run away; a too-large learning
+rate blows any loss up. There is one definition for the whole library,
+:func:`nls_lessons.losses.diverging`: a mini-batch loss that is not finite or whose magnitude
+exceeds ``losses.DIVERGENCE_LOSS * (1 + |r|)`` (r being the rate the step trains with: 0 in
+a CE warm-up). A model is stopped at its first such step, or at a step whose gradient is not
+finite (the step cannot be taken). Its parameters are frozen at their values of one step
+before (the last ones whose loss passed the check); it is flagged ``diverged=True`` with
+``diverged_epoch``, the 1-based epoch of that step (missing when the model never diverged:
+``pandas.NA`` in a results table, ``None`` in a :class:`FitResult`), and one
+:class:`DivergenceWarning` lists every stopped model. The other models go on untouched.
+
+What the accuracy columns mean, for every model, diverged or not. After every epoch the
+model is evaluated on the clean test set with its parameters of that moment; a stopped
+model's parameters are the frozen last-good ones, so from its divergence epoch on it is
+evaluated on those (a model that diverges at its very first step: on its initial
+parameters). ``test_acc`` is the last epoch's accuracy, ``best_test_acc`` the largest over
+all epochs and ``best_epoch`` (1-based) the first epoch that reached it. They are always
+finite numbers (never NaN, never -1); only ``train_loss`` is NaN from the divergence epoch on.
+Input features with NaN or inf are rejected before training (they are bad data, not
+divergence).
+
+The warm-up (``warmup_epochs``). The first epochs train with plain CE at ``lr``, the rest
+with GLS at ``lr * gls_lr_scale``. ``warmup_restart`` says how the GLS phase starts:
+"continue" (the default, what lessons 03-05 use) goes on from the last warm-up epoch with the
+optimiser state carried over; "best" restarts from each model's best warm-up epoch (highest
+clean test accuracy) with a fresh optimiser. "best" is what the official code does
+(UCSC-REAL/negative-label-smoothing loads the warm-up checkpoint with the best test accuracy
+and builds a new optimiser for GLS); note that it selects on the test set.
+
+The cache (``sweep(cache=...)``). An entry is a results CSV, a history CSV and a JSON sidecar
+that holds the full configuration and the SHA-256 of both CSVs. Its key hashes that
+configuration together with a fingerprint of the source of the modules that determine the
+numbers (:data:`CODE_FINGERPRINT`), so editing the training code never serves stale results.
+A read checks everything (the sidecar's configuration, both checksums, the exact columns,
+one row per grid point in grid order, one history row per model and epoch); an entry that
+fails any check is recomputed with a :class:`SweepCacheWarning` that names the file. Every
+file is written to a unique temporary file in the same directory and moved into place with
+``os.replace``, the sidecar last, so readers never see half an entry and concurrent writers
+of one key do not collide.
 """
 from __future__ import annotations
 
 import hashlib
+import io
 import itertools
 import json
 import math
 import os
+import tempfile
 import warnings
 from dataclasses import asdict, dataclass, field
 from numbers import Integral, Real
@@ -44,16 +77,19 @@ import torch
 from torch import Tensor, nn
 
 import nls_lessons
+from nls_lessons import data as _data
+from nls_lessons import losses as _losses
+from nls_lessons import metrics as _metrics
 from nls_lessons import models as _models
 from nls_lessons import noise as _noise
 from nls_lessons.data import Dataset
 from nls_lessons.device import resolve_device
-from nls_lessons.losses import check_smooth_rate, gls_loss
+from nls_lessons.losses import check_smooth_rate, diverging, gls_loss
 
 OPTIMIZERS = ("adam", "sgd")
 SGD_MOMENTUM = 0.9
-DIVERGENCE_LOSS = -1e4
-"""A model whose mini-batch loss falls below ``DIVERGENCE_LOSS * (1 - r)`` is stopped."""
+WARMUP_RESTARTS = ("continue", "best")
+"""How the GLS phase starts after a warm-up (see the module docstring)."""
 DEFAULT_MEMORY_BUDGET = {"cpu": 2 * 2**30, "cuda": None}
 """Bytes a chunk of models may use; ``None`` on CUDA means half of the free GPU memory."""
 EVAL_BATCH = 2048
@@ -63,10 +99,31 @@ EPOCH_METRICS = ("train_loss", "test_acc", "confidence", "model_confidence")
 RESULT_COLUMNS = ("noise_kind", "noise_rate", "smooth_rate", "seed", "test_acc", "best_test_acc",
                   "best_epoch", "confidence", "model_confidence", "train_loss", "diverged", "diverged_epoch")
 HISTORY_COLUMNS = ("noise_kind", "noise_rate", "smooth_rate", "seed", "epoch", *EPOCH_METRICS)
+_RESULT_DTYPES = {"seed": "int64", "best_epoch": "int64", "diverged": "bool", "diverged_epoch": "Int64"}
+
+
+def _code_fingerprint() -> str:
+    """SHA-256 of the source of the modules that determine a sweep's numbers."""
+    h = hashlib.sha256()
+    for module in (_data, _losses, _metrics, _models, _noise):
+        h.update(module.__name__.encode())
+        h.update(Path(module.__file__).read_bytes())
+    h.update(__name__.encode())
+    h.update(Path(__file__).read_bytes())
+    return h.hexdigest()
+
+
+CODE_FINGERPRINT = _code_fingerprint()
+"""Fingerprint of the training code as imported (train, models, losses, noise, data, metrics):
+part of every sweep cache key."""
 
 
 class DivergenceWarning(RuntimeWarning):
     """Some models of a sweep ran away (NLS is unbounded below) and were stopped."""
+
+
+class SweepCacheWarning(UserWarning):
+    """A sweep cache entry failed a check (or could not be written) and is recomputed."""
 
 
 # ---------------------------------------------------------------- configuration
@@ -85,12 +142,13 @@ class TrainConfig:
     gls_lr_scale: float = 1.0
     hidden: int = _models.DEFAULT_HIDDEN
     channels: int = _models.DEFAULT_CHANNELS
+    warmup_restart: str = "continue"
 
     def __post_init__(self):
-        if self.noise_kind not in _noise.KINDS:
+        if not isinstance(self.noise_kind, str) or self.noise_kind not in _noise.KINDS:
             raise ValueError(f"noise_kind must be one of {_noise.KINDS}, got {self.noise_kind!r}")
         _models.check_architecture(self.model)
-        if self.optimizer not in OPTIMIZERS:
+        if not isinstance(self.optimizer, str) or self.optimizer not in OPTIMIZERS:
             raise ValueError(f"optimizer must be one of {OPTIMIZERS}, got {self.optimizer!r}")
         for name, low in (("epochs", 1), ("batch_size", 1), ("warmup_epochs", 0), ("hidden", 1),
                           ("channels", 1)):
@@ -102,9 +160,14 @@ class TrainConfig:
                              f"the warm-up too), got {self.warmup_epochs}")
         for name, positive in (("lr", True), ("gls_lr_scale", True), ("weight_decay", False)):
             value = getattr(self, name)
-            if not isinstance(value, Real) or not math.isfinite(value) or value < 0 or (positive and value == 0):
+            if not _is_real(value) or not math.isfinite(value) or value < 0 or (positive and value == 0):
                 raise ValueError(f"{name} must be a finite number {'> 0' if positive else '>= 0'}, "
                                  f"got {value!r}")
+        if not isinstance(self.warmup_restart, str) or self.warmup_restart not in WARMUP_RESTARTS:
+            raise ValueError(f"warmup_restart must be one of {WARMUP_RESTARTS}, got {self.warmup_restart!r}")
+        if self.warmup_restart == "best" and self.warmup_epochs == 0:
+            raise ValueError("warmup_restart='best' restarts GLS from the best warm-up epoch: it needs "
+                             "warmup_epochs >= 1 (got 0)")
 
     def lr_at(self, epoch: int) -> float:
         """Learning rate of (0-based) ``epoch``: lr in the CE warm-up, lr x gls_lr_scale after."""
@@ -115,33 +178,80 @@ def _is_int(value) -> bool:
     return isinstance(value, Integral) and not isinstance(value, (bool, np.bool_))
 
 
+def _is_real(value) -> bool:
+    return isinstance(value, Real) and not isinstance(value, (bool, np.bool_))
+
+
+def _item(value):
+    """A 0-d tensor or array as the Python number it holds; anything else unchanged."""
+    if isinstance(value, (Tensor, np.ndarray)) and value.ndim == 0:
+        return value.item()
+    return value
+
+
 def _as_list(values, name: str) -> list:
-    if isinstance(values, (Real, np.number)) and not isinstance(values, (bool, np.bool_)):
-        values = [values]
+    values = _item(values)
+    if isinstance(values, (str, bytes)):
+        raise TypeError(f"{name} must be a number or a non-empty sequence of numbers, got the string {values!r}")
+    if isinstance(values, (Real, np.number, np.bool_)):
+        return [values]
     try:
-        values = list(values.tolist() if isinstance(values, (np.ndarray, Tensor)) else values)
+        values = values.tolist() if isinstance(values, (np.ndarray, Tensor)) else list(values)
     except TypeError:
-        raise ValueError(f"{name} must be a number or a non-empty sequence of numbers, got {values!r}") from None
+        raise TypeError(f"{name} must be a number or a non-empty sequence of numbers, "
+                        f"got {type(values).__name__}") from None
     if not values:
         raise ValueError(f"{name} must not be empty: give at least one value")
+    return [_item(v) for v in values]
+
+
+def _no_repeats(values: list, name: str) -> list:
     if len(set(values)) != len(values):
         raise ValueError(f"{name} must not repeat values, got {values}")
     return values
 
 
+def _check_rate(value, name: str) -> float:
+    """One smooth rate: a finite number <= 1 (TypeError for anything but a number)."""
+    if not _is_real(value):
+        raise TypeError(f"{name} must be a number <= 1 (a float, not a string or bool), got {value!r}")
+    check_smooth_rate(float(value), name)
+    return float(value)
+
+
 def check_grid(smooth_rates, noise_rates, seeds) -> tuple[list[float], list[float], list[int]]:
-    """Validate a sweep grid; a single number counts as a grid of one. Returns three lists."""
-    smooth_rates = _as_list(smooth_rates, "smooth_rates")
-    if not all(isinstance(r, (Real, np.number)) and not isinstance(r, (bool, np.bool_)) for r in smooth_rates):
-        raise ValueError(f"smooth_rates must be numbers <= 1, got {smooth_rates!r}")
-    smooth_rates = [float(r) for r in smooth_rates]
-    check_smooth_rate(smooth_rates, "smooth_rates")
-    noise_rates = [_noise.check_noise_rate(e, "noise_rates") for e in _as_list(noise_rates, "noise_rates")]
-    seeds = _as_list(seeds, "seeds")
-    for s in seeds:
-        if not _is_int(s) or s < 0:
-            raise ValueError(f"seeds must be non-negative integers, got {s!r} in {seeds}")
-    return smooth_rates, noise_rates, [int(s) for s in seeds]
+    """Validate a sweep grid; a single number (or 0-d tensor) counts as a grid of one.
+
+    Returns three lists: smooth rates (finite, <= 1), noise rates (in [0, 1)) and seeds
+    (integers >= 0), each without repeats.
+    """
+    smooth_rates = _no_repeats([_check_rate(r, "smooth_rates") for r in _as_list(smooth_rates, "smooth_rates")],
+                               "smooth_rates")
+    noise_rates = _no_repeats([_check_noise_rate(e, "noise_rates") for e in _as_list(noise_rates, "noise_rates")],
+                              "noise_rates")
+    seeds = _no_repeats([_check_seed(s, "seeds") for s in _as_list(seeds, "seeds")], "seeds")
+    return smooth_rates, noise_rates, seeds
+
+
+def _check_noise_rate(value, name: str) -> float:
+    if isinstance(value, np.bool_):
+        raise TypeError(f"{name} must be a number in [0, 1), got {value!r}")
+    return _noise.check_noise_rate(value, name)
+
+
+def _check_seed(value, name: str) -> int:
+    if not _is_int(value):
+        raise ValueError(f"{name} must be non-negative integers (explicit seeds), got {value!r}")
+    return _noise.check_seed(value, name)
+
+
+def _one(value, name: str):
+    """``value`` as one number for :func:`fit`: a number or a 0-d tensor/array, not a sequence."""
+    value = _item(value)
+    if isinstance(value, (Tensor, np.ndarray)) or (not isinstance(value, (str, bytes)) and hasattr(value, "__len__")):
+        raise ValueError(f"{name} must be one number: fit trains one model (use train.sweep for a grid of "
+                         f"many), got {value!r}")
+    return value
 
 
 def _check_data(data) -> Dataset:
@@ -151,7 +261,19 @@ def _check_data(data) -> Dataset:
     if len(data.feature_shape) != 1:
         raise ValueError(f"the sweep's models read flat features (N, D); got feature shape "
                          f"{data.feature_shape}")
+    for split in ("x_train", "x_test"):
+        x = getattr(data, split)
+        if x.is_floating_point() and not bool(torch.isfinite(x).all()):
+            rows = int((~torch.isfinite(x)).reshape(len(x), -1).any(dim=1).sum())
+            raise ValueError(f"data.{split} of {data.name} has NaN or infinite features in {rows} of {len(x)} "
+                             "rows; training needs finite inputs (drop or impute those rows first)")
     return data
+
+
+def _check_flag(value, name: str) -> bool:
+    if not isinstance(value, (bool, np.bool_)):
+        raise TypeError(f"{name} must be True or False, got {value!r}")
+    return bool(value)
 
 
 # ---------------------------------------------------------------- pairing: labels, batches
@@ -227,7 +349,8 @@ def _evaluate(logits_fn, x: Tensor, y: Tensor) -> dict[str, Tensor]:
 @dataclass
 class _ChunkResult:
     """Per-model numbers of one chunk: history[metric] of shape (S, G, epochs),
-    diverged_epoch of shape (S, G) (0 = never, else the 1-based epoch)."""
+    diverged_epoch of shape (S, G) (0 = never, else the 1-based epoch; the public tables
+    turn 0 into a missing value)."""
 
     history: dict[str, np.ndarray]
     diverged_epoch: np.ndarray
@@ -254,15 +377,24 @@ def _train_chunk(data: Dataset, seeds: list[int], configs: list[tuple[float, flo
     params = net.parameters()
     opt = _make_optimizer(params, cfg)
     orders = [batch_order(n, s) for s in seeds]
-    limit = DIVERGENCE_LOSS * (1 - rates)
     alive = torch.ones(m, dtype=torch.bool, device=dev)
     with torch.no_grad():
         previous = [p.detach().clone() for p in params]   # parameters one step back
     frozen = None                                          # where stopped models stay
     history = {k: torch.zeros(m, cfg.epochs, device=dev) for k in EPOCH_METRICS}
     diverged_epoch = torch.zeros(m, dtype=torch.int64, device=dev)
+    restart = cfg.warmup_restart == "best"
+    if restart:                                            # each model's best warm-up parameters
+        best_acc = torch.full((m,), -1.0, device=dev)
+        best_params = [p.detach().clone() for p in params]
 
     for epoch in range(cfg.epochs):
+        if restart and epoch == cfg.warmup_epochs:
+            # the official route: GLS starts from the best warm-up epoch, with a fresh optimiser
+            with torch.no_grad():
+                for p, b in zip(params, best_params):
+                    p.copy_(torch.where(_expand(alive, p, s_count, g_count), b, p))
+            opt = _make_optimizer(params, cfg)
         for group in opt.param_groups:
             group["lr"] = cfg.lr_at(epoch)
         r = ce_rates if epoch < cfg.warmup_epochs else rates
@@ -274,7 +406,7 @@ def _train_chunk(data: Dataset, seeds: list[int], configs: list[tuple[float, flo
             yb = labels.gather(2, idx.unsqueeze(1).expand(-1, len(eps_values), -1))[:, eps_index]  # (S, G, B)
             logits = net.class_major(xb).reshape(m, data.num_classes, -1)                   # (M, K, B)
             loss = stacked_gls_loss(logits, yb.reshape(m, -1), r)                            # (M,)
-            ok = alive & torch.isfinite(loss) & (loss >= limit)
+            ok = alive & ~diverging(loss.detach(), r)
             opt.zero_grad()
             torch.where(ok, loss, 0.0).sum().backward()
             ok &= torch.isfinite(sum(p.grad.reshape(m, -1).sum(dim=1) for p in params))    # NaN/inf propagate
@@ -282,7 +414,7 @@ def _train_chunk(data: Dataset, seeds: list[int], configs: list[tuple[float, flo
             with torch.no_grad():
                 if not bool(ok.all()):
                     # models stop now or stopped earlier: they stay at their parameters of one
-                    # step back, the last ones whose loss was finite and above the limit
+                    # step back, the last ones whose loss passed the divergence check
                     newly = alive & ~ok
                     if bool(newly.any()):
                         diverged_epoch[newly] = epoch + 1
@@ -301,6 +433,12 @@ def _train_chunk(data: Dataset, seeds: list[int], configs: list[tuple[float, flo
         scores = _evaluate(lambda xb: net.class_major(xb).reshape(m, data.num_classes, -1), x_test, y_test)
         for name, values in scores.items():
             history[name][:, epoch] = values
+        if restart and epoch < cfg.warmup_epochs:
+            with torch.no_grad():
+                better = scores["test_acc"] > best_acc                  # first best epoch, as argmax
+                best_acc = torch.where(better, scores["test_acc"], best_acc)
+                for b, p in zip(best_params, params):
+                    b.copy_(torch.where(_expand(better, p, s_count, g_count), p, b))
         if on_epoch is not None:
             on_epoch()
 
@@ -321,52 +459,86 @@ class FitResult:
     """What :func:`fit` returns.
 
     Attributes:
-        model: the trained plain ``nn.Module`` ((N, D) -> (N, K) logits), on the training device.
+        model: the trained plain ``nn.Module`` ((N, D) -> (N, K) logits), on the training device
+            (a model that diverged: its frozen last-good parameters).
         history: DataFrame, one row per epoch: epoch (1-based), train_loss (mean GLS loss
-            on the noisy labels), test_acc (clean test labels, fraction), confidence (mean
-            max-softmax probability on the test set), model_confidence (mean
-            MC = p_y - max_{k!=y} p_k on the clean test labels, in [-1, 1]).
+            on the noisy labels; NaN from the divergence epoch on), test_acc (clean test
+            labels, fraction), confidence (mean max-softmax probability on the test set),
+            model_confidence (mean MC = p_y - max_{k!=y} p_k on the clean test labels, in [-1, 1]).
         noisy_labels: the (N_train,) labels it was trained on.
-        diverged, diverged_epoch: see the module docstring (diverged_epoch 0 = never).
+        diverged: whether the model was stopped (see the module docstring).
+        diverged_epoch: the 1-based epoch of its first diverging step, ``None`` when it never diverged.
+
+    ``test_acc``, ``best_test_acc`` and ``best_epoch`` mean what the sweep's columns of those
+    names mean (module docstring): always finite, for diverged models too.
     """
 
     model: nn.Module
     history: pd.DataFrame
     noisy_labels: Tensor
     diverged: bool
-    diverged_epoch: int
+    diverged_epoch: int | None
 
     @property
     def test_acc(self) -> float:
+        """The last epoch's clean test accuracy."""
         return float(self.history["test_acc"].iloc[-1])
+
+    @property
+    def best_test_acc(self) -> float:
+        """The largest clean test accuracy over the epochs."""
+        return float(self.history["test_acc"].max())
+
+    @property
+    def best_epoch(self) -> int:
+        """The first (1-based) epoch that reached :attr:`best_test_acc`."""
+        return int(self.history["epoch"].iloc[int(np.argmax(self.history["test_acc"].to_numpy()))])
+
+
+def _fit_config(noise_kind, model, epochs, batch_size, optimizer, lr, weight_decay, warmup_epochs, gls_lr_scale,
+                hidden, channels, warmup_restart) -> TrainConfig:
+    return TrainConfig(noise_kind=noise_kind, model=model, epochs=epochs, batch_size=batch_size,
+                       optimizer=optimizer, lr=_item(lr), weight_decay=_item(weight_decay),
+                       warmup_epochs=warmup_epochs, gls_lr_scale=_item(gls_lr_scale), hidden=hidden,
+                       channels=channels, warmup_restart=warmup_restart)
+
+
+def _one_model(smooth_rate, noise_rate, seed) -> tuple[float, float, int]:
+    return (_check_rate(_one(smooth_rate, "smooth_rate"), "smooth_rate"),
+            _check_noise_rate(_one(noise_rate, "noise_rate"), "noise_rate"),
+            _check_seed(_one(seed, "seed"), "seed"))
 
 
 def fit(data: Dataset, smooth_rate: float, noise_rate: float, seed: int, *, noise_kind: str = "symmetric",
         model: str = "linear", epochs: int = 30, batch_size: int = 128, optimizer: str = "adam",
         lr: float = 1e-2, weight_decay: float = 0.0, warmup_epochs: int = 0, gls_lr_scale: float = 1.0,
         hidden: int = _models.DEFAULT_HIDDEN, channels: int = _models.DEFAULT_CHANNELS,
-        device: str = "auto", progress: bool = False, warn: bool = True) -> FitResult:
+        warmup_restart: str = "continue", device: str = "auto", progress: bool = False,
+        warn: bool = True) -> FitResult:
     """Train one model with GLS rate ``smooth_rate`` on labels with ``noise_rate`` noise.
 
     Lessons 02-03 (the live retrain). The same engine and pairing as :func:`sweep` (a grid
     of one), so ``fit(data, r, eps, s).history`` matches the sweep's row (r, eps, s).
-    Arguments as :func:`sweep` (``warn=False`` silences the divergence warning); returns a
-    :class:`FitResult`.
+    ``smooth_rate``, ``noise_rate`` and ``seed`` are one number each (a 0-d tensor counts;
+    for many, use :func:`sweep`). Other arguments as :func:`sweep` (``warn=False`` silences
+    the divergence warning); returns a :class:`FitResult`.
     """
     from tqdm.auto import tqdm
 
-    (r,), (eps,), (seed,) = check_grid(smooth_rate, noise_rate, seed)
-    cfg = TrainConfig(noise_kind, model, epochs, batch_size, optimizer, lr, weight_decay, warmup_epochs,
-                      gls_lr_scale, hidden, channels)
+    r, eps, seed = _one_model(smooth_rate, noise_rate, seed)
+    cfg = _fit_config(noise_kind, model, epochs, batch_size, optimizer, lr, weight_decay, warmup_epochs,
+                      gls_lr_scale, hidden, channels, warmup_restart)
+    data = _check_data(data)
+    progress, warn = _check_flag(progress, "progress"), _check_flag(warn, "warn")
     with tqdm(total=epochs, disable=not progress, unit="epoch", desc=f"fit r={r:g} eps={eps:g}") as bar:
-        out = _train_chunk(_check_data(data), [seed], [(eps, r)], cfg, device, on_epoch=lambda: bar.update(1),
+        out = _train_chunk(data, [seed], [(eps, r)], cfg, device, on_epoch=lambda: bar.update(1),
                            keep_model=True)
-    div = int(out.diverged_epoch[0, 0])
+    div = int(out.diverged_epoch[0, 0]) or None
     if div and warn:
         warnings.warn(f"the model (r={r}, eps={eps}, seed={seed}) diverged in epoch {div} and was stopped "
                       "there; try warmup_epochs with a small gls_lr_scale", DivergenceWarning, stacklevel=2)
     history = pd.DataFrame({"epoch": np.arange(1, epochs + 1), **{k: v[0, 0] for k, v in out.history.items()}})
-    return FitResult(out.net.module(0, 0), history, noisy_labels(data, noise_kind, eps, seed), bool(div), div)
+    return FitResult(out.net.module(0, 0), history, noisy_labels(data, noise_kind, eps, seed), div is not None, div)
 
 
 def reference_fit(data: Dataset, smooth_rate: float, noise_rate: float, seed: int, *,
@@ -374,24 +546,33 @@ def reference_fit(data: Dataset, smooth_rate: float, noise_rate: float, seed: in
                   batch_size: int = 128, optimizer: str = "adam", lr: float = 1e-2,
                   weight_decay: float = 0.0, warmup_epochs: int = 0, gls_lr_scale: float = 1.0,
                   hidden: int = _models.DEFAULT_HIDDEN, channels: int = _models.DEFAULT_CHANNELS,
-                  device: str = "cpu") -> tuple[nn.Module, pd.DataFrame]:
+                  warmup_restart: str = "continue", device: str = "cpu") -> tuple[nn.Module, pd.DataFrame]:
     """The textbook loop: one ``nn.Module``, one ``torch.optim`` optimiser, one batch at a time.
 
     Lesson 04 uses it as the yardstick of the stacked engine (same pairing, no divergence
     handling): a test checks that :func:`sweep` returns the same numbers, and
-    ``bench/sweep.py`` times it. Returns (model, history) with history as in :class:`FitResult`.
+    ``bench/sweep.py`` times it. With ``warmup_restart="best"`` it keeps a copy of the
+    ``state_dict`` of the best warm-up epoch, loads it when GLS starts and builds a new
+    optimiser, as the official code does. Returns (model, history) with history as in
+    :class:`FitResult`.
     """
-    (r,), (eps,), (seed,) = check_grid(smooth_rate, noise_rate, seed)
-    cfg = TrainConfig(noise_kind, model, epochs, batch_size, optimizer, lr, weight_decay, warmup_epochs,
-                      gls_lr_scale, hidden, channels)
+    import copy
+
+    r, eps, seed = _one_model(smooth_rate, noise_rate, seed)
+    cfg = _fit_config(noise_kind, model, epochs, batch_size, optimizer, lr, weight_decay, warmup_epochs,
+                      gls_lr_scale, hidden, channels, warmup_restart)
+    data = _check_data(data)
     dev = resolve_device(device)
     net = _models.plain_model(model, data.in_features, data.num_classes, seed, hidden=hidden,
                               channels=channels).to(dev)
     opt = _make_optimizer(net.parameters(), cfg)
     x, y = data.x_train.to(dev), noisy_labels(data, noise_kind, eps, seed).to(dev)
     order = batch_order(len(y), seed)
-    rows = []
+    rows, best = [], (-1.0, None)
     for epoch in range(epochs):
+        if warmup_restart == "best" and epoch == warmup_epochs:
+            net.load_state_dict(best[1])
+            opt = _make_optimizer(net.parameters(), cfg)
         for group in opt.param_groups:
             group["lr"] = cfg.lr_at(epoch)
         rate = 0.0 if epoch < warmup_epochs else r
@@ -403,8 +584,11 @@ def reference_fit(data: Dataset, smooth_rate: float, noise_rate: float, seed: in
             loss.backward()
             opt.step()
             total += loss.item() * len(idx)
-        scores = _evaluate(lambda xb: net(xb).T, data.x_test.to(dev), data.y_test.to(dev))
-        rows.append({"epoch": epoch + 1, "train_loss": total / len(y), **{k: float(v) for k, v in scores.items()}})
+        scores = {k: float(v) for k, v in
+                  _evaluate(lambda xb: net(xb).T, data.x_test.to(dev), data.y_test.to(dev)).items()}
+        if epoch < warmup_epochs and scores["test_acc"] > best[0]:
+            best = (scores["test_acc"], copy.deepcopy(net.state_dict()))
+        rows.append({"epoch": epoch + 1, "train_loss": total / len(y), **scores})
     return net, pd.DataFrame(rows)
 
 
@@ -418,11 +602,25 @@ def _chunks(seeds: list[int], configs: list, max_models: int) -> list[tuple[list
             for i in range(0, len(seeds), seeds_per_block) for j in range(0, len(configs), per_block)]
 
 
+def _check_memory_budget(memory_budget) -> float | None:
+    memory_budget = _item(memory_budget)
+    if memory_budget is None:
+        return None
+    if not _is_real(memory_budget):
+        raise TypeError(f"memory_budget must be a number of bytes > 0 (or None for the default), "
+                        f"got {memory_budget!r}")
+    if not math.isfinite(memory_budget) or memory_budget <= 0:
+        raise ValueError(f"memory_budget must be a finite number of bytes > 0 (or None for the default), "
+                         f"got {memory_budget!r}")
+    return float(memory_budget)
+
+
 def models_per_chunk(data: Dataset, cfg: TrainConfig, device: str, memory_budget: int | None = None) -> int:
     """How many models fit one chunk: parameters with gradients and optimiser state, and
     the activations of a training batch and of an evaluation batch, within the budget
-    (bytes; default :data:`DEFAULT_MEMORY_BUDGET`)."""
+    (bytes, a finite number > 0; default :data:`DEFAULT_MEMORY_BUDGET`)."""
     dev = resolve_device(device)
+    memory_budget = _check_memory_budget(memory_budget)
     if memory_budget is None:
         memory_budget = DEFAULT_MEMORY_BUDGET.get(dev.type)
         if memory_budget is None:
@@ -442,33 +640,160 @@ def _run_chunk(data, seeds, configs, cfg, device) -> _ChunkResult:
     return _train_chunk(data, seeds, configs, cfg, device)
 
 
+# ---------------------------------------------------------------- the cache
+CACHE_FORMAT = 2
+"""Version of the cache entry layout (CSV + CSV + JSON sidecar with checksums)."""
+
+
+class _Unusable(Exception):
+    """A cache entry failed a check: ``path`` is the file, ``reason`` what was wrong."""
+
+    def __init__(self, path: Path, reason: str):
+        super().__init__(f"{path}: {reason}")
+        self.path, self.reason = path, reason
+
+
 def _cache_key(data: Dataset, smooth_rates, noise_rates, seeds, cfg: TrainConfig) -> tuple[str, dict]:
     config = {"data": {"name": data.name, "fingerprint": data.fingerprint(), "num_classes": data.num_classes,
                        "train_shape": list(data.x_train.shape), "test_shape": list(data.x_test.shape)},
               "smooth_rates": smooth_rates, "noise_rates": noise_rates, "seeds": seeds, "train": asdict(cfg),
-              "divergence_loss": DIVERGENCE_LOSS, "nls_lessons": nls_lessons.__version__,
-              "torch": torch.__version__.split("+")[0]}
+              "divergence_loss": _losses.DIVERGENCE_LOSS, "nls_lessons": nls_lessons.__version__,
+              "code": CODE_FINGERPRINT, "torch": torch.__version__.split("+")[0], "format": CACHE_FORMAT}
     text = json.dumps(config, sort_keys=True)
-    return hashlib.sha256(text.encode()).hexdigest()[:24], config
+    return hashlib.sha256(text.encode()).hexdigest()[:24], json.loads(text)
 
 
-def _write_atomic(path: Path, text: str) -> None:
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    tmp.write_text(text)
-    os.replace(tmp, path)
+def _cache_paths(cache, key: str) -> dict[str, Path]:
+    if not isinstance(cache, (str, os.PathLike)):
+        raise TypeError(f"cache must be a directory path (str or pathlib.Path) or None, got {type(cache).__name__}")
+    directory = Path(cache)
+    if directory.exists() and not directory.is_dir():
+        raise ValueError(f"cache must be a directory, but {str(directory)!r} is an existing file; "
+                         "pass a directory (it is created if missing) or cache=None")
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise ValueError(f"cache={str(directory)!r} cannot be created as a directory: {exc.strerror or exc}") from None
+    return {part: directory / f"sweep-{key}{suffix}" for part, suffix in
+            (("results", ".csv"), ("history", "-history.csv"), ("meta", ".json"))}
 
 
+def _read_cache(paths: dict[str, Path], config: dict, cfg: TrainConfig, smooth_rates, noise_rates, seeds):
+    """The cached (results, history), or None when there is no entry or it fails a check
+    (then a :class:`SweepCacheWarning` names the file). Never raises on a bad file."""
+    if not any(p.exists() for p in paths.values()):
+        return None
+    try:
+        meta = _read_meta(paths["meta"])
+        if meta.get("config") != config:
+            raise _Unusable(paths["meta"], "it describes another configuration")
+        frames = {part: _read_csv(paths[part], meta) for part in ("results", "history")}
+        try:
+            _check_frames(frames, paths, cfg, smooth_rates, noise_rates, seeds)
+        except _Unusable:
+            raise
+        except Exception as exc:       # whatever a forged but checksummed file holds: recompute
+            raise _Unusable(paths["results"], f"unexpected content ({type(exc).__name__})") from None
+    except _Unusable as bad:
+        warnings.warn(f"sweep cache file {bad.path} is unusable ({bad.reason}); recomputing the sweep",
+                      SweepCacheWarning, stacklevel=3)
+        return None
+    return frames["results"], frames["history"]
+
+
+def _read_meta(path: Path) -> dict:
+    try:
+        meta = json.loads(path.read_bytes().decode("utf-8"))
+    except FileNotFoundError:
+        raise _Unusable(path, "the entry's JSON sidecar is missing") from None
+    except (OSError, UnicodeDecodeError, ValueError) as exc:
+        raise _Unusable(path, f"not a readable JSON sidecar: {type(exc).__name__}") from None
+    if not isinstance(meta, dict) or meta.get("format") != CACHE_FORMAT or not isinstance(meta.get("files"), dict):
+        raise _Unusable(path, f"not a format-{CACHE_FORMAT} sidecar")
+    return meta
+
+
+def _read_csv(path: Path, meta: dict) -> pd.DataFrame:
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise _Unusable(path, f"cannot be read ({type(exc).__name__})") from None
+    expected = meta["files"].get(path.name)
+    if not isinstance(expected, dict) or hashlib.sha256(raw).hexdigest() != expected.get("sha256"):
+        raise _Unusable(path, "its SHA-256 does not match the sidecar's (truncated, edited or replaced)")
+    try:
+        frame = pd.read_csv(io.BytesIO(raw),
+                            dtype={k: v for k, v in _RESULT_DTYPES.items() if k != "diverged"})
+    except Exception as exc:       # a checksummed file should parse; if not, recompute
+        raise _Unusable(path, f"cannot be parsed ({type(exc).__name__})") from None
+    if len(frame) != expected.get("rows"):
+        raise _Unusable(path, f"{len(frame)} rows, the sidecar says {expected.get('rows')}")
+    return frame
+
+
+def _check_frames(frames, paths, cfg, smooth_rates, noise_rates, seeds) -> None:
+    """Columns, dtypes and one row per grid point (results) / model and epoch (history)."""
+    grid = pd.DataFrame(list(itertools.product(noise_rates, smooth_rates, seeds)),
+                        columns=["noise_rate", "smooth_rate", "seed"])
+    for part, columns, repeat in (("results", RESULT_COLUMNS, 1), ("history", HISTORY_COLUMNS, cfg.epochs)):
+        frame, path = frames[part], paths[part]
+        if list(frame.columns) != list(columns):
+            raise _Unusable(path, f"columns {list(frame.columns)}, expected {list(columns)}")
+        if len(frame) != len(grid) * repeat:
+            raise _Unusable(path, f"{len(frame)} rows, expected {len(grid) * repeat} for this grid")
+        keys = grid.loc[grid.index.repeat(repeat)].reset_index(drop=True)
+        same = all(np.array_equal(frame[c].to_numpy(dtype=float), keys[c].to_numpy(dtype=float)) for c in keys)
+        if not same or not (frame["noise_kind"] == cfg.noise_kind).all():
+            raise _Unusable(path, "its rows are not this sweep's grid")
+        if part == "history" and not np.array_equal(frame["epoch"].to_numpy(),
+                                                    np.tile(np.arange(1, cfg.epochs + 1), len(grid))):
+            raise _Unusable(path, f"its epochs are not 1..{cfg.epochs} per model")
+    results = frames["results"]
+    if results["diverged"].dtype != bool or not (results["diverged"] == results["diverged_epoch"].notna()).all():
+        raise _Unusable(paths["results"], "its diverged / diverged_epoch columns disagree")
+    results["diverged_epoch"] = results["diverged_epoch"].astype("Int64")
+
+
+def _write_atomic(path: Path, payload: bytes) -> None:
+    """Write ``payload`` to a unique temporary file next to ``path``, then move it into place."""
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(payload)
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def _write_cache(paths: dict[str, Path], config: dict, results: pd.DataFrame, history: pd.DataFrame) -> None:
+    """The two CSVs first, then the sidecar with their checksums (readers check it)."""
+    files = {}
+    try:
+        for part, frame in (("results", results), ("history", history)):
+            payload = frame.to_csv(index=False).encode("utf-8")
+            _write_atomic(paths[part], payload)
+            files[paths[part].name] = {"sha256": hashlib.sha256(payload).hexdigest(), "rows": len(frame)}
+        meta = {"format": CACHE_FORMAT, "config": config, "files": files}
+        _write_atomic(paths["meta"], json.dumps(meta, indent=1, sort_keys=True).encode("utf-8"))
+    except OSError as exc:
+        warnings.warn(f"the sweep cache entry {paths['meta']} could not be written ({exc}); the results are "
+                      "returned but not cached", SweepCacheWarning, stacklevel=3)
+
+
+# ---------------------------------------------------------------- the sweep
 def sweep(data: Dataset, smooth_rates, noise_rates, seeds, *, noise_kind: str = "symmetric",
           model: str = "linear", epochs: int = 30, batch_size: int = 128, optimizer: str = "adam",
           lr: float = 1e-2, weight_decay: float = 0.0, warmup_epochs: int = 0, gls_lr_scale: float = 1.0,
           hidden: int = _models.DEFAULT_HIDDEN, channels: int = _models.DEFAULT_CHANNELS,
-          device: str = "auto", progress: bool = True, cache: str | os.PathLike | None = None,
-          client=None, max_models_per_chunk: int | None = None, memory_budget: int | None = None,
-          return_history: bool = False):
+          warmup_restart: str = "continue", device: str = "auto", progress: bool = True,
+          cache: str | os.PathLike | None = None, client=None, max_models_per_chunk: int | None = None,
+          memory_budget: int | None = None, return_history: bool = False):
     """Train every (noise rate, smooth rate, seed) model of a grid; lesson 04's workhorse.
 
     Args:
-        data: a :class:`nls_lessons.data.Dataset` with flat features (N, D).
+        data: a :class:`nls_lessons.data.Dataset` with flat features (N, D), all finite.
         smooth_rates: GLS rates r <= 1 (r < 0 is NLS); a number counts as a grid of one.
         noise_rates: noise rates eps in [0, 1) of kind ``noise_kind``.
         seeds: non-negative integers; each seeds the initialisation, the batch order and
@@ -477,29 +802,40 @@ def sweep(data: Dataset, smooth_rates, noise_rates, seeds, *, noise_kind: str = 
         model: "linear", "mlp" (``hidden`` units) or "cnn" (``channels``), see ``models``.
         epochs: total epochs, the warm-up included.
         batch_size, optimizer ("adam", or "sgd" with momentum 0.9), lr, weight_decay: as torch.optim.
-        warmup_epochs: the official protocol: this many epochs of plain CE at ``lr`` first,
-            then GLS at ``lr * gls_lr_scale`` (the optimiser state carries over).
+        warmup_epochs: this many epochs of plain CE at ``lr`` first, then GLS at
+            ``lr * gls_lr_scale`` (the warm-up route of the official protocol).
         gls_lr_scale: the GLS phase's learning-rate factor.
+        warmup_restart: how the GLS phase starts after the warm-up. "continue" (default):
+            from the last warm-up epoch, the optimiser state carried over (the course's toy
+            route, lessons 03-05). "best": from each model's best warm-up epoch (highest clean
+            test accuracy) with a fresh optimiser: what the official code does
+            (``main_GLS_load.py`` loads the best-test-accuracy warm-up checkpoint).
         device: "auto" (CUDA when present), "cpu" or "cuda".
         progress: show a tqdm progress bar over epochs x chunks.
-        cache: a directory. Results are stored there as CSV + JSON under a hash of the full
-            configuration (data fingerprint, grid, every hyper-parameter, library and torch
-            versions) and read back instantly when the same sweep is asked for again. The
-            device is not part of the key: a CPU and a GPU run agree to float tolerance.
+        cache: a directory (created if missing; an existing file is an error). Results are
+            stored there as CSV + CSV + JSON sidecar under a hash of the full configuration
+            (data fingerprint, grid, every hyper-parameter, a fingerprint of the training
+            code, library and torch versions) and read back instantly when the same sweep is
+            asked for again; an entry that fails a check is recomputed with a
+            :class:`SweepCacheWarning` (module docstring). The device is not part of the key:
+            a CPU and a GPU run agree to float tolerance.
         client: a ``dask.distributed.Client``; each chunk then runs as one task on its
-            workers (same numbers as the local run).
+            workers (the local numbers, bit for bit, on the same kind of device).
         max_models_per_chunk, memory_budget: bound the models trained together (default:
-            as many as fit ``memory_budget`` bytes, see :func:`models_per_chunk`).
+            as many as fit ``memory_budget`` bytes, a finite number > 0, see :func:`models_per_chunk`).
         return_history: also return the per-epoch history.
 
     Returns:
         ``results``: a DataFrame with one row per (noise_rate, smooth_rate, seed), in grid
         order, and columns noise_kind, noise_rate, smooth_rate, seed, test_acc (final
-        epoch), best_test_acc, best_epoch (1-based; the paper reports best-epoch test
-        accuracy), confidence (final mean max-softmax probability on the test set),
-        model_confidence (final mean MC = p_y - max_{k!=y} p_k, clean test labels), train_loss
-        (final epoch's mean GLS loss on the noisy labels), diverged, diverged_epoch
-        (0 = never). Accuracies are fractions in [0, 1] on the clean test labels.
+        epoch), best_test_acc (the largest over epochs), best_epoch (1-based, the first epoch
+        that reached it; the official code reports the best-epoch test accuracy),
+        confidence (final mean max-softmax probability on the test set), model_confidence
+        (final mean MC = p_y - max_{k!=y} p_k, clean test labels), train_loss (final
+        epoch's mean GLS loss on the noisy labels; NaN for a diverged model), diverged
+        (bool), diverged_epoch (nullable Int64: the 1-based epoch of the first diverging
+        step, ``pandas.NA`` when never). Accuracies are fractions in [0, 1] on the clean
+        test labels, always finite (diverged models: see the module docstring).
         With ``return_history=True``: ``(results, history)``, history a long DataFrame with
         one row per model and epoch (noise_kind, noise_rate, smooth_rate, seed, epoch,
         train_loss, test_acc, confidence, model_confidence), ready for ``groupby`` plots.
@@ -509,25 +845,25 @@ def sweep(data: Dataset, smooth_rates, noise_rates, seeds, *, noise_kind: str = 
     """
     data = _check_data(data)
     smooth_rates, noise_rates, seeds = check_grid(smooth_rates, noise_rates, seeds)
-    cfg = TrainConfig(noise_kind, model, epochs, batch_size, optimizer, lr, weight_decay, warmup_epochs,
-                      gls_lr_scale, hidden, channels)
+    cfg = _fit_config(noise_kind, model, epochs, batch_size, optimizer, lr, weight_decay, warmup_epochs,
+                      gls_lr_scale, hidden, channels, warmup_restart)
+    max_models_per_chunk = _item(max_models_per_chunk)
     if max_models_per_chunk is not None and (not _is_int(max_models_per_chunk) or max_models_per_chunk < 1):
-        raise ValueError(f"max_models_per_chunk must be an integer >= 1, got {max_models_per_chunk!r}")
-    if memory_budget is not None and (not isinstance(memory_budget, Real) or not memory_budget > 0):
-        raise ValueError(f"memory_budget must be a number of bytes > 0, got {memory_budget!r}")
+        raise ValueError(f"max_models_per_chunk must be an integer >= 1 (or None), got {max_models_per_chunk!r}")
+    memory_budget = _check_memory_budget(memory_budget)
+    progress, return_history = _check_flag(progress, "progress"), _check_flag(return_history, "return_history")
+    if client is not None and not all(callable(getattr(client, name, None)) for name in ("scatter", "submit", "gather")):
+        raise TypeError(f"client must be a dask.distributed.Client (or None to train here), "
+                        f"got {type(client).__name__}")
     resolve_device(device)
 
     paths = None
     if cache is not None:
         key, config = _cache_key(data, smooth_rates, noise_rates, seeds, cfg)
-        directory = Path(cache)
-        directory.mkdir(parents=True, exist_ok=True)
-        paths = {part: directory / f"sweep-{key}{suffix}" for part, suffix in
-                 (("results", ".csv"), ("history", "-history.csv"), ("config", ".json"))}
-        if all(p.exists() for p in paths.values()):
-            results = pd.read_csv(paths["results"])
-            history = pd.read_csv(paths["history"])
-            return (results, history) if return_history else results
+        paths = _cache_paths(cache, key)
+        hit = _read_cache(paths, config, cfg, smooth_rates, noise_rates, seeds)
+        if hit is not None:
+            return hit if return_history else hit[0]
 
     configs = list(itertools.product(noise_rates, smooth_rates))
     capacity = max_models_per_chunk or models_per_chunk(data, cfg, device, memory_budget)
@@ -543,9 +879,7 @@ def sweep(data: Dataset, smooth_rates, noise_rates, seeds, *, noise_kind: str = 
                       "Their rows have diverged=True; try warmup_epochs with a small gls_lr_scale.",
                       DivergenceWarning, stacklevel=2)
     if paths is not None:
-        _write_atomic(paths["results"], results.to_csv(index=False))
-        _write_atomic(paths["history"], history.to_csv(index=False))
-        _write_atomic(paths["config"], json.dumps(config, indent=1, sort_keys=True))
+        _write_cache(paths, config, results, history)
     return (results, history) if return_history else results
 
 
@@ -561,12 +895,18 @@ def _run_chunks(data, chunks, cfg, device, progress, client) -> list[_ChunkResul
                     for seeds, configs in chunks]
         from dask.distributed import as_completed
 
-        remote_data = client.scatter(data, broadcast=True)
+        # hash=False: a fresh key for every sweep. With content hashing, a sweep on the same
+        # data reused the previous sweep's key while the scheduler was still releasing it,
+        # and its tasks failed with "lost dependencies". The future stays referenced until
+        # every result is gathered.
+        remote_data = client.scatter(data, broadcast=True, hash=False)
         futures = [client.submit(_run_chunk, remote_data, seeds, configs, cfg, device, pure=False)
                    for seeds, configs in chunks]
         for _ in as_completed(futures):
             bar.update(cfg.epochs)
-        return client.gather(futures)
+        outputs = client.gather(futures)
+        del futures, remote_data
+        return outputs
     finally:
         bar.close()
 
@@ -583,10 +923,10 @@ def _tidy(chunks, outputs, cfg, smooth_rates, noise_rates, seeds) -> tuple[pd.Da
                 div = int(out.diverged_epoch[si, gi])
                 rows.append((cfg.noise_kind, eps, r, seed, float(acc[-1]), float(acc[best]), best + 1,
                              float(curves["confidence"][-1]), float(curves["model_confidence"][-1]),
-                             float(curves["train_loss"][-1]), div > 0, div))
+                             float(curves["train_loss"][-1]), div > 0, div if div else pd.NA))
                 hist.append(pd.DataFrame({"noise_kind": cfg.noise_kind, "noise_rate": eps, "smooth_rate": r,
                                           "seed": seed, "epoch": np.arange(1, cfg.epochs + 1), **curves}))
-    results = pd.DataFrame(rows, columns=list(RESULT_COLUMNS))
+    results = pd.DataFrame(rows, columns=list(RESULT_COLUMNS)).astype(_RESULT_DTYPES)
     order = {"noise_rate": noise_rates, "smooth_rate": smooth_rates, "seed": seeds}
     rank = lambda col: col.map({v: i for i, v in enumerate(order[col.name])})
     results = results.sort_values(list(order), key=rank, kind="stable").reset_index(drop=True)

@@ -176,34 +176,6 @@ def test_class_major_loss_and_metrics_agree_with_the_library():
     torch.testing.assert_close(scores["model_confidence"].double(), metrics.model_confidence(logits, y).mean(dim=1))
 
 
-@pytest.mark.parametrize("kwargs, match", [
-    (dict(smooth_rates=[]), "smooth_rates must not be empty"),
-    (dict(smooth_rates=[1.5]), "smooth_rates must be a finite number <= 1"),
-    (dict(smooth_rates=[0.1, 0.1]), "must not repeat"),
-    (dict(smooth_rates=["0.1"]), "smooth_rates must be numbers"),
-    (dict(noise_rates=[1.0]), r"noise_rates must lie in \[0, 1\)"),
-    (dict(noise_rates=[-0.1]), r"noise_rates must lie in \[0, 1\)"),
-    (dict(noise_rates=()), "noise_rates must not be empty"),
-    (dict(seeds=[0.5]), "seeds must be non-negative integers"),
-    (dict(seeds=["1"]), "seeds must be non-negative integers"),
-    (dict(seeds=[True]), "seeds must be non-negative integers"),
-    (dict(seeds=[]), "seeds must not be empty"),
-    (dict(model="resnet"), "model must be one of"),
-    (dict(optimizer="lbfgs"), "optimizer must be one of"),
-    (dict(epochs=0), "epochs must be an integer >= 1"),
-    (dict(epochs=2.5), "epochs must be an integer >= 1"),
-    (dict(warmup_epochs=3), r"warmup_epochs must lie in \[0, epochs\)"),
-    (dict(lr=0.0), "lr must be a finite number > 0"),
-    (dict(noise_kind="human"), "noise_kind must be one of"),
-    (dict(max_models_per_chunk=0), "max_models_per_chunk"),
-    (dict(device="tpu"), "device must be one of"),
-])
-def test_bad_input(toy, kwargs, match):
-    args = dict(smooth_rates=[0.0], noise_rates=[0.2], seeds=[0], epochs=3, progress=False, device="cpu")
-    with pytest.raises(ValueError, match=match):
-        train.sweep(toy, **args | kwargs)
-
-
 def test_bad_data_and_cuda_without_gpu(toy):
     with pytest.raises(ValueError, match="data must be an nls_lessons.data.Dataset"):
         train.sweep((toy.x_train, toy.y_train), 0.0, 0.2, 0)
