@@ -87,8 +87,9 @@ def test_loss_curve_math_and_uniform_weight():
     probs = np.array([0.7, 0.1, 0.1, 0.1])
     t = losses.gls_targets([0], k, r)[0].numpy()
     np.testing.assert_allclose(plots.gls_loss_vs_py(0.7, r, k), -(t * np.log(probs)).sum())
-    assert plots.uniform_weight(0.0) == 1.0
-    assert plots.uniform_weight(-1.0) == 0.5
+    assert plots.uniform_weight(0.0) == 0.0
+    assert plots.uniform_weight(-1.0) == -0.5
+    assert plots.uniform_weight(0.5) == 1.0
     assert plots.uniform_weight(1.0) == float("inf")
 
 
