@@ -365,7 +365,7 @@ def _target_text(t, label: int) -> str:
 
 #: The y ranges target bars step through: the range fits the targets (LS bars fill the
 #: panel, NLS bars above 1 still fit) and changes only in steps while a slider moves.
-_TARGET_TOPS = (1.1, 1.6, 2.2, 3.2, 4.5, 6.5, 9.0, 13.0, 20.0)
+_TARGET_TOPS = (0.35, 0.5, 0.7, 0.85, 1.1, 1.6, 2.2, 3.2, 4.5, 6.5, 9.0, 13.0, 20.0)
 
 
 def target_ylim(targets) -> tuple[float, float]:
