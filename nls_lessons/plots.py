@@ -25,7 +25,9 @@ import re
 from collections.abc import Mapping, Sequence
 
 import matplotlib
+import matplotlib.contour
 import matplotlib.pyplot as plt
+import matplotlib.ticker
 import numpy as np
 from cycler import cycler
 from matplotlib.colors import TwoSlopeNorm
@@ -177,6 +179,56 @@ def _minus(text: str) -> str:
     return re.sub(r"-(?=[\d.∞])", "−", text)
 
 
+# --------------------------------------------------------------------------- lecture size
+#: The width (px) a figure is shown at in a lecture: the JupyterLab notebook column or a RISE
+#: slide at 1280 x 720. A wider figure is scaled down to it, so its text shrinks with it.
+LECTURE_WIDTH_PX = 1000
+#: The smallest text (px, at lecture size) a figure may contain where it matters: cell numbers.
+MIN_TEXT_PX = 11.0
+
+
+def display_px_per_point(fig: Figure) -> float:
+    """Pixels per font point when ``fig`` is shown at lecture size (at most 72 dpi, and scaled
+    down to :data:`LECTURE_WIDTH_PX` when wider)."""
+    width_in = fig.get_size_inches()[0]
+    return min(72.0, LECTURE_WIDTH_PX / width_in) / 72.0
+
+
+def _annotate_cells(ax, values, *, formats=(".2f",), color=None, bold=None, min_px: float = MIN_TEXT_PX):
+    """Write ``values`` (R, C) into the cells of an ``imshow`` at >= ``min_px`` at lecture size.
+
+    Tries each format in ``formats`` (e.g. ``(".1f", ".0f")``) and uses the first whose text
+    fits the cells; writes nothing when none fits (too many or too small cells). ``color(v)``
+    gives a text colour, ``bold`` an (R, C) boolean mask. Returns the text artists.
+    """
+    fig = ax.figure
+    px_per_pt = display_px_per_point(fig)
+    fontsize = max(min_px / px_per_pt, STYLE["font.size"] - 2)
+    rows, cols = values.shape
+    pos = ax.get_position()               # before layout: the subplot's share of the figure
+    w_in, h_in = fig.get_size_inches()
+    cell_w = 0.8 * pos.width * w_in * 72 * px_per_pt / cols     # px, with room for labels
+    cell_h = 0.8 * pos.height * h_in * 72 * px_per_pt / rows
+    font_px = fontsize * px_per_pt
+    finite = values[np.isfinite(values)]
+    for fmt in formats:
+        widest = max((len(format(v, fmt)) for v in finite), default=0)
+        if 0.62 * font_px * widest + 4 <= cell_w and 1.25 * font_px <= cell_h:
+            break
+    else:
+        return []
+    texts = []
+    for i in range(rows):
+        for j in range(cols):
+            v = values[i, j]
+            if not np.isfinite(v):
+                continue
+            texts.append(ax.text(j, i, format(v, fmt), ha="center", va="center", fontsize=fontsize,
+                                 color=color(v) if color else "black",
+                                 fontweight="bold" if bold is not None and bold[i, j] else "normal"))
+    return texts
+
+
 # --------------------------------------------------------------------------- lesson 01: noise
 @_styled
 def transition_heatmap(T, *, ax=None, title: str = "Transition matrix T", class_names=None,
@@ -184,7 +236,8 @@ def transition_heatmap(T, *, ax=None, title: str = "Transition matrix T", class_
     """Heatmap of a (K, K) transition matrix ``T[i, j] = P(noisy = j | clean = i)``.
 
     Lesson 01 (label noise): nominal vs realised T, CIFAR-10N "worst".
-    ``annotate`` writes the values in the cells (default: when K <= 6).
+    ``annotate`` writes the values in the cells (default: when K <= 6), at least
+    :data:`MIN_TEXT_PX` high at lecture size, and only where they fit.
     """
     T = np.asarray(T, dtype=float)
     if T.ndim != 2 or T.shape[0] != T.shape[1]:
@@ -201,12 +254,33 @@ def transition_heatmap(T, *, ax=None, title: str = "Transition matrix T", class_
     for side in ("top", "right"):
         ax.spines[side].set_visible(True)
     if annotate if annotate is not None else k <= 6:
-        for i in range(k):
-            for j in range(k):
-                ax.text(j, i, f"{T[i, j]:.2f}", ha="center", va="center", fontsize=10,
-                        color="white" if T[i, j] < 0.6 * vmax else "black")
+        _annotate_cells(ax, T, formats=(".2f", ".1f"), color=lambda v: "white" if v < 0.6 * vmax else "black")
     if colorbar:
-        fig.colorbar(im, ax=ax, shrink=0.85, label="P(noisy = j | clean = i)")
+        fig.colorbar(im, ax=ax, shrink=0.85, label=T_LABEL)
+    return fig
+
+
+T_LABEL = "P(noisy = j | clean = i)"
+
+
+@_styled
+def transition_heatmaps(matrices: Mapping, *, vmax: float = 1.0, fig=None, figsize=None, class_names=None,
+                        annotate: bool | None = None) -> Figure:
+    """Transition matrices side by side with ONE shared colour bar (one colour scale for all).
+
+    Lesson 01: the three noise kinds; nominal vs realised T. ``matrices`` maps a panel title
+    to a (K, K) matrix. ``fig``: a figure or subfigure to draw into (default: a new one).
+    """
+    n = len(matrices)
+    if n == 0:
+        raise ValueError("matrices must map at least one title to a (K, K) matrix")
+    if fig is None:
+        fig = Figure(figsize=figsize or (4.2 * n + 1.0, 4.6), layout="constrained")
+    axes = np.atleast_1d(fig.subplots(1, n))
+    for ax, (title, T) in zip(axes, matrices.items()):
+        transition_heatmap(T, ax=ax, title=title, colorbar=False, vmax=vmax, class_names=class_names,
+                           annotate=annotate)
+    fig.colorbar(axes[-1].images[0], ax=list(axes), shrink=0.85, label=T_LABEL)
     return fig
 
 
@@ -228,13 +302,16 @@ def digit_grid(images, clean, noisy, *, fig=None, ncols: int = 6, title: str | N
         if i >= n:
             continue
         ax.imshow(images[i], cmap="gray_r", interpolation="nearest")
-        flipped = clean[i] != noisy[i]
-        ax.set_title(f"{clean[i]}→{noisy[i]}", fontsize=12, pad=2,
-                     color=WRONG_COLOR if flipped else "black",
-                     fontweight="bold" if flipped else "normal")
+        _digit_title(ax, clean[i], noisy[i])
     if title:
         fig.suptitle(title, fontsize=13, fontweight="bold")
     return fig
+
+
+def _digit_title(ax, clean, noisy) -> None:
+    flipped = clean != noisy
+    ax.set_title(f"{clean}→{noisy}", fontsize=12, pad=2, color=WRONG_COLOR if flipped else "black",
+                 fontweight="bold" if flipped else "normal")
 
 
 @_styled
@@ -243,20 +320,7 @@ def noise_panel(result) -> Figure:
 
     Lesson 01 (label noise). ``result`` is :func:`nls_lessons.widgets.noise_compute`'s dict.
     """
-    fig = Figure(figsize=(13.5, 4.6), layout="constrained")
-    left, right = fig.subfigures(1, 2, width_ratios=[2.0, 1.25])
-    ax1, ax2 = left.subplots(1, 2)
-    eps, kind = result["noise_rate"], result["kind"]
-    transition_heatmap(result["T_nominal"], ax=ax1, colorbar=False,
-                       title=f"nominal T ({kind}, ε = {fmt_rate(eps)})")
-    transition_heatmap(result["T_realised"], ax=ax2, colorbar=False,
-                       title=f"realised T (measured ε = {result['realised_rate']:.3f})")
-    im = ax2.images[0]
-    left.colorbar(im, ax=[ax1, ax2], shrink=0.85, label="P(noisy = j | clean = i)")
-    n_flip = int(np.sum(result["clean"] != result["noisy"]))
-    digit_grid(result["images"], result["clean"], result["noisy"], fig=right, ncols=result.get("ncols", 4),
-               title=f"clean → noisy label ({n_flip} of {len(result['clean'])} flipped)")
-    return fig
+    return NoisePanel(result).fig
 
 
 # --------------------------------------------------------------------------- lesson 02/03: smoothing
@@ -282,20 +346,37 @@ def target_bars(targets, *, label: int, smooth_rate: float, ax=None, ylim=None) 
     k = len(t)
     fig, ax = _fig_ax(ax, (5.2, 4.0))
     colors = [OKABE_ITO["blue"] if i == label else OKABE_ITO["skyblue"] for i in range(k)]
-    ax.bar(range(k), t, color=colors, edgecolor="black", linewidth=0.6)
+    ax.bar(range(k), t, color=colors, edgecolor="black", linewidth=0.6, gid="targets")
     ax.axhline(0, color="black", linewidth=0.8)
     ax.axhline(1, color="grey", linestyle=":", linewidth=1.2)
     ax.set_xticks(range(k))
     ax.set_xlabel("class k")
     ax.set_ylabel("target probability (unitless)")
-    lo, hi = min(-0.15, t.min() * 1.15), max(1.1, t.max() * 1.1)
-    ax.set_ylim(ylim or (lo, hi))
-    other = t[(label + 1) % k]
+    ax.set_ylim(ylim or target_ylim(t))
     ax.set_title(_minus(f"GLS target, r = {fmt_rate(smooth_rate)}"))
-    ax.text(0.98, 0.96, _minus(f"label: {t[label]:.2f}\nothers: {other:.2f}\nsum = {t.sum():.2f}"),
-            transform=ax.transAxes, ha="right", va="top", fontsize=11,
-            bbox={"boxstyle": "round", "facecolor": "white", "edgecolor": "0.7"})
+    ax.text(0.98, 0.96, _target_text(t, label), transform=ax.transAxes, ha="right", va="top", fontsize=11,
+            bbox={"boxstyle": "round", "facecolor": "white", "edgecolor": "0.7"}, gid="target_text")
     return fig
+
+
+def _target_text(t, label: int) -> str:
+    return _minus(f"label: {t[label]:.2f}\nothers: {t[(label + 1) % len(t)]:.2f}\nsum = {t.sum():.2f}")
+
+
+#: The y ranges target bars step through: the range fits the targets (LS bars fill the
+#: panel, NLS bars above 1 still fit) and changes only in steps while a slider moves.
+_TARGET_TOPS = (0.35, 0.5, 0.7, 0.85, 1.1, 1.6, 2.2, 3.2, 4.5, 6.5, 9.0, 13.0, 20.0)
+
+
+def target_ylim(targets) -> tuple[float, float]:
+    """A y range for target bars that fits ``targets`` (K,): the top is the first step of a
+    ladder above the largest entry (with room for the value box), the bottom just below the
+    smallest (negative for NLS). Lessons 02-03."""
+    t = np.asarray(targets, dtype=float)
+    need = float(t.max()) * 1.2
+    top = next((v for v in _TARGET_TOPS if v >= need), need)
+    low = min(-0.06 * top, float(t.min()) - 0.06 * top)
+    return (round(low, 3), top)
 
 
 @_styled
@@ -304,75 +385,84 @@ def loss_curves(smooth_rates: Sequence[float] = (-2.0, -0.5, 0.0, 0.4, 0.8), *, 
     """GLS loss as a function of the probability p_y the model gives the label, one line per r.
 
     Lessons 02-03: LS (r > 0) has a minimum before p_y = 1; NLS (r < 0) keeps falling and is
-    unbounded below. ``highlight`` draws that r thick and black.
+    unbounded below. ``highlight`` draws that r thick and black, on top (``gid="highlight"``).
     """
     fig, ax = _fig_ax(ax, (5.6, 4.2))
     p = np.linspace(0.002, 0.998, 400)
-    colors = iter(PALETTE)
-    for r in smooth_rates:
-        if highlight is not None and np.isclose(r, highlight):
-            continue
-        ax.plot(p, gls_loss_vs_py(p, r, num_classes), color=next(colors), linewidth=1.6,
+    for r, color in zip(smooth_rates, PALETTE):
+        ax.plot(p, gls_loss_vs_py(p, r, num_classes), color=color, linewidth=1.6,
                 alpha=0.85, label=_minus(f"r = {fmt_rate(r)}"))
     if highlight is not None:
         ax.plot(p, gls_loss_vs_py(p, highlight, num_classes), color="black", linewidth=3.2,
-                label=_minus(f"r = {fmt_rate(highlight)} (current)"))
+                label=_minus(f"r = {fmt_rate(highlight)} (current)"), gid="highlight")
     ax.axhline(0, color="grey", linewidth=0.8)
     ax.set_ylim(*ylim)
     ax.set_xlim(0, 1)
     ax.set_xlabel("p_y: model probability of the label")
     ax.set_ylabel("GLS loss (nats)")
     ax.set_title(f"loss vs p_y (K = {num_classes})")
-    ax.legend(loc="upper right")
+    # outside the axes: NLS curves dive at the lower right, LS curves climb at the upper right
+    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), borderaxespad=0.0)
     return fig
 
 
 def uniform_weight(smooth_rate: float) -> float:
-    """Implied weight λ = 1/(1 − r) of the uniform-CE term once the loss is divided by (1 − r).
+    """Weight λ = r/(1 − r) of the uniform term in GLS = (1 − r)·[CE + λ·CE(u)].
 
-    Lessons 02-03 (logit form of GLS). ``inf`` at r = 1 (the label is ignored).
+    Lesson 02: dividing (1 − r)·CE(y) + r·CE(u) by (1 − r) leaves the label's CE with weight 1
+    and the uniform CE with weight r/(1 − r): λ < 0 for NLS (the loss *rewards* moving away
+    from uniform), 0 for CE, λ > 0 for LS; ``inf`` at r = 1 (the label is ignored).
+    (The 1/(1 − r) of lesson 03 is another quantity: the scale of the logit form.)
     """
     r = float(smooth_rate)
-    return math.inf if r >= 1 else 1.0 / (1.0 - r)
+    return math.inf if r >= 1 else r / (1.0 - r)
+
+
+def _weight_text(lam: float) -> str:
+    return "∞ (label ignored)" if math.isinf(lam) else f"{lam:.3g}"
 
 
 @_styled
 def uniform_weight_curve(smooth_rate: float, *, r_min: float = -8.0, ax=None) -> Figure:
-    """λ = 1/(1 − r) against r (log scale) with the current r marked. Lessons 02-03."""
+    """λ = r/(1 − r) against r with the current r marked (asinh y axis: the NLS range
+    λ ∈ (−1, 0) stays readable next to LS's steep rise). Lessons 02-03."""
     fig, ax = _fig_ax(ax, (4.8, 4.0))
-    r = np.linspace(r_min, 0.95, 300)
-    ax.plot(r, 1 / (1 - r), color=OKABE_ITO["blue"])
-    ax.set_yscale("log")
+    r = np.linspace(r_min, 0.95, 400)
+    ax.plot(r, r / (1 - r), color=OKABE_ITO["blue"])
+    ax.set_yscale("asinh", linear_width=0.5)
+    ticks = [-1, -0.5, 0, 0.5, 1, 2, 5, 10, 20]
+    ax.set_yticks(ticks, [_minus(fmt_rate(t)) for t in ticks])
+    ax.yaxis.set_minor_locator(matplotlib.ticker.NullLocator())
+    ax.set_ylim(-1.1, 22)
     ax.axvline(0, color="grey", linestyle=":", linewidth=1)
-    ax.axhline(1, color="grey", linestyle=":", linewidth=1)
-    lam = uniform_weight(smooth_rate)
-    shown = min(lam, 1 / (1 - 0.95))
-    ax.plot([min(smooth_rate, 0.95)], [shown], marker="o", markersize=11, color="black", zorder=3)
+    ax.axhline(0, color="grey", linestyle=":", linewidth=1)
+    ax.plot([min(smooth_rate, 0.95)], [min(uniform_weight(smooth_rate), 0.95 / 0.05)], marker="o",
+            markersize=11, color="black", zorder=3, gid="current")
     ax.set_xlabel("smooth rate r")
-    ax.set_ylabel("λ = 1/(1 − r) (unitless)")
-    lam_text = "∞ (label ignored)" if math.isinf(lam) else f"{lam:.3g}"
-    ax.set_title(_minus(f"uniform-CE weight λ = {lam_text}"))
-    ax.text(0.03, 0.96, "NLS: λ < 1", transform=ax.transAxes, va="top", color=NLS_STYLE["color"])
-    ax.text(0.97, 0.04, "LS: λ > 1", transform=ax.transAxes, ha="right", color=LS_STYLE["color"])
+    ax.set_ylabel("λ = r/(1 − r) (unitless)")
+    ax.set_title(_minus(f"uniform-CE weight λ = {_weight_text(uniform_weight(smooth_rate))}"))
+    ax.text(0.03, 0.96, "LS (r > 0): λ > 0", transform=ax.transAxes, va="top", color=LS_STYLE["color"])
+    ax.text(0.03, 0.2, "NLS (r < 0): λ < 0", transform=ax.transAxes, va="top", color=NLS_STYLE["color"])
     return fig
 
 
 @_styled
 def smoothing_panel(result) -> Figure:
-    """The smoothing explorer's figure: target bars, loss vs p_y, the implied weight λ.
+    """The smoothing explorer's figure: target bars, loss vs p_y, the uniform-CE weight λ = r/(1 − r).
 
     Lessons 02-03. ``result`` is :func:`nls_lessons.widgets.smoothing_compute`'s dict.
     """
-    fig = Figure(figsize=(15.0, 4.4), layout="constrained")
-    ax1, ax2, ax3 = fig.subplots(1, 3, width_ratios=[1.0, 1.15, 0.95])
-    r = result["smooth_rate"]
-    target_bars(result["targets"], label=result["label"], smooth_rate=r, ax=ax1, ylim=result.get("ylim"))
-    loss_curves(result["curve_rates"], num_classes=result["num_classes"], highlight=r, ax=ax2)
-    uniform_weight_curve(r, ax=ax3)
-    return fig
+    return SmoothingPanel(result).fig
 
 
 # --------------------------------------------------------------------------- lesson 03: confidence
+def _mc_axis(ax) -> None:
+    """x axis for MC in [−1, 1]: whole-number end labels ("−1", "1") and a small margin, so
+    the labels of neighbouring panels never run into each other ("1.0−1.0")."""
+    ax.set_xlim(-1.04, 1.04)
+    ax.set_xticks([-1, -0.5, 0, 0.5, 1], ["−1", "−0.5", "0", "0.5", "1"])
+
+
 @_styled
 def confidence_histograms(panels: Mapping, *, bins: int = 30, title: str | None = None,
                           density: bool = False) -> Figure:
@@ -383,6 +473,7 @@ def confidence_histograms(panels: Mapping, *, bins: int = 30, title: str | None 
     """
     rates = sorted(panels)
     fig = Figure(figsize=(3.6 * len(rates) + 0.4, 3.8), layout="constrained")
+    fig.get_layout_engine().set(wspace=0.04)
     axes = np.atleast_1d(fig.subplots(1, len(rates), sharey=True))
     edges = np.linspace(-1, 1, bins + 1)
     for ax, r in zip(axes, rates):
@@ -395,7 +486,7 @@ def confidence_histograms(panels: Mapping, *, bins: int = 30, title: str | None 
         kind = "CE" if r == 0 else ("NLS" if r < 0 else "LS")
         ax.set_title(_minus(f"{kind}, r = {fmt_rate(r)}"))
         ax.set_xlabel("MC = p_y − max other p (unitless)")
-        ax.set_xlim(-1, 1)
+        _mc_axis(ax)
         ax.legend(loc="upper center")
     axes[0].set_ylabel("density" if density else "test examples (count)")
     if title:
@@ -458,13 +549,20 @@ _ACC_LABELS = {
 }
 
 
+#: One name per quantity, everywhere (columns -> labels): max-softmax vs MC.
+CONFIDENCE_LABELS = {"confidence": "max-softmax confidence", "model_confidence": "model confidence MC"}
+CONFIDENCE_COLORS = {"confidence": OKABE_ITO["purple"], "model_confidence": OKABE_ITO["orange"]}
+
+
 @_styled
 def training_curves(history, *, axes=None, title: str | None = None) -> Figure:
     """Accuracy (%) and confidence per epoch. Lessons 02-04, the live training explorer.
 
     ``history``: a DataFrame, a dict of per-epoch lists or a list of per-epoch dicts with an
-    ``epoch`` column and any of ``test_acc``, ``train_acc`` (fractions in [0, 1]) and
-    ``confidence`` (mean MC or max-softmax). ``axes``: two axes to draw into.
+    ``epoch`` column and any of ``test_acc``, ``train_acc`` (fractions in [0, 1]),
+    ``confidence`` (mean max-softmax confidence) and ``model_confidence`` (mean model
+    confidence MC = p_y − max_{k≠y} p_k), labelled by :data:`CONFIDENCE_LABELS`.
+    ``axes``: two axes to draw into. Lines carry the column name as ``gid``.
     """
     cols = _history_columns(history)
     n = len(next(iter(cols.values())))
@@ -478,20 +576,21 @@ def training_curves(history, *, axes=None, title: str | None = None) -> Figure:
     colors = iter(PALETTE)
     for key, label in _ACC_LABELS.items():
         if key in cols:
-            ax_acc.plot(epochs, 100 * cols[key], label=label, color=next(colors))
+            ax_acc.plot(epochs, 100 * cols[key], label=label, color=next(colors), gid=key)
     ax_acc.set_xlabel("epoch")
     ax_acc.set_ylabel("accuracy (%)")
     ax_acc.set_title(title or "accuracy during training")
     if ax_acc.lines:
         ax_acc.legend(loc="lower right")
-    conf_keys = [k for k in cols if "confidence" in k]
-    for key, color in zip(conf_keys, (OKABE_ITO["purple"], OKABE_ITO["orange"])):
-        ax_conf.plot(epochs, cols[key], color=color, label=key.replace("_", " "))
+    conf_keys = [k for k in CONFIDENCE_LABELS if k in cols]
+    for key in conf_keys:
+        ax_conf.plot(epochs, cols[key], color=CONFIDENCE_COLORS[key], label=CONFIDENCE_LABELS[key], gid=key)
     ax_conf.set_xlabel("epoch")
-    ax_conf.set_ylabel("mean confidence (unitless)")
-    ax_conf.set_title("confidence during training")
-    if len(conf_keys) > 1:
-        ax_conf.legend()
+    ax_conf.set_ylabel("mean on the test set (unitless)" if len(conf_keys) > 1 else
+                       f"mean {CONFIDENCE_LABELS[conf_keys[0]]} (unitless)" if conf_keys else "mean confidence")
+    ax_conf.set_title("confidence on the test set")
+    if ax_conf.lines:
+        ax_conf.legend(loc="lower left")
     return fig
 
 
@@ -512,24 +611,38 @@ def decision_regions(xx, yy, probs, x, y, *, ax=None, title: str = "decision reg
     k = probs.shape[-1]
     fig, ax = _fig_ax(ax, (5.0, 4.6))
     cmap = ListedColormap(PALETTE[:k])
-    pred = probs.argmax(-1)
-    conf = probs.max(-1)
-    ax.contourf(xx, yy, pred, levels=np.arange(k + 1) - 0.5, cmap=cmap, alpha=0.25)
-    ax.contour(xx, yy, conf, levels=[0.6, 0.9], colors="0.35", linewidths=0.7, linestyles=[":", "--"])
+    ax.imshow(region_rgb(probs), extent=(xx.min(), xx.max(), yy.min(), yy.max()), origin="lower",
+              aspect="auto", interpolation="bilinear", gid="regions")
+    confidence_contours(ax, xx, yy, probs)
     ax.scatter(x[:, 0], x[:, 1], c=y, cmap=cmap, vmin=-0.5, vmax=k - 0.5, s=14,
                edgecolors="white", linewidths=0.4)
     if noisy is not None:
         flip = np.asarray(noisy) != y
         ax.scatter(x[flip, 0], x[flip, 1], marker="x", color="black", s=16, linewidths=0.9,
-                   label="label flipped in training")
-        if flip.any():
-            ax.legend(loc="lower right", fontsize=9)
+                   label="label flipped in training", gid="flipped")
+        ax.legend(loc="lower right")
     ax.set_xlim(xx.min(), xx.max())
     ax.set_ylim(yy.min(), yy.max())
     ax.set_xlabel(x_label)
     ax.set_ylabel(y_label)
     ax.set_title(title)
     return fig
+
+
+def region_rgb(probs) -> np.ndarray:
+    """(G, G, K) probabilities -> (G, G, 3) RGB: the predicted class's palette colour at 25 %
+    over white (the shading of :func:`decision_regions`)."""
+    from matplotlib.colors import to_rgb
+
+    probs = np.asarray(probs)
+    colors = np.array([to_rgb(c) for c in PALETTE[:probs.shape[-1]]])
+    return 1.0 - 0.25 * (1.0 - colors[probs.argmax(-1)])
+
+
+def confidence_contours(ax, xx, yy, probs):
+    """Max-softmax confidence 0.6 (dotted) and 0.9 (dashed) contours; returns the ContourSet."""
+    return ax.contour(xx, yy, np.asarray(probs).max(-1), levels=[0.6, 0.9], colors="0.35", linewidths=0.9,
+                      linestyles=[":", "--"])
 
 
 # --------------------------------------------------------------------------- lesson 04: sweeps
@@ -547,7 +660,8 @@ def sweep_heatmap(table, *, ax=None, mark=None, value_label: str = "test accurac
     Lesson 04. ``table``: a pandas DataFrame indexed by noise rate with one column per smooth
     rate (e.g. ``df.pivot_table(index="noise_rate", columns="smooth_rate", values="test_acc")
     * 100``). ``mark=(noise_rate, smooth_rate)`` outlines that cell; the best r of each row is
-    written in bold.
+    written in bold. Cell numbers are at least :data:`MIN_TEXT_PX` high at lecture size and
+    left out when the cells are too small for them.
     """
     table = table.sort_index().sort_index(axis=1)
     values = table.to_numpy(dtype=float)
@@ -560,18 +674,14 @@ def sweep_heatmap(table, *, ax=None, mark=None, value_label: str = "test accurac
     ax.set_title(title)
     for side in ("top", "right"):
         ax.spines[side].set_visible(True)
-    if annotate and values.size <= 200:
+    if annotate and np.isfinite(values).any():
         lo, hi = np.nanmin(values), np.nanmax(values)
         best = np.nanargmax(np.where(np.isnan(values), -np.inf, values), axis=1)
-        for i in range(values.shape[0]):
-            for j in range(values.shape[1]):
-                v = values[i, j]
-                if np.isnan(v):
-                    continue
-                light = (v - lo) / max(hi - lo, 1e-9) > 0.6
-                ax.text(j, i, f"{v:.0f}" if values.shape[1] > 9 else f"{v:.1f}", ha="center", va="center",
-                        fontsize=8 if values.shape[1] > 9 else 9, color="black" if light else "white",
-                        fontweight="bold" if bold_best and j == best[i] else "normal")
+        bold = np.zeros(values.shape, bool)
+        if bold_best:
+            bold[np.arange(len(best)), best] = True
+        _annotate_cells(ax, values, formats=(".1f", ".0f"), bold=bold,
+                        color=lambda v: "black" if (v - lo) / max(hi - lo, 1e-9) > 0.6 else "white")
     if colorbar:
         fig.colorbar(im, ax=ax, label=value_label, shrink=0.9)
     if mark is not None:
@@ -581,10 +691,23 @@ def sweep_heatmap(table, *, ax=None, mark=None, value_label: str = "test accurac
     return fig
 
 
-def _symlog_rate_axis(ax, axis="y"):
-    getattr(ax, f"set_{axis}scale")("symlog", linthresh=1.0, linscale=1.0)
-    ticks = [-16, -8, -4, -2, -1, -0.5, 0, 0.5, 1]
+#: Tick ladders of a smooth-rate axis: wide ranges (NLS down to −64) and narrow ones (LS).
+_RATE_TICKS = (-64, -32, -16, -8, -4, -2, -1, 0, 1)
+_RATE_TICKS_FINE = (-1, -0.5, 0, 0.2, 0.4, 0.6, 0.8, 1)
+
+
+def _rate_axis(ax, axis: str, lo: float, hi: float, pad: float = 0.08) -> None:
+    """A smooth-rate axis on ONE smooth scale, asinh (linear near 0, logarithmic for large |r|,
+    no kink anywhere, unlike symlog at its threshold), fitted to [lo, hi] plus ``pad`` of the
+    span on the scale; ticks from a fixed ladder, only inside the range."""
+    getattr(ax, f"set_{axis}scale")("asinh", linear_width=1.0)
+    a, b = np.arcsinh(lo), np.arcsinh(hi)
+    span = max(b - a, 0.5)
+    lim = (float(np.sinh(a - pad * span)), float(np.sinh(b + pad * span)))
+    getattr(ax, f"set_{axis}lim")(*lim)
+    ticks = [t for t in (_RATE_TICKS_FINE if lo >= -1 else _RATE_TICKS) if lim[0] <= t <= lim[1]]
     getattr(ax, f"set_{axis}ticks")(ticks, [_minus(fmt_rate(t)) for t in ticks])
+    getattr(ax, f"{axis}axis").set_minor_locator(matplotlib.ticker.NullLocator())
 
 
 @_styled
@@ -595,7 +718,8 @@ def best_rate_vs_noise(best, *, ax=None, theory=None, title: str = "best smooth 
     Lesson 04. ``best``: a DataFrame with columns ``noise_rate`` and ``smooth_rate`` (one row per
     marked rate, e.g. the best two per ε; ties allowed). ``theory``: optional ``(eps, r_opt)``
     arrays drawn as a dashed line (r_opt = (r* − κ)/(1 − κ)). ``current``: an ε to highlight.
-    The y axis is symmetric-log so r = −8 and r = 0.4 are both readable.
+    The y axis is asinh (smooth, linear near 0, logarithmic for large |r|), so r = −8 and
+    r = 0.4 are both readable and the theory curve has no artificial kink.
     """
     fig, ax = _fig_ax(ax, (5.4, 4.2))
     eps = np.asarray(best["noise_rate"], dtype=float)
@@ -609,9 +733,8 @@ def best_rate_vs_noise(best, *, ax=None, theory=None, title: str = "best smooth 
     if current is not None:
         ax.axvline(current, color="grey", linewidth=8, alpha=0.25, zorder=1)
     ax.axhline(0, color="grey", linewidth=0.8)
-    _symlog_rate_axis(ax, "y")
-    lo = min(-1.5, np.nanmin(r) * 1.3 if len(r) else -1.5)
-    ax.set_ylim(max(lo, -20), 1.2)
+    lo = min(-1.0, np.nanmin(r) if len(r) else -1.0)
+    _rate_axis(ax, "y", max(lo, -20.0), 1.0, pad=0.05)
     ax.set_xlabel("noise rate ε")
     ax.set_ylabel("best smooth rate r")
     ax.set_title(title)
@@ -622,13 +745,16 @@ def best_rate_vs_noise(best, *, ax=None, theory=None, title: str = "best smooth 
 @_styled
 def accuracy_vs_rate(rates, mean, *, std=None, ax=None, current=None, title: str = "accuracy vs r",
                      ylabel: str = "test accuracy (%)") -> Figure:
-    """Mean accuracy (± std band) against smooth rate on a symmetric-log axis. Lessons 02-04."""
+    """Mean accuracy (± std band) against smooth rate on an asinh axis fitted to the rates.
+
+    Lessons 02-04. The line carries ``gid="mean"``, the current-rate ring ``gid="current"``.
+    """
     fig, ax = _fig_ax(ax, (5.0, 4.0))
     rates = np.asarray(rates, dtype=float)
     mean = np.asarray(mean, dtype=float)
     order = np.argsort(rates)
     rates, mean = rates[order], mean[order]
-    ax.plot(rates, mean, marker="o", color=OKABE_ITO["blue"])
+    ax.plot(rates, mean, marker="o", color=OKABE_ITO["blue"], gid="mean")
     if std is not None:
         std = np.asarray(std, dtype=float)[order]
         ax.fill_between(rates, mean - std, mean + std, color=OKABE_ITO["skyblue"], alpha=0.3, linewidth=0)
@@ -636,9 +762,8 @@ def accuracy_vs_rate(rates, mean, *, std=None, ax=None, current=None, title: str
     if current is not None:
         i = int(np.argmin(np.abs(rates - current)))
         ax.plot([rates[i]], [mean[i]], marker="o", markersize=14, markerfacecolor="none",
-                markeredgecolor="black", markeredgewidth=2.5, zorder=4)
-    _symlog_rate_axis(ax, "x")
-    ax.set_xlim(min(rates.min(), -1) * 1.15, 1.1)
+                markeredgecolor="black", markeredgewidth=2.5, zorder=4, gid="current")
+    _rate_axis(ax, "x", rates.min(), rates.max())
     ax.set_xlabel("smooth rate r")
     ax.set_ylabel(ylabel)
     ax.set_title(title)
@@ -654,8 +779,9 @@ def sweep_panel(result) -> Figure:
     fig = Figure(figsize=(15.0, 4.5), layout="constrained")
     ax1, ax2, ax3 = fig.subplots(1, 3, width_ratios=[1.45, 1.0, 1.0])
     eps, r = result["noise_rate"], result["smooth_rate"]
+    # the colour bar says only "%": its neighbour, the middle panel's y label, names the metric
     sweep_heatmap(result["table"], ax=ax1, mark=(eps, r), title=f"mean {result['metric_label']} (%)",
-                  value_label=f"{result['metric_label']} (%)")
+                  value_label="%")
     row = result["row"]
     accuracy_vs_rate(row.index, row.to_numpy(), std=result.get("row_std"), ax=ax2, current=r,
                      title=_minus(f"ε = {fmt_rate(eps)}: r = {fmt_rate(r)} → {result['value']:.1f} %"),
@@ -701,6 +827,205 @@ def phase_diagram(num_classes: int = 2, *, ax=None, r_min: float = -4.0, n: int 
 
 
 # --------------------------------------------------------------------------- fast redraws (explorers)
+def _by_gid(artists, gid):
+    return next(a for a in artists if a.get_gid() == gid)
+
+
+class LivePanel:
+    """An explorer's figure, built once and then updated in place for every new result.
+
+    Subclasses define ``build(result)`` (make the axes and artists, once) and
+    ``update(result)`` (set the artists' data, text and limits: ``set_data`` /
+    ``set_array`` / ``set_text``, never new axes). ``Panel(result).fig`` is an ordinary
+    figure (the ``*_panel(result)`` functions return it: the fresh-figure path);
+    ``render(result)`` updates the same figure and returns PNG bytes. The first render lays
+    the figure out (constrained layout); later renders keep that layout, so a frame costs a
+    draw and a PNG encode only. ``fits(result)`` is False when a result needs another figure
+    (e.g. another dataset): the explorer then builds a new panel.
+    """
+
+    figsize = (15.0, 4.4)
+
+    def __init__(self, result, *, dpi: float = 72):
+        with style():
+            self.fig = Figure(figsize=self.figsize, dpi=dpi, layout="constrained")
+            self.build(result)
+            self.update(result)
+        self.key = self.layout_key(result)
+        self._canvas = None
+        self._shown = result
+
+    def build(self, result) -> None:
+        raise NotImplementedError
+
+    def update(self, result) -> None:
+        raise NotImplementedError
+
+    def layout_key(self, result):
+        """What fixes the figure's structure; results with another key need a new panel."""
+        return None
+
+    def fits(self, result) -> bool:
+        return self.layout_key(result) == self.key
+
+    def render(self, result) -> bytes:
+        from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+        with style():
+            if result is not self._shown:
+                self.update(result)
+                self._shown = result
+            if self._canvas is None:
+                self._canvas = FigureCanvasAgg(self.fig)
+                self._canvas.draw()                      # the one layout pass
+                self.fig.set_layout_engine("none")
+            self._canvas.draw()
+        return _rgba_to_png(self._canvas)
+
+    def close(self) -> None:
+        close(self.fig)
+
+
+class NoisePanel(LivePanel):
+    """:func:`noise_panel`: nominal and realised T (one colour bar) and digits clean → noisy."""
+
+    figsize = (13.5, 4.6)
+
+    def layout_key(self, result):
+        return (len(result["images"]), result.get("ncols", 4), np.shape(result["T_nominal"]))
+
+    def build(self, result):
+        left, right = self.fig.subfigures(1, 2, width_ratios=[2.0, 1.25])
+        transition_heatmaps({"nominal T": result["T_nominal"], "realised T": result["T_realised"]}, fig=left)
+        self.t_axes = [ax for ax in left.axes if ax.get_label() != "<colorbar>"]
+        digit_grid(result["images"], result["clean"], result["noisy"], fig=right, ncols=result.get("ncols", 4),
+                   title="clean → noisy label")
+        self.digits = right
+        self.digit_axes = right.axes[:len(result["images"])]
+
+    def update(self, result):
+        eps, kind = result["noise_rate"], result["kind"]
+        titles = (f"nominal T ({kind}, ε = {fmt_rate(eps)})",
+                  f"realised T (measured ε = {result['realised_rate']:.3f})")
+        for ax, T, title in zip(self.t_axes, (result["T_nominal"], result["T_realised"]), titles):
+            ax.images[0].set_data(T)
+            ax.set_title(title)
+        for ax, img, c, n in zip(self.digit_axes, result["images"], result["clean"], result["noisy"]):
+            ax.images[0].set_data(img)
+            ax.images[0].set_clim(img.min(), img.max())
+            _digit_title(ax, c, n)
+        n_flip = int(np.sum(result["clean"] != result["noisy"]))
+        self.digits.suptitle(f"clean → noisy label ({n_flip} of {len(result['clean'])} flipped)",
+                             fontsize=13, fontweight="bold")
+
+
+class SmoothingPanel(LivePanel):
+    """:func:`smoothing_panel`: GLS target bars, loss vs p_y, the uniform-CE weight λ = r/(1 − r)."""
+
+    def layout_key(self, result):
+        return (result["num_classes"], result["label"], tuple(result["curve_rates"]))
+
+    def build(self, result):
+        ax1, ax2, ax3 = self.fig.subplots(1, 3, width_ratios=[1.0, 1.25, 0.95])
+        r = result["smooth_rate"]
+        target_bars(result["targets"], label=result["label"], smooth_rate=r, ax=ax1, ylim=result.get("ylim"))
+        loss_curves(result["curve_rates"], num_classes=result["num_classes"], highlight=r, ax=ax2)
+        uniform_weight_curve(r, ax=ax3)
+        self.axes = (ax1, ax2, ax3)
+        self.bars = ax1.containers[0]
+        self.text = _by_gid(ax1.texts, "target_text")
+        self.highlight = _by_gid(ax2.lines, "highlight")
+        self.current = _by_gid(ax3.lines, "current")
+
+    def update(self, result):
+        ax1, ax2, ax3 = self.axes
+        r, t = result["smooth_rate"], np.asarray(result["targets"], dtype=float)
+        for bar, h in zip(self.bars, t):
+            bar.set_height(h)
+        self.text.set_text(_target_text(t, result["label"]))
+        ax1.set_ylim(result.get("ylim") or target_ylim(t))
+        ax1.set_title(_minus(f"GLS target, r = {fmt_rate(r)}"))
+        self.highlight.set_ydata(gls_loss_vs_py(self.highlight.get_xdata(), r, result["num_classes"]))
+        ax2.get_legend().texts[-1].set_text(_minus(f"r = {fmt_rate(r)} (current)"))
+        lam = uniform_weight(r)
+        self.current.set_data([min(r, 0.95)], [min(lam, 0.95 / 0.05)])
+        ax3.set_title(_minus(f"uniform-CE weight λ = {_weight_text(lam)}"))
+
+
+def _training_title(result) -> str:
+    title = _minus(f"r = {fmt_rate(result['smooth_rate'])}, {result['noise_kind']} "
+                   f"ε = {fmt_rate(result['noise_rate'])}: test acc {100 * result['test_acc']:.1f} %")
+    return title + (" (diverged: stopped)" if result.get("diverged") else "")
+
+
+_MC_EDGES = np.linspace(-1, 1, 31)
+
+
+class TrainingPanel(LivePanel):
+    """:func:`training_panel`: decision regions (2-D data) or the test set's MC histogram
+    (digits), test accuracy per epoch, and both confidences per epoch."""
+
+    def layout_key(self, result):
+        h = result["history"]
+        return ("probs" in result, result["dataset"], result["num_classes"], len(h), tuple(h.columns))
+
+    def build(self, result):
+        ax0, ax1, ax2 = self.fig.subplots(1, 3, width_ratios=[1.1, 1.0, 1.0])
+        self.axes = (ax0, ax1, ax2)
+        if "probs" in result:
+            decision_regions(result["xx"], result["yy"], result["probs"], result["x_train"], result["y_train"],
+                             noisy=result["noisy"], ax=ax0, title=_training_title(result))
+            self.regions = _by_gid(ax0.images, "regions")
+            self.flipped = _by_gid(ax0.collections, "flipped")
+            self.contours = next(c for c in ax0.collections if isinstance(c, matplotlib.contour.ContourSet))
+        else:
+            zeros = np.zeros(len(_MC_EDGES) - 1)
+            self.hists = [ax0.stairs(zeros, _MC_EDGES, fill=True, color=color, alpha=0.75, label=label)
+                          for color, label in ((CORRECT_COLOR, "correct"), (WRONG_COLOR, "wrong"))]
+            ax0.set_xlabel("MC = p_y − max other p (unitless)")
+            ax0.set_ylabel("test examples (count)")
+            _mc_axis(ax0)
+            ax0.legend(loc="upper left")
+        training_curves(result["history"], axes=(ax1, ax2), title="test accuracy during training")
+        ax1.set_ylim(0, 100)
+        ax2.set_ylim(-1, 1)
+        self.lines = {line.get_gid(): line for line in ax1.lines + ax2.lines if line.get_gid()}
+
+    def update(self, result):
+        ax0, ax1, ax2 = self.axes
+        ax0.set_title(_training_title(result))
+        if "probs" in result:
+            self.regions.set_data(region_rgb(result["probs"]))
+            self.contours.remove()
+            self.contours = confidence_contours(ax0, result["xx"], result["yy"], result["probs"])
+            flip = np.asarray(result["noisy"]) != np.asarray(result["y_train"])
+            self.flipped.set_offsets(np.asarray(result["x_train"])[flip].reshape(-1, 2))
+        else:
+            mc, correct = np.asarray(result["mc"]), np.asarray(result["correct"], bool)
+            counts = [np.histogram(mc[sel], _MC_EDGES)[0] for sel in (correct, ~correct)]
+            for stairs, c in zip(self.hists, counts):
+                stairs.set_data(c)
+            top = max(int(max(c.max() for c in counts)), 1)
+            ax0.set_ylim(0, 50 * math.ceil(1.15 * top / 50))     # steps of 50: steady tick labels
+        h = result["history"]
+        epochs = np.asarray(h["epoch"])
+        for gid, line in self.lines.items():
+            values = np.asarray(h[gid], dtype=float)
+            line.set_data(epochs, 100 * values if line.axes is ax1 else values)
+        for ax in (ax1, ax2):
+            ax.set_xlim(epochs.min() - 0.5, epochs.max() + 0.5)
+
+
+@_styled
+def training_panel(result) -> Figure:
+    """The live training explorer's figure (lessons 02-03): decision regions (2-D) or the MC
+    histogram (digits), test accuracy and both confidences per epoch.
+
+    ``result`` is :func:`nls_lessons.widgets.training_compute`'s dict.
+    """
+    return TrainingPanel(result).fig
+
+
 def _rgba_to_png(canvas) -> bytes:
     from PIL import Image
 
@@ -730,8 +1055,7 @@ class SweepPanelRenderer:
         with style():
             fig = Figure(figsize=(15.0, 4.5), layout="constrained", dpi=dpi)
             ax1, ax2, ax3 = fig.subplots(1, 3, width_ratios=[1.45, 1.0, 1.0])
-            sweep_heatmap(self.table, ax=ax1, title=f"mean {result['metric_label']} (%)",
-                          value_label=f"{result['metric_label']} (%)")
+            sweep_heatmap(self.table, ax=ax1, title=f"mean {result['metric_label']} (%)", value_label="%")
             eps0, r0 = result["noise_rate"], result["smooth_rate"]
             rates = self.table.columns.to_numpy(dtype=float)
             row = self.table.loc[eps0].to_numpy(dtype=float)
@@ -742,7 +1066,7 @@ class SweepPanelRenderer:
             ax2.set_ylim(np.nanmin(vals - self.std.to_numpy()) - 0.05 * spread,
                          np.nanmax(vals + self.std.to_numpy()) + 0.05 * spread)
             best_rate_vs_noise(result["best"], ax=ax3, theory=result.get("theory"), title="best r per ε (top two)")
-            self.line, self.marker = ax2.lines[0], ax2.lines[-1]
+            self.line, self.marker = (_by_gid(ax2.lines, g) for g in ("mean", "current"))
             self.star, = ax2.plot([], [], marker="*", markersize=16, color=OKABE_ITO["orange"],
                                   markeredgecolor="black", zorder=5, linestyle="none", label="retrained live")
             self.band = None

@@ -10,7 +10,7 @@ Every explorer is three parts (see DESIGN.md):
 function               what moves                                             lesson
 =====================  =====================================================  ========
 :func:`noise_explorer`      noise kind, ε → nominal/realised T, digits clean→noisy   01
-:func:`smoothing_explorer`  r ∈ [−8, 1] → GLS target bars, loss vs p_y, λ          02, 03
+:func:`smoothing_explorer`  r ∈ [−8, 1] → GLS target bars, loss vs p_y, λ = r/(1−r)  02, 03
 :func:`training_explorer`   r, ε, kind, data, device → retrain, decision regions   02, 03
 :func:`sweep_explorer`      ε, r over a cached sweep → heatmap, best r, r_opt      04
 =====================  =====================================================  ========
@@ -22,9 +22,11 @@ with ipywidgets 8 and no extra set-up; nbconvert/nbval just execute the cell).
 Responsiveness: slider changes are handled by one background worker per explorer. It
 waits ``debounce`` seconds for the slider to settle, computes only the *latest* setting,
 and drops a result that a newer setting has overtaken (a generation counter), so rapid
-moves never pile up. Errors never reach the output area: the explorer keeps its last
-good figure and shows a short message. Figures are rendered off-pyplot and released, so
-memory does not grow with the number of updates.
+moves never pile up. Each explorer keeps ONE figure (a :class:`nls_lessons.plots.LivePanel`)
+and updates its artists for a new setting, so a frame costs one draw and a PNG encode.
+Errors never reach the output area: the explorer keeps its last good figure and shows a
+short message. Figures are rendered off-pyplot and released, so memory does not grow with
+the number of updates. Work that may take seconds (retraining) shows its elapsed time.
 
 Static mode: with the environment variable ``NLS_STATIC=1`` (the book and slides builds set
 it) every explorer function returns ``IPython.display.HTML(static_frames(name, ...))``
@@ -40,6 +42,7 @@ import os
 import threading
 import time
 import traceback
+from numbers import Integral, Real
 from pathlib import Path
 
 import numpy as np
@@ -89,6 +92,62 @@ def _r(x) -> str:
     return plots.fmt_rate(x)
 
 
+# =========================================================================== argument checks
+#: Slider ranges (lo, hi, step) of the live explorers; a constructor rejects a start value
+#: outside them instead of letting the slider clamp it silently.
+NOISE_SLIDER = (0.0, 0.9, 0.05)
+SMOOTH_SLIDER = (-8.0, 1.0, 0.1)
+TRAIN_NOISE_SLIDER = (0.0, 0.8, 0.05)
+N_DIGITS = 1797
+MAX_GRID = 400
+
+
+def _span(lo, hi) -> str:
+    return f"[{lo:g}, {hi:g}]"
+
+
+def _is_number(value) -> bool:
+    return isinstance(value, (Real, np.number)) and not isinstance(value, (bool, np.bool_))
+
+
+def _check_choice(value, name: str, options) -> str:
+    if not isinstance(value, str) or value not in options:
+        raise ValueError(f"{name} must be one of {tuple(options)}, got {value!r}")
+    return value
+
+
+def _check_int(value, name: str, lo: int, hi: int) -> int:
+    if not (isinstance(value, (Integral, np.integer)) and not isinstance(value, (bool, np.bool_))) \
+            or not lo <= value <= hi:
+        raise ValueError(f"{name} must be an integer in [{lo}, {hi}], got {value!r}")
+    return int(value)
+
+
+def _check_smooth_rate(value, name: str = "smooth_rate") -> float:
+    """A finite smooth rate <= 1 as a float (strings and booleans rejected up front)."""
+    from nls_lessons.losses import check_smooth_rate
+
+    if not _is_number(value):
+        raise TypeError(f"{name} must be a number <= 1 (r < 0: NLS, r = 0: CE, 0 < r <= 1: LS), got {value!r}")
+    check_smooth_rate(float(value), name)
+    return float(value)
+
+
+def _check_slider(value, name: str, slider, check) -> float:
+    """``check(value, name)`` (the library's own rule), then the explorer's slider range."""
+    value = check(value, name)
+    lo, hi = slider[:2]
+    if not lo <= value <= hi:
+        raise ValueError(f"{name} must lie in the explorer's slider range {_span(lo, hi)}, got {value!r}")
+    return value
+
+
+def _check_debounce(debounce) -> float:
+    if not _is_number(debounce) or not 0 <= float(debounce) <= 10:
+        raise ValueError(f"debounce must be a number of seconds >= 0 (at most 10), got {debounce!r}")
+    return float(debounce)
+
+
 # =========================================================================== computes
 @functools.lru_cache(maxsize=1)
 def _digit_images():
@@ -103,15 +162,22 @@ def noise_compute(kind: str = "symmetric", noise_rate: float = 0.2, *, seed: int
 
     Returns a dict: kind, noise_rate, T_nominal (10, 10), T_realised (10, 10),
     realised_rate (fraction of changed labels), images (n, 8, 8), clean (n,), noisy (n,).
-    The same ``seed`` shows the same digits at every ε.
+    The noise is drawn from ``seed``; the digits shown from a stream spawned from it
+    (``SeedSequence(seed).spawn``), so the sample is independent of the noise draw and the
+    same ``seed`` shows the same digits at every setting.
     """
     images, labels = _digit_images()
+    kind = _check_choice(kind, "kind", _noise.KINDS)
+    noise_rate = _noise.check_noise_rate(noise_rate)
+    seed = _noise.check_seed(seed)
+    n_images = _check_int(n_images, "n_images", 1, len(labels))
     k = 10
     T = _noise.transition_matrix(kind, k, noise_rate)
     noisy = np.asarray(_noise.inject(labels, T, seed))
-    pick = np.random.default_rng(seed).permutation(len(labels))[:n_images]
+    sample_rng = np.random.default_rng(np.random.SeedSequence(seed).spawn(1)[0])
+    pick = sample_rng.permutation(len(labels))[:n_images]
     return {
-        "kind": kind, "noise_rate": float(noise_rate), "seed": seed,
+        "kind": kind, "noise_rate": noise_rate, "seed": seed,
         "T_nominal": T, "T_realised": _noise.empirical_transition(labels, noisy, k),
         "realised_rate": float(np.mean(noisy != labels)),
         "images": images[pick], "clean": labels[pick], "noisy": noisy[pick], "ncols": 4,
@@ -120,20 +186,27 @@ def noise_compute(kind: str = "symmetric", noise_rate: float = 0.2, *, seed: int
 
 def smoothing_compute(smooth_rate: float, *, num_classes: int = 10, label: int = 3,
                       curve_rates=CURVE_RATES) -> dict:
-    """Lessons 02-03: the GLS target of one label, the curves to compare, λ = 1/(1 − r).
+    """Lessons 02-03: the GLS target of one label, the curves to compare, and the weight
+    λ = r/(1 − r) of the uniform term in GLS = (1 − r)·[CE + λ·CE(u)].
 
     Returns a dict: smooth_rate, num_classes, label, targets (K,) numpy, curve_rates, lam,
-    target_label / target_other (the two distinct entries).
+    target_label / target_other (the two distinct entries), ylim (a y range that fits the
+    targets, on a coarse ladder so it changes only in steps as r moves).
     """
     from nls_lessons.losses import gls_targets
 
-    t = gls_targets(np.array([label]), num_classes, float(smooth_rate))[0].numpy()
+    smooth_rate = _check_smooth_rate(smooth_rate)
+    num_classes = _noise.check_num_classes(num_classes)
+    if not (isinstance(label, (Integral, np.integer)) and not isinstance(label, (bool, np.bool_))) \
+            or not 0 <= label < num_classes:
+        raise ValueError(f"label must be an integer class in [0, {num_classes}) = [0, num_classes), got {label!r}")
+    label = int(label)
+    t = gls_targets(np.array([label]), num_classes, smooth_rate)[0].numpy()
     return {
-        "smooth_rate": float(smooth_rate), "num_classes": num_classes, "label": label, "targets": t,
+        "smooth_rate": smooth_rate, "num_classes": num_classes, "label": label, "targets": t,
         "target_label": float(t[label]), "target_other": float(t[(label + 1) % num_classes]),
         "curve_rates": tuple(curve_rates), "lam": plots.uniform_weight(smooth_rate),
-        # a fixed y range across the slider keeps the bars comparable from frame to frame
-        "ylim": (min(-0.9, float(t.min()) - 0.1), max(8.5, float(t.max()) + 0.3)),
+        "ylim": plots.target_ylim(t),
     }
 
 
@@ -142,13 +215,27 @@ def live_dataset(name: str = "blobs"):
     """The small datasets of the live training explorer (cached): blobs, moons or digits."""
     from nls_lessons import data
 
+    _check_choice(name, "dataset", TOY_DATASETS)
     if name == "blobs":
         return data.toy2d("blobs", n=600, seed=0, num_classes=3, noise=0.05)
     if name == "moons":
         return data.toy2d("moons", n=600, seed=0, noise=0.25)
-    if name == "digits":
-        return data.digits(seed=0)
-    raise ValueError(f"dataset must be one of {tuple(TOY_DATASETS)}, got {name!r}")
+    return data.digits(seed=0)
+
+
+@functools.lru_cache(maxsize=8)
+def decision_grid(dataset: str, grid: int):
+    """The decision-region grid of a 2-D live dataset (cached): xx, yy (G, G) numpy and the
+    flattened points, a (G·G, 2) float32 CPU tensor, spanning the training points plus a margin."""
+    import torch
+
+    x = live_dataset(dataset).x_train.numpy()
+    lo, hi = x.min(0) - 0.4, x.max(0) + 0.4
+    xx, yy = np.meshgrid(np.linspace(lo[0], hi[0], grid), np.linspace(lo[1], hi[1], grid))
+    pts = torch.as_tensor(np.stack([xx.ravel(), yy.ravel()], 1), dtype=torch.float32)
+    for a in (xx, yy):
+        a.flags.writeable = False      # shared by every result: read-only
+    return xx, yy, pts
 
 
 def training_compute(smooth_rate: float, noise_rate: float, noise_kind: str = "symmetric", *,
@@ -157,37 +244,45 @@ def training_compute(smooth_rate: float, noise_rate: float, noise_kind: str = "s
     """Lessons 02-03: train one small model (under a second on a CPU) and summarise it.
 
     Uses :func:`nls_lessons.train.fit` with :data:`LIVE_TRAIN` settings (override with
-    ``fit_kwargs``). Returns a dict: the arguments, history (DataFrame per epoch), test_acc,
-    confidence (final mean MC), diverged, seconds; for 2-D data also xx, yy (G, G) and probs
-    (G, G, K) over a grid plus x_train, y_train (clean) and noisy; for digits mc and correct
-    (test set) for a confidence histogram.
+    ``fit_kwargs``). Every argument is checked before training. Returns a dict: the
+    arguments, history (DataFrame per epoch), test_acc, confidence (final mean max-softmax
+    confidence), model_confidence (final mean MC = p_y − max_{k≠y} p_k), diverged, seconds;
+    for 2-D data also xx, yy (G, G) and probs (G, G, K) over a grid (:func:`decision_grid`)
+    plus x_train, y_train (clean) and noisy; for digits mc and correct (test set) for an MC
+    histogram.
     """
     import torch
 
     from nls_lessons import metrics, train
 
+    smooth_rate = _check_smooth_rate(smooth_rate)
+    noise_rate = _noise.check_noise_rate(noise_rate)
+    noise_kind = _check_choice(noise_kind, "noise_kind", _noise.KINDS)
+    dataset = _check_choice(dataset, "dataset", TOY_DATASETS)
+    seed = _noise.check_seed(seed)
+    grid = _check_int(grid, "grid", 2, MAX_GRID)
     data = live_dataset(dataset)
     kwargs = {**LIVE_TRAIN[dataset], **fit_kwargs}
     t0 = time.perf_counter()
-    fitted = train.fit(data, float(smooth_rate), float(noise_rate), int(seed), noise_kind=noise_kind,
+    fitted = train.fit(data, smooth_rate, noise_rate, seed, noise_kind=noise_kind,
                        device=device, warn=False, **kwargs)
     model = fitted.model.eval()
     seconds = time.perf_counter() - t0
+    last = fitted.history.iloc[-1]
     out = {
-        "smooth_rate": float(smooth_rate), "noise_rate": float(noise_rate), "noise_kind": noise_kind,
+        "smooth_rate": smooth_rate, "noise_rate": noise_rate, "noise_kind": noise_kind,
         "dataset": dataset, "seed": seed, "device": str(device), "history": fitted.history,
-        "test_acc": fitted.test_acc, "confidence": float(fitted.history["confidence"].iloc[-1]),
+        "test_acc": fitted.test_acc, "confidence": float(last["confidence"]),
+        "model_confidence": float(last["model_confidence"]),
         "diverged": fitted.diverged, "seconds": seconds, "num_classes": data.num_classes,
     }
     dev = next(model.parameters()).device
     with torch.no_grad():
         if data.in_features == 2:
-            x = data.x_train.numpy()
-            lo, hi = x.min(0) - 0.4, x.max(0) + 0.4
-            xx, yy = np.meshgrid(np.linspace(lo[0], hi[0], grid), np.linspace(lo[1], hi[1], grid))
-            pts = torch.as_tensor(np.stack([xx.ravel(), yy.ravel()], 1), dtype=torch.float32, device=dev)
-            probs = torch.softmax(model(pts).double(), -1).cpu().numpy().reshape(grid, grid, -1)
-            out.update(xx=xx, yy=yy, probs=probs, x_train=x, y_train=data.y_train.numpy(),
+            xx, yy, pts = decision_grid(dataset, grid)
+            logits = model(pts.to(dev))
+            probs = torch.softmax(logits.double(), -1).cpu().numpy().reshape(grid, grid, -1)
+            out.update(xx=xx, yy=yy, probs=probs, x_train=data.x_train.numpy(), y_train=data.y_train.numpy(),
                        noisy=fitted.noisy_labels.cpu().numpy())
         else:
             logits = model(data.x_test.to(dev)).double().cpu()
@@ -216,35 +311,44 @@ def sweep_summary(results, metric: str = "best_test_acc", num_classes: int | Non
     "best_test_acc" (the paper's best-epoch number) or "test_acc" (final epoch).
     ``num_classes``: K for the theory line r_opt (default: ``results.attrs`` or 10).
     """
+    import pandas as pd
+
     from nls_lessons import theory
 
+    if not isinstance(results, pd.DataFrame):
+        raise ValueError(f"results must be train.sweep's pandas DataFrame (one row per noise rate, smooth "
+                         f"rate and seed), got {type(results).__name__}")
     if metric not in ("best_test_acc", "test_acc"):
         raise ValueError(f"metric must be 'best_test_acc' or 'test_acc', got {metric!r}")
     missing = {"noise_rate", "smooth_rate", "seed", metric} - set(results.columns)
     if missing:
         raise ValueError(f"results lack the columns {sorted(missing)}; pass train.sweep's DataFrame")
+    if results.empty:
+        raise ValueError("results has no rows; pass train.sweep's DataFrame of at least one model")
+    k = _noise.check_num_classes(num_classes if num_classes is not None else results.attrs.get("num_classes", 10))
     kinds = results["noise_kind"].unique() if "noise_kind" in results else ["symmetric"]
     if len(kinds) > 1:
-        raise ValueError(f"results mix noise kinds {list(kinds)}; select one first")
+        raise ValueError(f"results mix noise kinds {list(kinds)}; select one first "
+                         f"(e.g. results[results.noise_kind == {kinds[0]!r}])")
     grouped = results.groupby(["noise_rate", "smooth_rate"])[metric]
     table = grouped.mean().unstack("smooth_rate").sort_index().sort_index(axis=1) * 100
     std = grouped.std(ddof=0).unstack("smooth_rate").sort_index().sort_index(axis=1) * 100
     rows = []
     for eps, row in table.iterrows():
         row = row.dropna().sort_values(ascending=False)
+        if row.empty:
+            continue
         second = row.iloc[min(1, len(row) - 1)]
         for r, v in row.items():
             if v >= second - 1e-9:
                 rows.append({"noise_rate": eps, "smooth_rate": r, "value": v})
-    import pandas as pd
-
-    k = int(num_classes or results.attrs.get("num_classes", 10))
-    eps_grid = np.linspace(0.0, min(max(table.index), (k - 1) / k * 0.97), 100)
+    eps_grid = np.linspace(0.0, min(max(table.index), (k - 1) / k * 0.97), 400)
     r_opt = theory.optimal_smooth_rate(eps_grid, k, 0.0)
     keep = r_opt >= -20
     return {
         "metric": metric, "metric_label": "best-epoch test accuracy" if metric == "best_test_acc"
-        else "final test accuracy", "table": table, "std": std, "best": pd.DataFrame(rows),
+        else "final test accuracy", "table": table, "std": std,
+        "best": pd.DataFrame(rows, columns=["noise_rate", "smooth_rate", "value"]),
         "theory": (eps_grid[keep], r_opt[keep]), "noise_kind": str(kinds[0]),
         "n_seeds": int(results["seed"].nunique()), "num_classes": k,
     }
@@ -253,9 +357,16 @@ def sweep_summary(results, metric: str = "best_test_acc", num_classes: int | Non
 def sweep_compute(summary: dict, noise_rate: float, smooth_rate: float, live: dict | None = None) -> dict:
     """Lesson 04: select one cell of a :func:`sweep_summary` (nearest grid values).
 
-    Returns the summary's fields plus noise_rate, smooth_rate (snapped to the grid), value
-    (mean %), value_std, row (accuracy vs r at this ε) and ``live`` (a retrained cell, or None).
+    ``noise_rate`` must lie in [0, 1) and ``smooth_rate`` be a finite number <= 1; both snap
+    to the nearest value of the sweep's grid. Returns the summary's fields plus noise_rate,
+    smooth_rate (snapped), value (mean %), value_std, row (accuracy vs r at this ε) and
+    ``live`` (a retrained cell, or None).
     """
+    if not isinstance(summary, dict) or "table" not in summary or "std" not in summary:
+        raise ValueError(f"summary must be the dict that sweep_summary(results) returns, "
+                         f"got {type(summary).__name__}")
+    noise_rate = _noise.check_noise_rate(noise_rate)
+    smooth_rate = _check_smooth_rate(smooth_rate)
     table = summary["table"]
     eps = float(table.index[np.argmin(np.abs(table.index.to_numpy(dtype=float) - noise_rate))])
     r = float(table.columns[np.argmin(np.abs(table.columns.to_numpy(dtype=float) - smooth_rate))])
@@ -267,34 +378,8 @@ def sweep_compute(summary: dict, noise_rate: float, smooth_rate: float, live: di
 
 
 # =========================================================================== panels
-def training_panel(result):
-    """Lessons 02-03: decision regions (2-D) or MC histogram (digits) + accuracy + confidence."""
-    with plots.style():
-        from matplotlib.figure import Figure
-
-        fig = Figure(figsize=(15.0, 4.4), layout="constrained")
-        ax0, ax1, ax2 = fig.subplots(1, 3, width_ratios=[1.1, 1.0, 1.0])
-    title = _minus(f"r = {_r(result['smooth_rate'])}, {result['noise_kind']} ε = {_r(result['noise_rate'])}: "
-                   f"test acc {100 * result['test_acc']:.1f} %")
-    if result.get("diverged"):
-        title += " (diverged: stopped)"
-    if "probs" in result:
-        plots.decision_regions(result["xx"], result["yy"], result["probs"], result["x_train"], result["y_train"],
-                               noisy=result["noisy"], ax=ax0, title=title)
-    else:
-        mc, correct = result["mc"], result["correct"]
-        edges = np.linspace(-1, 1, 31)
-        ax0.hist(mc[correct], bins=edges, color=plots.CORRECT_COLOR, alpha=0.75, label="correct")
-        ax0.hist(mc[~correct], bins=edges, color=plots.WRONG_COLOR, alpha=0.75, label="wrong")
-        ax0.set_xlabel("MC = p_y − max other p (unitless)")
-        ax0.set_ylabel("test examples (count)")
-        ax0.set_title(title)
-        ax0.legend(loc="upper center")
-    plots.training_curves(result["history"], axes=(ax1, ax2), title="test accuracy during training")
-    ax1.set_ylim(0, 100)
-    ax2.set_ylim(-1, 1)
-    ax2.set_ylabel("mean MC on test set (unitless)")
-    return fig
+#: The training explorer's figure lives in plots with the others (kept here for old callers).
+training_panel = plots.training_panel
 
 
 def _minus(s: str) -> str:
@@ -306,18 +391,29 @@ class Explorer:
     """Base of the live explorers: controls + one Image + a status line, one worker thread.
 
     Subclasses define ``compute(**params)`` (returns a result) and ``plot(result)`` (returns
-    a Figure). ``set(name=value, ...)`` moves controls programmatically; ``wait()`` blocks
-    until the latest setting is drawn (tests and benchmarks use both).
+    a Figure); ``panel_class`` names the :class:`nls_lessons.plots.LivePanel` behind ``plot``.
+    ``set(name=value, ...)`` moves controls programmatically; ``wait()`` blocks until the
+    latest setting is drawn (tests and benchmarks use both).
+
+    Drawing: the explorer keeps ONE figure and updates its artists for every new result
+    (``LivePanel.render``), which is what makes a slider move feel live. With
+    ``fresh_figure=True`` it builds a new figure per frame instead (``plot(result)`` +
+    :func:`nls_lessons.plots.to_png`), the earlier path, kept for comparison (bench/widgets.py).
     """
 
     name = "explorer"
     dpi = 80
+    panel_class = None
 
-    def __init__(self, controls: dict, *, title: str = "", debounce: float = 0.12, extra=()):
+    def __init__(self, controls: dict, *, title: str = "", debounce: float = 0.12, extra=(),
+                 fresh_figure: bool = False):
         import ipywidgets as W
 
         self.controls = dict(controls)
-        self.debounce = float(debounce)
+        self.debounce = _check_debounce(debounce)
+        self.fresh_figure = bool(fresh_figure)
+        self._panel = None
+        self._draw_lock = threading.Lock()
         self.image = W.Image(format="png", layout=W.Layout(max_width="100%", height="auto"))
         self.image.add_class("nls-explorer-figure")
         self.status = W.HTML(value="")
@@ -350,12 +446,20 @@ class Explorer:
         raise NotImplementedError
 
     def render(self, result) -> bytes:
-        """PNG bytes of ``plot(result)`` (the figure is released); subclasses may blit instead."""
-        fig = self.plot(result)
-        try:
-            return plots.to_png(fig, dpi=self.dpi)
-        finally:
-            plots.close(fig)
+        """PNG bytes of ``result``: the kept panel updated in place, or (``fresh_figure``, or no
+        ``panel_class``) a new ``plot(result)`` figure, rendered and released."""
+        with self._draw_lock:
+            if self.fresh_figure or self.panel_class is None:
+                fig = self.plot(result)
+                try:
+                    return plots.to_png(fig, dpi=self.dpi)
+                finally:
+                    plots.close(fig)
+            if self._panel is None or not self._panel.fits(result):
+                if self._panel is not None:
+                    self._panel.close()
+                self._panel = self.panel_class(result, dpi=self.dpi)
+            return self._panel.render(result)
 
     def params(self) -> dict:
         return {k: w.value for k, w in self.controls.items()}
@@ -376,7 +480,11 @@ class Explorer:
         for k, v in values.items():
             if k not in self.controls:
                 raise KeyError(f"{self.name} explorer has no control {k!r}; controls: {sorted(self.controls)}")
-            self.controls[k].value = v
+            w = self.controls[k]
+            lo, hi = getattr(w, "min", None), getattr(w, "max", None)
+            if lo is not None and _is_number(v) and not lo <= v <= hi:
+                raise ValueError(f"{k} must lie in the slider range {_span(lo, hi)}, got {v!r}")
+            w.value = v
         return self
 
     def _on_change(self, change=None):
@@ -488,6 +596,9 @@ class Explorer:
             self._pending = None
             self._cond.notify_all()
         self.wait(5)
+        if self._panel is not None:
+            self._panel.close()
+            self._panel = None
         self.widget.close_all() if hasattr(self.widget, "close_all") else self.widget.close()
 
 
@@ -503,18 +614,21 @@ class NoiseExplorer(Explorer):
     """Lesson 01: noise kind + ε → nominal and realised T, digits captioned clean → noisy."""
 
     name = "noise"
+    panel_class = plots.NoisePanel
 
-    def __init__(self, kind="symmetric", noise_rate=0.2, *, seed=0, debounce=0.12):
+    def __init__(self, kind="symmetric", noise_rate=0.2, *, seed=0, debounce=0.12, fresh_figure=False):
         import ipywidgets as W
 
-        self.seed = seed
+        kind = _check_choice(kind, "kind", _noise.KINDS)
+        noise_rate = _check_slider(noise_rate, "noise_rate", NOISE_SLIDER, _noise.check_noise_rate)
+        self.seed = _noise.check_seed(seed)
         controls = {
             "kind": W.Dropdown(options=list(_noise.KINDS), value=kind, description="noise kind",
                                style={"description_width": "initial"}),
-            "noise_rate": _float_slider("noise rate ε", noise_rate, 0.0, 0.9, 0.05),
+            "noise_rate": _float_slider("noise rate ε", noise_rate, *NOISE_SLIDER),
         }
         super().__init__(controls, title="Noise explorer: how a transition matrix corrupts labels",
-                         debounce=debounce)
+                         debounce=debounce, fresh_figure=fresh_figure)
 
     def compute(self, kind, noise_rate):
         return noise_compute(kind, noise_rate, seed=self.seed)
@@ -528,14 +642,18 @@ class NoiseExplorer(Explorer):
 
 
 class SmoothingExplorer(Explorer):
-    """Lessons 02-03: r from −8 to 1 → GLS target bars, loss vs p_y, λ = 1/(1 − r)."""
+    """Lessons 02-03: r from −8 to 1 → GLS target bars, loss vs p_y, λ = r/(1 − r)."""
 
     name = "smoothing"
+    panel_class = plots.SmoothingPanel
 
-    def __init__(self, smooth_rate=0.0, *, num_classes=10, label=3, debounce=0.08):
-        self.num_classes, self.label = num_classes, label
-        controls = {"smooth_rate": _float_slider("smooth rate r", smooth_rate, -8.0, 1.0, 0.1, fmt=".1f")}
-        super().__init__(controls, title="Smoothing explorer: GLS targets (1 − r)·y + r/K", debounce=debounce)
+    def __init__(self, smooth_rate=0.0, *, num_classes=10, label=3, debounce=0.08, fresh_figure=False):
+        smooth_rate = _check_slider(smooth_rate, "smooth_rate", SMOOTH_SLIDER, _check_smooth_rate)
+        smoothing_compute(smooth_rate, num_classes=num_classes, label=label)     # checks K and label
+        self.num_classes, self.label = int(num_classes), int(label)
+        controls = {"smooth_rate": _float_slider("smooth rate r", smooth_rate, *SMOOTH_SLIDER, fmt=".1f")}
+        super().__init__(controls, title="Smoothing explorer: GLS targets (1 − r)·y + r/K", debounce=debounce,
+                         fresh_figure=fresh_figure)
 
     def compute(self, smooth_rate):
         return smoothing_compute(smooth_rate, num_classes=self.num_classes, label=self.label)
@@ -547,7 +665,8 @@ class SmoothingExplorer(Explorer):
         lam = "∞" if math.isinf(r["lam"]) else f"{r['lam']:.3g}"
         kind = "CE" if r["smooth_rate"] == 0 else ("NLS" if r["smooth_rate"] < 0 else "LS")
         return _minus(f"<b>r = {_r(r['smooth_rate'])}</b> ({kind}): label target {r['target_label']:.2f}, "
-                      f"others {r['target_other']:.2f}; uniform-CE weight λ = 1/(1 − r) = {lam}")
+                      f"others {r['target_other']:.2f}; GLS = (1 − r)·[CE + λ·CE(u)] with uniform-CE weight "
+                      f"λ = r/(1 − r) = {lam}")
 
 
 def _cuda_available() -> bool:
@@ -572,23 +691,49 @@ def _device_toggle():
     return toggle, reason
 
 
+class _Elapsed:
+    """A sign of life for long work: calls ``show(seconds)`` every ``period`` seconds from a
+    small thread until stopped (the training explorer's bar, the sweep explorer's retrain)."""
+
+    def __init__(self, show, period: float = 0.5):
+        self.show, self.period = show, period
+        self._stop = threading.Event()
+        self._t0 = time.perf_counter()
+        self._thread = threading.Thread(target=self._run, name="nls-elapsed", daemon=True)
+        self._thread.start()
+
+    def _run(self):
+        while not self._stop.wait(self.period):
+            self.show(time.perf_counter() - self._t0)
+
+    def stop(self):
+        self._stop.set()
+        self._thread.join(2)
+
+
 class TrainingExplorer(Explorer):
     """Lessons 02-03: every change retrains a small model (≤ 1 s) and redraws it."""
 
     name = "training"
     dpi = 72
+    panel_class = plots.TrainingPanel
 
     def __init__(self, smooth_rate=0.0, noise_rate=0.3, noise_kind="symmetric", *, dataset="blobs", seed=0,
-                 debounce=0.2, **fit_kwargs):
+                 debounce=0.2, fresh_figure=False, **fit_kwargs):
         import ipywidgets as W
 
-        self.seed, self.fit_kwargs = seed, fit_kwargs
+        smooth_rate = _check_slider(smooth_rate, "smooth_rate", SMOOTH_SLIDER, _check_smooth_rate)
+        noise_rate = _check_slider(noise_rate, "noise_rate", TRAIN_NOISE_SLIDER, _noise.check_noise_rate)
+        noise_kind = _check_choice(noise_kind, "noise_kind", _noise.KINDS)
+        dataset = _check_choice(dataset, "dataset", TOY_DATASETS)
+        self.seed, self.fit_kwargs = _noise.check_seed(seed), fit_kwargs
+        self._elapsed = None
         device, reason = _device_toggle()
         self.progress = W.FloatProgress(value=1.0, min=0.0, max=1.0, description="idle",
                                         style={"description_width": "initial"}, layout=W.Layout(width="300px"))
         controls = {
-            "smooth_rate": _float_slider("smooth rate r", smooth_rate, -8.0, 1.0, 0.1, continuous=False, fmt=".1f"),
-            "noise_rate": _float_slider("noise rate ε", noise_rate, 0.0, 0.8, 0.05, continuous=False),
+            "smooth_rate": _float_slider("smooth rate r", smooth_rate, *SMOOTH_SLIDER, continuous=False, fmt=".1f"),
+            "noise_rate": _float_slider("noise rate ε", noise_rate, *TRAIN_NOISE_SLIDER, continuous=False),
             "noise_kind": W.Dropdown(options=list(_noise.KINDS), value=noise_kind, description="noise kind",
                                      style={"description_width": "initial"}),
             "dataset": W.Dropdown(options=[(v, k) for k, v in TOY_DATASETS.items()], value=dataset,
@@ -596,21 +741,34 @@ class TrainingExplorer(Explorer):
             "device": device,
         }
         super().__init__(controls, title="Live training: change r or ε and the model retrains",
-                         debounce=debounce, extra=[W.HBox([self.progress, reason])])
+                         debounce=debounce, extra=[W.HBox([self.progress, reason])], fresh_figure=fresh_figure)
 
     def compute(self, smooth_rate, noise_rate, noise_kind, dataset, device):
         return training_compute(smooth_rate, noise_rate, noise_kind, dataset=dataset, seed=self.seed,
                                 device=device, **self.fit_kwargs)
 
     def plot(self, result):
-        return training_panel(result)
+        return plots.training_panel(result)
 
     def _started(self, params):
-        self.progress.description = _minus(f"training r = {_r(params['smooth_rate'])} …")
+        text = _minus(f"training r = {_r(params['smooth_rate'])} …")
+        self.progress.description = text
         self.progress.bar_style = "info"
-        self.progress.value = 0.3
+        self.progress.value = 0.05
+        expected = max(self.last_seconds, 0.5)
+
+        def show(seconds):     # elapsed time, and the bar against the last run's duration
+            self.progress.description = f"{text} {seconds:.1f} s"
+            self.progress.value = min(0.95, seconds / expected)
+
+        if self._elapsed is not None:
+            self._elapsed.stop()
+        self._elapsed = _Elapsed(show)
 
     def _finished(self, ok):
+        if self._elapsed is not None:
+            self._elapsed.stop()
+            self._elapsed = None
         self.progress.value = 1.0
         self.progress.bar_style = "success" if ok else "danger"
         self.progress.description = "done" if ok else "failed"
@@ -618,7 +776,8 @@ class TrainingExplorer(Explorer):
     def describe(self, r):
         extra = " <b>diverged</b> (NLS is unbounded below; try a smaller |r|)" if r["diverged"] else ""
         return _minus(f"<b>r = {_r(r['smooth_rate'])}</b>, ε = {_r(r['noise_rate'])} ({r['noise_kind']}): "
-                      f"test accuracy {100 * r['test_acc']:.1f} %, mean MC {r['confidence']:.2f}; "
+                      f"test accuracy {100 * r['test_acc']:.1f} %, max-softmax confidence {r['confidence']:.2f}, "
+                      f"model confidence MC {r['model_confidence']:.2f} (test-set means); "
                       f"trained on {r['device']} in {r['seconds']:.2f} s{extra}")
 
 
@@ -629,9 +788,12 @@ class SweepExplorer(Explorer):
     dpi = 72
 
     def __init__(self, results, *, data=None, train_kwargs=None, noise_rate=None, smooth_rate=0.0,
-                 metric="best_test_acc", debounce=0.03):
+                 metric="best_test_acc", debounce=0.03, fresh_figure=False):
         import ipywidgets as W
 
+        if noise_rate is not None:
+            noise_rate = _noise.check_noise_rate(noise_rate)
+        smooth_rate = _check_smooth_rate(smooth_rate)
         self.results, self.data = results, data
         self.train_kwargs = dict(train_kwargs or {})
         self._summaries = {}
@@ -655,12 +817,13 @@ class SweepExplorer(Explorer):
         }
         self.device, reason = _device_toggle()
         self.button = W.Button(description="retrain this cell live", icon="refresh",
+                               layout=W.Layout(width="auto", min_width="15em"),
                                disabled=data is None, tooltip="train seed 0 of this (ε, r) cell again, now"
                                if data is not None else "pass data= to retrain")
         self.button.on_click(lambda _b: self.retrain())
         self.live_status = W.HTML("")
         super().__init__(controls, title="Sweep explorer: which smooth rate wins at which noise rate?",
-                         debounce=debounce,
+                         debounce=debounce, fresh_figure=fresh_figure,
                          extra=[W.HBox([self.button, self.device, reason, self.live_status],
                                        layout=W.Layout(flex_flow="row wrap"))])
 
@@ -678,6 +841,8 @@ class SweepExplorer(Explorer):
 
     def render(self, result) -> bytes:
         """Blit onto a figure drawn once per metric (a few ms instead of a full figure)."""
+        if self.fresh_figure:
+            return super().render(result)
         key = result["metric"]
         if getattr(self, "_renderer_key", None) != key:
             if getattr(self, "_renderer", None) is not None:
@@ -698,12 +863,15 @@ class SweepExplorer(Explorer):
         eps, r = p["noise_rate"], p["smooth_rate"]
         seed = int(self.results["seed"].min())
         self.button.disabled = True
-        self.live_status.value = _minus(f"training ε = {_r(eps)}, r = {_r(r)}, seed {seed} …")
+        text = _minus(f"training ε = {_r(eps)}, r = {_r(r)}, seed {seed} …")
+        self.live_status.value = text
+        elapsed = _Elapsed(lambda secs: setattr(self.live_status, "value", f"{text} {secs:.1f} s"))
         try:
             t0 = time.perf_counter()
             fitted = train.fit(self.data, r, eps, seed, noise_kind=self.summary(p["metric"])["noise_kind"],
                                device=self.device.value, warn=False, **self.train_kwargs)
             secs = time.perf_counter() - t0
+            elapsed.stop()
             hist = fitted.history
             value = 100 * (hist["test_acc"].max() if p["metric"] == "best_test_acc" else hist["test_acc"].iloc[-1])
             cached = self.results[(self.results.noise_rate == eps) & (self.results.smooth_rate == r)
@@ -716,6 +884,7 @@ class SweepExplorer(Explorer):
             self.live_status.value = (f'<span style="color:#D55E00">&#9888; retraining failed: '
                                       f"{html.escape(str(exc))}</span>")
         finally:
+            elapsed.stop()
             self.button.disabled = self.data is None
 
 
@@ -731,13 +900,26 @@ def static_frames(name: str, *, dpi: float = 64, **kw) -> str:
     """
     if name not in STATIC_VALUES:
         raise ValueError(f"name must be one of {tuple(STATIC_VALUES)}, got {name!r}")
-    frames, alts = {}, {}
+    frames, alts, panels = {}, {}, {}
 
-    def add(idx, result, fig, alt):
-        frames[idx] = plots.to_png(fig, dpi=dpi)
-        plots.close(fig)
+    def add(idx, result, panel_class, alt):
+        """One frame, drawn on one kept panel per explorer (as the live explorers do)."""
+        panel = panels.get(panel_class)
+        if panel is None or not panel.fits(result):
+            if panel is not None:
+                panel.close()
+            panel = panels[panel_class] = panel_class(result, dpi=dpi)
+        frames[idx] = panel.render(result)
         alts[",".join(map(str, idx))] = alt
 
+    try:
+        return _static_frames(name, kw, add, frames, alts)
+    finally:
+        for panel in panels.values():
+            panel.close()
+
+
+def _static_frames(name, kw, add, frames, alts) -> str:
     if name == "noise":
         params = {"kind": list(kw.pop("kind", STATIC_VALUES["noise"]["kind"])),
                   "noise_rate": list(kw.pop("noise_rate", STATIC_VALUES["noise"]["noise_rate"]))}
@@ -745,7 +927,7 @@ def static_frames(name: str, *, dpi: float = 64, **kw) -> str:
             for j, eps in enumerate(params["noise_rate"]):
                 res = noise_compute(kind, eps, **kw)
                 flips = int(np.sum(res["clean"] != res["noisy"]))
-                add((i, j), res, plots.noise_panel(res),
+                add((i, j), res, plots.NoisePanel,
                     f"Nominal and realised 10-by-10 transition matrices for {kind} noise at ε = {_r(eps)} "
                     f"({100 * res['realised_rate']:.1f} % of labels changed), and {len(res['clean'])} digits "
                     f"captioned clean → noisy label, {flips} of them flipped.")
@@ -756,10 +938,10 @@ def static_frames(name: str, *, dpi: float = 64, **kw) -> str:
         for i, r in enumerate(rates):
             res = smoothing_compute(r, **kw)
             lam = "infinite" if math.isinf(res["lam"]) else f"{res['lam']:.3g}"
-            add((i,), res, plots.smoothing_panel(res),
+            add((i,), res, plots.SmoothingPanel,
                 _minus(f"GLS target for r = {_r(r)}: label entry {res['target_label']:.2f}, other entries "
                        f"{res['target_other']:.2f}; loss against p_y for r in {list(map(_r, CURVE_RATES))} with "
-                       f"r = {_r(r)} highlighted; uniform-CE weight λ = {lam}."))
+                       f"r = {_r(r)} highlighted; uniform-CE weight λ = r/(1 − r) = {lam}."))
         initial = int(np.argmin(np.abs(np.array(rates) - 0.0)))
         return _frames.frames_html(frames, {"smooth_rate": rates}, alt=alts, labels={"smooth_rate": "smooth rate r"},
                                    initial={"smooth_rate": initial})
@@ -770,10 +952,11 @@ def static_frames(name: str, *, dpi: float = 64, **kw) -> str:
         kw.setdefault("device", "cpu")
         for i, r in enumerate(rates):
             res = training_compute(r, eps, kind, **kw)
-            add((i,), res, training_panel(res),
+            add((i,), res, plots.TrainingPanel,
                 _minus(f"Model trained with r = {_r(r)} on {TOY_DATASETS[res['dataset']]} with {kind} noise "
-                       f"ε = {_r(eps)}: test accuracy {100 * res['test_acc']:.1f} %, mean model confidence "
-                       f"{res['confidence']:.2f}; decision regions and accuracy/confidence per epoch."))
+                       f"ε = {_r(eps)}: test accuracy {100 * res['test_acc']:.1f} %, mean max-softmax confidence "
+                       f"{res['confidence']:.2f}, mean model confidence MC {res['model_confidence']:.2f}; "
+                       f"decision regions and accuracy/confidence per epoch."))
         initial = int(np.argmin(np.abs(np.array(rates) - 0.0)))
         return _frames.frames_html(frames, {"smooth_rate": rates}, alt=alts, labels={"smooth_rate": "smooth rate r"},
                                    initial={"smooth_rate": initial},
@@ -788,7 +971,7 @@ def static_frames(name: str, *, dpi: float = 64, **kw) -> str:
     for i, e in enumerate(eps_values):
         for j, r in enumerate(r_values):
             res = sweep_compute(summary, e, r)
-            add((i, j), res, plots.sweep_panel(res),
+            add((i, j), res, _SweepFrames,
                 _minus(f"Sweep heatmap of {res['metric_label']} with the cell ε = {_r(e)}, r = {_r(r)} marked "
                        f"({res['value']:.1f} %), accuracy against r at this ε, and the best two r per ε "
                        f"with the theory line r_opt."))
@@ -796,6 +979,13 @@ def static_frames(name: str, *, dpi: float = 64, **kw) -> str:
                                labels={"noise_rate": "noise rate ε", "smooth_rate": "smooth rate r"},
                                initial={"noise_rate": len(eps_values) // 2,
                                         "smooth_rate": int(np.argmin(np.abs(np.array(r_values))))})
+
+
+class _SweepFrames(plots.SweepPanelRenderer):
+    """The sweep's static frames on the sweep explorer's blitting renderer (one per metric)."""
+
+    def fits(self, result) -> bool:
+        return result["table"] is self.table
 
 
 def _static_html(name, **kw):
@@ -837,7 +1027,8 @@ def sweep_explorer(results=None, *, data=None, train_kwargs=None, noise_rate=Non
     button. With ``NLS_STATIC=1``: frames over every (ε, r) of the sweep.
     """
     if results is None:
-        results, default_data, default_kwargs = default_sweep(device="cpu")
+        # a progress bar only when it trains (a cached sweep returns at once)
+        results, default_data, default_kwargs = default_sweep(device="cpu", progress=not static_mode())
         data = data if data is not None else default_data
         train_kwargs = train_kwargs if train_kwargs is not None else default_kwargs
     if static_mode():

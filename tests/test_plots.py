@@ -87,8 +87,9 @@ def test_loss_curve_math_and_uniform_weight():
     probs = np.array([0.7, 0.1, 0.1, 0.1])
     t = losses.gls_targets([0], k, r)[0].numpy()
     np.testing.assert_allclose(plots.gls_loss_vs_py(0.7, r, k), -(t * np.log(probs)).sum())
-    assert plots.uniform_weight(0.0) == 1.0
-    assert plots.uniform_weight(-1.0) == 0.5
+    assert plots.uniform_weight(0.0) == 0.0
+    assert plots.uniform_weight(-1.0) == -0.5
+    assert plots.uniform_weight(0.5) == 1.0
     assert plots.uniform_weight(1.0) == float("inf")
 
 
@@ -115,3 +116,136 @@ def test_describe_gives_alt_text_from_the_figure_words():
     assert text.startswith("Figure: Targets")
     assert "GLS target, r = −2 (x: class k, y: target probability)" in text
     plots.close(fig)
+
+
+# ------------------------------------------------------------------ issue 15: labels and lecture size
+def _sweep_table(n_eps=5, rates=(-16.0, -8.0, -4.0, -2.0, -1.0, -0.4, 0.0, 0.2, 0.4, 0.8)):
+    eps = np.round(np.linspace(0, 0.8, n_eps), 2)
+    vals = 90 - 40 * eps[:, None] + np.linspace(0, 3, len(rates))[None, :]
+    return pd.DataFrame(vals, index=eps, columns=list(rates))
+
+
+def _drawn(fig):
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    canvas = FigureCanvasAgg(fig)
+    canvas.draw()
+    return canvas.get_renderer()
+
+
+def _tick_label_boxes(ax, renderer, axis="x"):
+    labels = getattr(ax, f"get_{axis}ticklabels")()
+    return [t.get_window_extent(renderer) for t in labels if t.get_text() and t.get_visible()]
+
+
+def _overlaps(boxes):
+    boxes = sorted(boxes, key=lambda b: b.x0)
+    return [(a, b) for a, b in zip(boxes, boxes[1:]) if a.x1 > b.x0 - 1 and a.y1 > b.y0 and b.y1 > a.y0]
+
+
+def test_uniform_weight_is_the_weight_left_after_dividing_by_one_minus_r():
+    """Lesson 02: (1 - r) CE + r CE(u) = (1 - r) [CE + lambda CE(u)] with lambda = r / (1 - r)."""
+    p = np.linspace(0.05, 0.95, 7)
+    k = 10
+    ce = -np.log(p)
+    uniform_ce = -(np.log(p) + (k - 1) * np.log((1 - p) / (k - 1))) / k
+    for r in (-8.0, -2.0, -0.5, 0.0, 0.3, 0.9):
+        lam = plots.uniform_weight(r)
+        np.testing.assert_allclose(plots.gls_loss_vs_py(p, r, k), (1 - r) * (ce + lam * uniform_ce))
+    fig = plots.uniform_weight_curve(-2.0)
+    assert "r/(1 − r)" in fig.axes[0].get_ylabel() and "−0.667" in fig.axes[0].get_title()
+
+
+def test_heatmap_cell_numbers_readable_at_lecture_size_or_left_out():
+    fig = plots.sweep_panel({"table": _sweep_table(), "std": _sweep_table() * 0, "noise_rate": 0.4,
+                             "smooth_rate": -1.0, "metric_label": "best-epoch test accuracy", "value": 80.0,
+                             "row": _sweep_table().loc[0.4], "row_std": None, "best": pd.DataFrame(
+                                 {"noise_rate": [0.0, 0.4], "smooth_rate": [0.0, -2.0]})})
+    heat = fig.axes[0]
+    numbers = [t for t in heat.texts if t.get_text()]
+    assert len(numbers) == 50
+    px = plots.display_px_per_point(fig)
+    assert min(t.get_fontsize() for t in numbers) * px >= plots.MIN_TEXT_PX
+    # the numbers fit their cells once drawn
+    renderer = _drawn(fig)
+    cell_px = heat.get_window_extent(renderer).width / 10
+    assert max(t.get_window_extent(renderer).width for t in numbers) < cell_px
+    # a grid too fine for readable numbers gets none (instead of unreadable ones)
+    fine = plots.sweep_heatmap(pd.DataFrame(np.ones((30, 40)), index=np.arange(30) / 40, columns=np.arange(40) - 20.0))
+    assert not [t for t in fine.axes[0].texts if t.get_text()]
+    small_t = plots.transition_heatmap(noise.transition_matrix("symmetric", 4, 0.2))
+    assert all(t.get_fontsize() * plots.display_px_per_point(small_t) >= plots.MIN_TEXT_PX
+               for t in small_t.axes[0].texts)
+
+
+def test_sweep_panel_names_the_metric_once_and_ticks_do_not_collide():
+    table = _sweep_table()
+    result = {"table": table, "std": table * 0 + 0.5, "noise_rate": 0.4, "smooth_rate": -1.0,
+              "metric_label": "best-epoch test accuracy", "value": 80.0, "row": table.loc[0.4],
+              "row_std": np.full(10, 0.5), "best": pd.DataFrame({"noise_rate": [0.0, 0.4], "smooth_rate": [0.0, -2.0]})}
+    fig = plots.sweep_panel(result)
+    renderer = _drawn(fig)
+    ylabels = [ax.get_ylabel() for ax in fig.axes]
+    assert sum("best-epoch test accuracy" in y for y in ylabels) == 1, ylabels
+    for ax in fig.axes:
+        assert not _overlaps(_tick_label_boxes(ax, renderer, "x")), f"crammed x ticks in {ax.get_title()!r}"
+
+
+def test_rate_axes_use_one_smooth_scale_fitted_to_the_data():
+    best = pd.DataFrame({"noise_rate": [0.0, 0.4, 0.8], "smooth_rate": [0.0, -2.0, -16.0]})
+    eps = np.linspace(0, 0.85, 400)
+    fig = plots.best_rate_vs_noise(best, theory=(eps, -eps / (1 - eps)))
+    ax = fig.axes[0]
+    assert ax.get_yscale() == "asinh"          # smooth everywhere: no kink where symlog switches
+    # the theory line, mapped to the screen, has no kink: its slope changes smoothly
+    line = next(l for l in ax.lines if l.get_linestyle() == "--")
+    xy = ax.transData.transform(line.get_xydata())
+    angle = np.unwrap(np.arctan2(np.diff(xy[:, 1]), np.diff(xy[:, 0])))
+    assert np.max(np.abs(np.diff(angle))) < 0.05
+    # accuracy vs r: the x axis spans the rates, not a fixed [-1, 1] range
+    fig = plots.accuracy_vs_rate([0.0, 0.1, 0.2, 0.4, 0.8], [80, 82, 83, 81, 75])
+    lo, hi = fig.axes[0].get_xlim()
+    assert -0.15 < lo < 0.0 and 0.8 < hi < 1.0
+    assert fig.axes[0].get_xscale() == "asinh"
+
+
+def test_histogram_panels_tick_labels_do_not_meet():
+    rng = np.random.default_rng(0)
+    panels = {r: (rng.uniform(-1, 1, 100), rng.random(100) < 0.5) for r in (-4.0, 0.0, 0.4, 0.8)}
+    fig = plots.confidence_histograms(panels)
+    renderer = _drawn(fig)
+    boxes = [b for ax in fig.axes for b in _tick_label_boxes(ax, renderer, "x")]
+    assert not _overlaps(boxes), "tick labels of neighbouring panels run into each other"
+
+
+def test_loss_curve_legend_leaves_the_curves_free():
+    fig = plots.loss_curves((-0.5, 0.0, 0.4, 0.8), highlight=-2.0)
+    renderer = _drawn(fig)
+    ax = fig.axes[0]
+    legend = ax.get_legend().get_window_extent(renderer)
+    assert not legend.overlaps(ax.get_window_extent(renderer))
+
+
+def test_transition_heatmaps_share_one_colour_bar():
+    Ts = {kind: noise.transition_matrix(kind, 10, 0.4) for kind in noise.KINDS}
+    fig = plots.transition_heatmaps(Ts)
+    bars = [ax for ax in fig.axes if ax.get_label() == "<colorbar>"]
+    assert len(bars) == 1 and bars[0].get_ylabel() == plots.T_LABEL
+    assert [ax.get_title() for ax in fig.axes if ax not in bars] == list(Ts)
+
+
+def test_target_range_adapts_to_the_targets():
+    for r in (0.1, 0.4, 0.8, -0.5, -2.0, -8.0):
+        t = losses.gls_targets([3], 10, r)[0].numpy()
+        lo, hi = plots.target_ylim(t)
+        assert lo < t.min() and t.max() < hi
+        assert t.max() - min(t.min(), 0) > 0.55 * (hi - lo), f"r = {r}: the bars fill too little of the panel"
+
+
+def test_training_curves_name_each_confidence_once():
+    fig = plots.training_curves({"epoch": [1, 2], "test_acc": [0.5, 0.6], "confidence": [0.7, 0.8],
+                                 "model_confidence": [-0.1, 0.2]})
+    ax = fig.axes[1]
+    labels = [t.get_text() for t in ax.get_legend().texts]
+    assert labels == ["max-softmax confidence", "model confidence MC"]
+    assert "MC" not in ax.get_title() and "MC" not in ax.get_ylabel()

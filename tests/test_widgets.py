@@ -51,7 +51,7 @@ def test_smoothing_compute_nls_entries():
     assert res["target_label"] == pytest.approx(2.8)
     assert res["target_other"] == pytest.approx(-0.2)
     assert res["targets"].sum() == pytest.approx(1.0)
-    assert res["lam"] == pytest.approx(1 / 3)
+    assert res["lam"] == pytest.approx(-2 / 3)          # r / (1 - r)
     assert widgets.smoothing_compute(1.0)["lam"] == float("inf")
 
 
@@ -244,3 +244,21 @@ def test_static_frames_noise_and_training():
     with pytest.raises(ValueError):
         widgets.static_frames("nope")
     assert plt.get_fignums() == pyplot_before, "explorers must not register figures with pyplot"
+
+
+# ------------------------------------------------------------------ issue 15 (teaching mechanics)
+def test_noise_sample_is_drawn_independently_of_the_noise():
+    """Under symmetric noise every wrong class is equally likely, and the shown digits must say so:
+    the sample of images may not reuse the noise draw's random stream (issue 15 item 10; with the
+    shared stream, seed 0 at eps = 0.2 showed 2->0, 5->0, 6->0, 9->0)."""
+    targets = []
+    for seed in range(10):
+        res = widgets.noise_compute("symmetric", 0.2, seed=seed)
+        flipped = res["clean"] != res["noisy"]
+        targets += list(res["noisy"][flipped])
+        if flipped.sum() >= 3:
+            assert len(set(res["noisy"][flipped])) > 1, \
+                f"seed {seed}: every flip shown went to class {res['noisy'][flipped][0]}"
+        other = widgets.noise_compute("pairflip", 0.6, seed=seed)
+        np.testing.assert_array_equal(other["images"], res["images"])   # same digits at every setting
+    assert len(set(targets)) >= 6, f"flips shown went only to classes {sorted(set(targets))}"
