@@ -305,7 +305,7 @@ assert final_08["−8 → −16"] > final_08["−32 → −64"] and abs(final_08
 # point, less than the seed-to-seed spread), so the best final-epoch rate is somewhere on that
 # plateau and the best-epoch rate ($-2$) is well inside the grid. At $\varepsilon = 0.8$ the best
 # rate is **not** interior: accuracy keeps rising as $r$ falls, each halving of $r$ adding less
-# than the one before (about half a point from $-32$ to $-64$). Extending the grid would not
+# than the one before (under a point from $-32$ to $-64$). Extending the grid would not
 # change that. The curve is approaching the limit $r\to-\infty$ of lesson 03, the linear loss
 # $\bar z - z_y$ (with Adam, which ignores the overall scale $1-r$ of the loss, the models at
 # $r=-64$ are already close to that limit). The paper's grid stops at $-8$ (UCI) or $-6$ (CIFAR),
