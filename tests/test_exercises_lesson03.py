@@ -1,5 +1,11 @@
-"""The self-checks of lesson 03: right answers pass, wrong ones fail with a hint, None is safe."""
+"""The self-checks of lesson 03: right answers pass, wrong ones fail with a hint, None is safe,
+hostile answers get feedback instead of an exception."""
+import numpy as np
+import pytest
+import torch
+
 from exercise_contract import contract_tests
+from nls_lessons.exercises import Feedback
 from nls_lessons.exercises import lesson03 as ex
 from nls_lessons.losses import gls_targets
 from nls_lessons.theory import backward_correction_rate
@@ -18,3 +24,28 @@ CASES = {
 
 def test_confidence_answer_is_case_insensitive():
     assert ex.check_wrong_confidence("  Higher ")
+
+
+HOSTILE_ANSWERS = [[4.6], (4.6,), {"answer": 4.6}, float("nan"), float("inf"), True, 1 + 2j,
+                   np.array([4.6, 1.0]), torch.tensor([4.6, -0.4]), "", "   ", "4,6", object()]
+
+
+@pytest.mark.parametrize("check", [ex.check_nls_target, ex.check_theorem1, ex.check_backward_rate,
+                                   ex.check_wrong_confidence], ids=lambda c: c.__name__)
+def test_hostile_answers_get_feedback_never_an_exception(check):
+    for answer in HOSTILE_ANSWERS:
+        verdict = check(answer)
+        assert isinstance(verdict, Feedback) and not verdict, (answer, verdict)
+        assert "answer" in verdict.message.lower() or "number" in verdict.message.lower(), verdict.message
+
+
+def test_numeric_answers_in_other_types_are_read_as_numbers():
+    for answer in (4.6, "4.6", " 4.6 ", np.float64(4.6), np.float32(4.6), torch.tensor(4.6)):
+        assert ex.check_nls_target(answer), answer
+
+
+def test_confidence_answer_tolerates_quotes_and_punctuation():
+    for answer in ('"higher"', "higher.", "(higher)", "HIGHER!"):
+        assert ex.check_wrong_confidence(answer), answer
+    verdict = ex.check_wrong_confidence("more confident")
+    assert not verdict and "higher" in verdict.message and "lower" in verdict.message   # lists the choices

@@ -1,7 +1,10 @@
 """The self-checks of lesson 04: right answers pass, wrong ones fail with a hint, None is safe."""
+import numpy as np
 import pandas as pd
+import pytest
 
 from exercise_contract import contract_tests
+from nls_lessons.exercises import Feedback
 from nls_lessons.exercises import lesson04 as ex
 from nls_lessons.theory import nls_threshold, optimal_smooth_rate
 
@@ -25,7 +28,7 @@ FRAME = _frame()
 CASES = {
     ex.check_optimal_rate: (optimal_smooth_rate(0.5, 10, 0.2), [-0.6, -0.356, -1.25, 0.2, -3.0, "x"]),
     ex.check_threshold: (nls_threshold(0.3, 10), [0.3, 0.15, 1 / 3, 0.5, "x"]),
-    ex.check_pairflip: ("a", ["b", "c", "d", 1]),
+    ex.check_pairflip: ("a", ["b", "c", "d", "e", 1]),
 }
 
 
@@ -47,3 +50,27 @@ def test_best_rate_reads_the_mean_over_seeds():
 
 def test_pairflip_accepts_letter_variants():
     assert ex.check_pairflip(" A) ")
+
+
+def test_pairflip_m_inc2_answer_explains_why_it_vanishes():
+    verdict = ex.check_pairflip("d")
+    assert not verdict and "e_Δ" in verdict.message and "same rate" in verdict.message
+
+
+@pytest.mark.parametrize("answer", [["a"], 1, True, None.__class__, "", "ab", "e", float("nan")])
+def test_pairflip_hostile_answers_get_feedback(answer):
+    verdict = ex.check_pairflip(answer)
+    assert isinstance(verdict, Feedback) and not verdict and '"a", "b", "c" or "d"' in verdict.message
+
+
+@pytest.mark.parametrize("answer", [[-2.0], "minus two", float("nan"), True, np.array([-2.0, 0.0]), {}])
+def test_best_rate_hostile_answers_get_feedback(answer):
+    verdict = ex.check_best_rate(answer, FRAME, noise_rate=0.6)
+    assert isinstance(verdict, Feedback) and not verdict and "number" in verdict.message
+
+
+def test_best_rate_ranks_by_the_metric_asked_for():
+    frame = FRAME.assign(best_test_acc=FRAME.test_acc.where(FRAME.smooth_rate != 0.4, 0.99))
+    assert ex.check_best_rate(0.4, frame, noise_rate=0.6, metric="best_test_acc")
+    assert not ex.check_best_rate(0.4, frame, noise_rate=0.6, metric="test_acc")
+    assert "best-epoch" in ex.check_best_rate(0.4, frame, noise_rate=0.6, metric="best_test_acc").message

@@ -82,8 +82,9 @@ def check_wrong_confidence(answer) -> Feedback:
     if answer is None:
         return wrong(NOT_YET)
     text = as_text(answer)
+    text = text.strip("\"'.!() ") if text is not None else None
     if text not in _CONFIDENCE_CHOICES:
-        return wrong('Answer with one of the strings "higher", "lower" or "same".')
+        return wrong('Answer with one of the strings "higher", "lower" or "same" (a string, in quotes).')
     if text == "higher":
         return right("NLS drives MC = p_y − max_{k≠y} p_k toward −1 on a wrong prediction: almost all "
                      "mass sits on one *wrong* class, so the max-softmax confidence is close to 1. "
