@@ -28,16 +28,21 @@ def _check(answer):
     (0.6005, False, "mistake B"), (3.4, False, "mistake C"), (-2.0, False, "negative"),
     (0.55, False, "general"), (2.4, False, "general"),
     (None, False, NOT_YET), ("abc", False, "a number"), (float("nan"), False, "a number"),
-    (float("inf"), False, "a number"), ([0.5], False, "a number"),
+    (float("inf"), False, "a number"), ([0.5, 0.5], False, "a number"), ([0.5], False, "a number"),
     (True, False, "a number"), (False, False, "a number"),
 ])
 def test_check_number_follows_the_shape(answer, correct, message):
     fb = _check(answer)
-    assert isinstance(fb, Feedback) and bool(fb) is correct and fb.message == message
+    assert isinstance(fb, Feedback) and bool(fb) is correct
+    if message == "a number":     # what is wrong with the answer, then the check's request
+        assert fb.message.endswith(" a number") and fb.message.startswith("Got "), fb.message
+    else:
+        assert fb.message == message
 
 
 def test_check_number_tests_mistakes_in_order_and_defaults():
     fb = check_number(0.3, 0.0, tol=1e-3, why="w", hint="h", mistakes=[(0.3, "first"), (0.3, "second")])
     assert fb.message == "first"
-    assert check_number("x", 0.0, tol=1e-3, why="w", hint="h").message == "Give a single number."
+    assert check_number("x", 0.0, tol=1e-3, why="w", hint="h").message == \
+        "Got the text 'x', which is not a number. Give a single number."
     assert check_number(0.3, 0.0, tol=1e-3, why="w", hint="h").message == "h"   # no mistakes given

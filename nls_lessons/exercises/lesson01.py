@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 
-from . import NOT_YET, Feedback, as_number, check_number, right, wrong
+from . import NOT_YET, Feedback, as_number, check_number, number_problem, right, wrong
 
 CIFAR10_CLASSES = ("airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck")
 
@@ -69,13 +69,14 @@ def check_asymmetric_rate(answer) -> Feedback:
 
 
 def _class_index(answer) -> int | None:
-    if isinstance(answer, bool):
-        return None
+    """A CIFAR-10 class as its index 0-9: a name (a few aliases too), an index, or an index
+    written as text (``"9"``); ``None`` for anything else."""
     if isinstance(answer, str):
         name = answer.strip().lower()
         aliases = {"car": "automobile", "auto": "automobile", "plane": "airplane"}
         name = aliases.get(name, name)
-        return CIFAR10_CLASSES.index(name) if name in CIFAR10_CLASSES else None
+        if name in CIFAR10_CLASSES:
+            return CIFAR10_CLASSES.index(name)
     value = as_number(answer)
     if value is None or not value.is_integer() or not 0 <= value < 10:
         return None
@@ -88,7 +89,11 @@ def check_most_confused_class(answer) -> Feedback:
         return wrong(NOT_YET)
     index = _class_index(answer)
     if index is None:
-        return wrong("Answer with one CIFAR-10 class name (" + ", ".join(CIFAR10_CLASSES)
+        if isinstance(answer, str):
+            problem = f"{answer.strip()!r} is not a CIFAR-10 class."
+        else:
+            problem = number_problem(answer) or f"{as_number(answer):g} is not a class index."
+        return wrong(problem + " Answer with one CIFAR-10 class name (" + ", ".join(CIFAR10_CLASSES)
                      + ") or its index 0-9.")
     if index == 9:
         return right("Truck: about 28 % of the trucks are labelled automobile, the largest "
