@@ -9,7 +9,7 @@ STAMP   := $(VENV)/.nls-lessons-installed
 # cores, and every notebook kernel inherits this.
 TEST_ENV := OMP_NUM_THREADS=1 MKL_NUM_THREADS=1 PYTHONHASHSEED=0
 
-.PHONY: lab test unit notebooks browser book slides bench env clean-venv
+.PHONY: lab reset test unit notebooks browser book slides bench env clean-venv
 
 env: $(STAMP)
 
@@ -20,9 +20,14 @@ $(STAMP): requirements.lock pyproject.toml
 	$(BIN)/python -m pip install --disable-pip-version-check --no-input -q --no-deps --no-build-isolation -e .
 	@touch $@
 
-## lab: open the course in JupyterLab (prints the URL)
+## lab: open your working copies (lessons/, made once from notebooks/) in JupyterLab (prints the URL)
 lab: $(STAMP)
 	$(BIN)/python -m nls_lessons.lab
+
+## reset: make LESSON=NN's working copy fresh again (the old one goes to lessons/.reset-backups/)
+reset: $(STAMP)
+	@test -n "$(LESSON)" || { echo "usage: make reset LESSON=03   (a lesson number or name)"; exit 2; }
+	$(BIN)/python -m nls_lessons.lab --reset "$(LESSON)"
 
 ## test: the whole suite (unit tests, every notebook under nbval, browser tests)
 test: $(STAMP)

@@ -1,6 +1,28 @@
-"""Start JupyterLab on the course (``make lab`` runs ``python -m nls_lessons.lab``).
+"""Start JupyterLab on the learner's own working copies (``make lab`` runs ``python -m nls_lessons.lab``).
 
-- opens ``notebooks/00_welcome.ipynb``;
+    python -m nls_lessons.lab                     # create missing copies, start JupyterLab
+    python -m nls_lessons.lab --reset 03          # lesson 03's copy back to fresh (asks nothing)
+    python -m nls_lessons.lab --copies-only       # create missing copies, do not start
+
+Working copies (issue 15, item 8):
+
+- Every lesson in ``notebooks/`` gets a plain ``.ipynb`` copy in ``lessons/`` (top level, next to
+  ``notebooks/``, git-ignored), made once from the *learner* version of the lesson
+  (:func:`learner_notebook`: no runnable solution), without outputs and without Jupytext pairing.
+- A copy is never overwritten: it is the learner's work. A lesson added to ``notebooks/`` later
+  gets its copy on the next start. ``--reset NN`` (``make reset LESSON=NN``) replaces one copy with
+  a fresh one and keeps the old one in ``lessons/.reset-backups/``.
+- JupyterLab's root is ``lessons/``: autosave, RISE's save before a slideshow and Jupytext can
+  only write there, so the committed sources in ``notebooks/`` stay clean and a ``git pull`` of a
+  new course version never conflicts with a learner's work. ``lessons/`` sits at the same depth as
+  ``notebooks/``, so a lesson's relative paths (``../artifacts``) mean the same in both; the
+  library finds ``data/`` from its own location.
+
+The launcher also
+
+- installs the course's JupyterLab settings (:data:`LAB_SETTINGS`: RISE slides at 1280x720 with
+  scrolling, wrapped code lines so nothing is clipped on a slide) as an ``overrides.d`` file in
+  the environment's JupyterLab settings folder, which the lab and RISE both read;
 - picks a free port (8888 upwards) when the default one is busy;
 - adds ``--allow-root`` when run as root (JupyterLab refuses to start otherwise);
 - prints the URL, token included, before JupyterLab's own log starts.
@@ -8,14 +30,177 @@
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import secrets
+import shutil
 import socket
 import sys
+import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
-WELCOME = "notebooks/00_welcome.ipynb"
+NOTEBOOKS = REPO / "notebooks"
+#: The learner's working folder (git-ignored); ``$NLS_LESSONS_DIR`` moves it.
+WORK_DIR = Path(os.environ.get("NLS_LESSONS_DIR", REPO / "lessons"))
+BACKUP_DIR_NAME = ".reset-backups"
+WELCOME = "00_welcome.ipynb"
+
+#: Slide geometry for live lectures: reveal.js lays every slide out at 1280x720 and scales it to
+#: the window; a slide taller than the window scrolls instead of being cut off.
+RISE_SETTINGS = {
+    "width": "1280",
+    "height": "720",
+    "scroll": True,
+    "center": False,
+    "start_slideshow_at": "beginning",
+    "slideNumber": "c/t",
+}
+
+#: JupyterLab settings overrides (plugin id -> settings) installed by :func:`install_lab_settings`.
+#: Overrides change the defaults only: a learner's own choices in the Settings Editor still win.
+LAB_SETTINGS = {
+    "jupyterlab-rise:plugin": RISE_SETTINGS,
+    # long code lines wrap instead of running off the right edge of a slide or the page
+    "@jupyterlab/notebook-extension:tracker": {
+        "codeCellConfig": {"lineWrap": True},
+    },
+    # no news pop-up over the course
+    "@jupyterlab/apputils-extension:notification": {"fetchNews": "false"},
+}
+SETTINGS_FILE_NAME = "nls-lessons.json"
+
+
+# ---------------------------------------------------------------------------- working copies
+def learner_notebook(nb):
+    """The learner version of a lesson: the one place that decides what a learner's copy holds.
+
+    Today this is the learner export of ``make slides`` (:func:`nls_lessons.book.learner_cells`,
+    which ``nls_lessons.slides`` uses for ``build/learner/``: solution cells removed).
+    """
+    from nls_lessons import book
+
+    return book.learner_cells(nb)
+
+
+def lessons(src_dir: Path | str = NOTEBOOKS) -> list[Path]:
+    """The lesson sources in ``src_dir`` (``NN_topic``; the ``.py`` of a Jupytext pair)."""
+    from nls_lessons import book
+
+    return book.discover(src_dir)
+
+
+def working_copy(src: Path | str):
+    """The fresh working copy of lesson ``src``: learner version, no outputs, no Jupytext pairing."""
+    from nls_lessons import book
+
+    src = Path(src)
+    paired = src.with_suffix(".ipynb")     # same cells (a test keeps the pair in sync), stable cell ids
+    nb = learner_notebook(book.read_notebook(paired if paired.exists() else src))
+    nb.metadata.pop("jupytext", None)        # a plain .ipynb: nothing to pair, nothing to refuse
+    for cell in nb.cells:
+        if cell.cell_type == "code":
+            cell.outputs = []
+            cell.execution_count = None
+    return nb
+
+
+def write_working_copy(src: Path | str, dst: Path | str) -> Path:
+    """Write the fresh working copy of ``src`` to ``dst`` (overwrites: callers decide)."""
+    import nbformat
+
+    dst = Path(dst)
+    dst.parent.mkdir(parents=True, exist_ok=True)
+    tmp = dst.with_name(f".{dst.name}.tmp")
+    nbformat.write(working_copy(src), str(tmp))
+    tmp.replace(dst)
+    return dst
+
+
+def copy_path(src: Path | str, work_dir: Path | str = WORK_DIR) -> Path:
+    """Where the working copy of lesson ``src`` lives."""
+    return Path(work_dir) / f"{Path(src).stem}.ipynb"
+
+
+def ensure_working_copies(src_dir: Path | str = NOTEBOOKS, work_dir: Path | str = WORK_DIR,
+                          log=print) -> list[Path]:
+    """Create the working copy of every lesson that has none yet; never touch an existing one.
+
+    Returns the copies created (empty when every lesson already had one).
+    """
+    sources = lessons(src_dir)
+    if not sources:
+        raise ValueError(f"src_dir={str(src_dir)!r} holds no lesson (NN_topic.py / .ipynb)")
+    created = []
+    for src in sources:
+        dst = copy_path(src, work_dir)
+        if not dst.exists():
+            write_working_copy(src, dst)
+            created.append(dst)
+            log(f"  new working copy {_show(dst)} (from {_show(src)})")
+    return created
+
+
+def resolve_lesson(name: str, src_dir: Path | str = NOTEBOOKS) -> Path:
+    """The lesson source that ``name`` means: ``03``, ``3``, ``03_negative_label_smoothing``,
+    ``03_negative_label_smoothing.ipynb`` or a path to the copy or source all name lesson 03."""
+    sources = lessons(src_dir)
+    stems = [s.stem for s in sources]
+    key = Path(str(name).strip()).name
+    for suffix in (".ipynb", ".py"):
+        key = key.removesuffix(suffix)
+    if key.isdigit():
+        key = f"{int(key):02d}"
+        matches = [s for s in sources if s.stem.split("_", 1)[0] == key]
+    else:
+        matches = [s for s in sources if s.stem == key]
+    if len(matches) != 1:
+        raise ValueError(f"lesson={name!r} names no lesson; use a number (00..{stems[-1][:2]}) "
+                         f"or one of: {', '.join(stems)}")
+    return matches[0]
+
+
+def reset_lesson(name: str, src_dir: Path | str = NOTEBOOKS, work_dir: Path | str = WORK_DIR,
+                 log=print) -> Path:
+    """Replace the working copy of lesson ``name`` with a fresh one; keep the old one as a backup.
+
+    Asks nothing; logs what it did. Returns the path of the fresh copy.
+    """
+    src = resolve_lesson(name, src_dir)
+    dst = copy_path(src, work_dir)
+    if dst.exists():
+        backup = Path(work_dir) / BACKUP_DIR_NAME / f"{dst.stem}-{time.strftime('%Y%m%d-%H%M%S')}.ipynb"
+        backup.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(dst, backup)
+        write_working_copy(src, dst)
+        log(f"reset {_show(dst)} to a fresh copy of {_show(src)}; your previous copy is in {_show(backup)}")
+    else:
+        write_working_copy(src, dst)
+        log(f"created {_show(dst)} from {_show(src)} (there was no copy to reset)")
+    return dst
+
+
+def _show(path: Path) -> str:
+    try:
+        return str(Path(path).resolve().relative_to(REPO))
+    except ValueError:
+        return str(path)
+
+
+# ---------------------------------------------------------------------------- JupyterLab
+def lab_settings_dir(prefix: Path | str = sys.prefix) -> Path:
+    """``<prefix>/share/jupyter/lab/settings``: the settings folder JupyterLab and RISE read."""
+    return Path(prefix) / "share" / "jupyter" / "lab" / "settings"
+
+
+def install_lab_settings(prefix: Path | str = sys.prefix) -> Path:
+    """Write :data:`LAB_SETTINGS` to ``overrides.d/nls-lessons.json`` (only when it changed)."""
+    target = lab_settings_dir(prefix) / "overrides.d" / SETTINGS_FILE_NAME
+    text = json.dumps(LAB_SETTINGS, indent=2, sort_keys=True) + "\n"
+    if not target.exists() or target.read_text() != text:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(text)
+    return target
 
 
 def port_is_free(port: int, host: str = "127.0.0.1") -> bool:
@@ -40,16 +225,21 @@ def find_free_port(start: int = 8888, tries: int = 50, host: str = "127.0.0.1") 
     )
 
 
-def lab_command(port: int, token: str, host: str, open_browser: bool) -> list[str]:
-    """The ``jupyter lab`` argument list (kept separate so it can be tested)."""
+def lab_command(port: int, token: str, host: str, open_browser: bool,
+                root_dir: Path | str = WORK_DIR, default_path: str = WELCOME) -> list[str]:
+    """The ``jupyter lab`` argument list (kept separate so it can be tested).
+
+    ``root_dir`` is the folder JupyterLab may read and write (the working copies);
+    ``default_path`` the notebook it opens, relative to ``root_dir``.
+    """
     cmd = [
         sys.executable, "-m", "jupyterlab",
-        f"--ServerApp.root_dir={REPO}",
+        f"--ServerApp.root_dir={Path(root_dir).resolve()}",
         f"--ServerApp.port={port}",
         "--ServerApp.port_retries=0",
         f"--ServerApp.ip={host}",
         f"--IdentityProvider.token={token}",
-        f"--LabApp.default_url=/lab/tree/{WELCOME}",
+        f"--LabApp.default_url=/lab/tree/{default_path}",
     ]
     if not open_browser:
         cmd.append("--no-browser")
@@ -59,14 +249,35 @@ def lab_command(port: int, token: str, host: str, open_browser: bool) -> list[st
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="python -m nls_lessons.lab", description=__doc__.splitlines()[0])
     parser.add_argument("--port", type=int, default=int(os.environ.get("NLS_LAB_PORT", 8888)),
                         help="first port to try (default 8888; the next free one is used if busy)")
     parser.add_argument("--host", default=os.environ.get("NLS_LAB_HOST", "127.0.0.1"))
     parser.add_argument("--no-browser", action="store_true",
                         default=bool(os.environ.get("NLS_LAB_NO_BROWSER")),
                         help="do not try to open a web browser")
+    parser.add_argument("--lessons-dir", default=str(WORK_DIR),
+                        help=f"the working copies' folder (default {_show(WORK_DIR)}/)")
+    parser.add_argument("--reset", metavar="LESSON",
+                        help="replace one lesson's working copy with a fresh one (e.g. 03), then exit")
+    parser.add_argument("--copies-only", action="store_true",
+                        help="create the missing working copies, then exit without starting JupyterLab")
     args = parser.parse_args(argv)
+    work_dir = Path(args.lessons_dir)
+
+    if args.reset is not None:
+        try:
+            reset_lesson(args.reset, work_dir=work_dir)
+        except ValueError as exc:
+            parser.error(str(exc))
+        return
+    created = ensure_working_copies(work_dir=work_dir)
+    print(f"==> your working copies are in {_show(work_dir)}/ "
+          f"({len(created)} new; existing copies are never overwritten; "
+          "`make reset LESSON=NN` starts one lesson afresh)", flush=True)
+    if args.copies_only:
+        return
+    install_lab_settings()
 
     port = find_free_port(args.port, host=args.host)
     if port != args.port:
@@ -75,8 +286,8 @@ def main(argv: list[str] | None = None) -> None:
     url = f"http://{args.host}:{port}/lab/tree/{WELCOME}?token={token}"
     print("\n  nls-lessons: JupyterLab is starting. Open this URL in your browser:\n"
           f"\n      {url}\n\n  (Ctrl-C twice stops the server.)\n", flush=True)
-    cmd = lab_command(port, token, args.host, open_browser=not args.no_browser)
-    os.chdir(REPO)
+    cmd = lab_command(port, token, args.host, open_browser=not args.no_browser, root_dir=work_dir)
+    os.chdir(work_dir)
     os.execv(cmd[0], cmd)
 
 

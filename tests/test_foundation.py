@@ -10,6 +10,7 @@ import subprocess
 import sys
 import time
 import tomllib
+import urllib.error
 import urllib.request
 from pathlib import Path
 
@@ -167,26 +168,30 @@ def test_busy_port_is_skipped():
 
 @pytest.mark.slow
 def test_lab_starts_and_serves_the_course(tmp_path):
-    """`python -m nls_lessons.lab` prints a URL that answers, on a free port."""
+    """`python -m nls_lessons.lab` prints a URL that answers, on a free port, serving the working
+    copies (not the repository: notebooks/ is out of JupyterLab's reach)."""
+    work = tmp_path / "lessons"
     env = dict(os.environ,
                JUPYTER_CONFIG_DIR=str(tmp_path / "config"), JUPYTER_DATA_DIR=str(tmp_path / "data"),
-               JUPYTER_RUNTIME_DIR=str(tmp_path / "runtime"), NLS_LAB_PORT=str(free_port()))
+               JUPYTER_RUNTIME_DIR=str(tmp_path / "runtime"), NLS_LAB_PORT=str(free_port()),
+               NLS_LESSONS_DIR=str(work))
     proc = subprocess.Popen([sys.executable, "-m", "nls_lessons.lab", "--no-browser"], cwd=REPO, env=env,
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True)
     try:
         url = None
-        deadline = time.time() + 60
+        deadline = time.time() + 90
         while time.time() < deadline and url is None:
             line = proc.stdout.readline()
-            match = re.search(r"(http://127\.0\.0\.1:\d+/lab/tree/notebooks/00_welcome\.ipynb\?token=\w+)", line)
+            match = re.search(r"(http://127\.0\.0\.1:\d+/lab/tree/00_welcome\.ipynb\?token=\w+)", line)
             if match:
                 url = match.group(1)
         assert url, "the launcher printed no URL"
+        assert (work / "00_welcome.ipynb").exists(), "the launcher made no working copy"
         base, token = url.split("/lab/")[0], url.split("token=")[1]
         body = None
         while time.time() < deadline:
             try:
-                with urllib.request.urlopen(f"{base}/api/contents/notebooks/00_welcome.ipynb?content=0&token={token}",
+                with urllib.request.urlopen(f"{base}/api/contents/00_welcome.ipynb?content=0&token={token}",
                                             timeout=2) as resp:
                     body = json.loads(resp.read())
                     break
@@ -195,6 +200,9 @@ def test_lab_starts_and_serves_the_course(tmp_path):
         assert body and body["name"] == "00_welcome.ipynb"
         with urllib.request.urlopen(url, timeout=10) as resp:
             assert resp.status == 200 and b"JupyterLab" in resp.read()
+        with pytest.raises(urllib.error.HTTPError) as info:
+            urllib.request.urlopen(f"{base}/api/contents/notebooks?content=0&token={token}", timeout=10)
+        assert info.value.code == 404
     finally:
         os.killpg(proc.pid, signal.SIGTERM)
         proc.wait(timeout=20)
