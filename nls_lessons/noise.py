@@ -493,3 +493,67 @@ def noise_rate_of(clean, noisy) -> float:
     if c.shape != n.shape:
         raise ValueError(f"clean and noisy must have the same shape, got {c.shape} and {n.shape}")
     return float((c != n).mean()) if c.size else 0.0
+
+
+# ---------------------------------------------------------------- estimating noise (lesson 06)
+def _pred_probs_numpy(pred_probs, n: int) -> np.ndarray:
+    arr = pred_probs.detach().cpu().numpy() if isinstance(pred_probs, torch.Tensor) else np.asarray(pred_probs)
+    if arr.ndim != 2 or arr.shape[0] != n or arr.shape[1] < 2:
+        raise ValueError(f"pred_probs must have shape (N, K) = ({n}, K) with K >= 2, one row per label; "
+                         f"got shape {arr.shape}")
+    if not np.issubdtype(arr.dtype, np.floating):
+        raise ValueError(f"pred_probs must be floating-point probabilities, got dtype {arr.dtype}")
+    arr = arr.astype(np.float64, copy=False)
+    if not np.isfinite(arr).all() or (arr < 0).any() or not np.allclose(arr.sum(axis=1), 1.0, atol=1e-4):
+        raise ValueError("pred_probs must be rows of probabilities: finite, >= 0, each row summing to 1 "
+                         "(apply softmax to logits first)")
+    return arr
+
+
+def _confident_joint(labels, pred_probs) -> np.ndarray:
+    """cleanlab's calibrated confident joint as ``J[true, observed]`` (K, K), summing to 1."""
+    from cleanlab.count import estimate_joint
+
+    n = len(labels) if not isinstance(labels, torch.Tensor) else labels.shape[0]
+    if n == 0:
+        raise ValueError("labels must not be empty: give one observed label per sample")
+    probs = _pred_probs_numpy(pred_probs, n)
+    k = probs.shape[1]
+    y = _labels_numpy(labels, k)
+    counts = np.bincount(y, minlength=k)
+    if (counts == 0).any():
+        missing = np.flatnonzero(counts == 0).tolist()
+        raise ValueError(f"every class must occur among the labels (num_classes = {k} from pred_probs); "
+                         f"classes {missing} never occur")
+    return estimate_joint(y, probs).T        # cleanlab's rows are the given label: transpose
+
+
+def estimate_transition(labels, pred_probs) -> np.ndarray:
+    """Estimate the transition matrix from noisy labels alone (lesson 06), via cleanlab.
+
+    Confident learning (Northcutt, Jiang, Chuang, JAIR 2021): ``cleanlab.count.estimate_joint``
+    counts the samples whose out-of-sample predicted probability of class j clears class j's
+    average self-confidence, calibrates the counts to the observed label totals, and gives the
+    joint distribution of (observed label, true label).
+
+    Args:
+        labels: (N,) observed (noisy) labels, integers in [0, K).
+        pred_probs: (N, K) *out-of-sample* predicted probabilities (e.g. from
+            :func:`nls_lessons.train.out_of_sample_probs`); in-sample probabilities of a
+            model that memorised the labels would say "no noise".
+
+    Returns:
+        T_hat of shape (K, K), float64, ``T_hat[i, j]`` = estimated P(observed = j | true = i),
+        the convention of :func:`transition_matrix` (rows sum to 1).
+    """
+    joint = _confident_joint(labels, pred_probs)
+    totals = joint.sum(axis=1, keepdims=True)
+    return np.divide(joint, totals, out=np.eye(len(joint)), where=totals > 0)
+
+
+def estimate_noise_rate(labels, pred_probs) -> float:
+    """Estimated fraction of wrong labels, 1 - trace of the confident joint (lesson 06).
+
+    Arguments as :func:`estimate_transition`; returns a float in [0, 1].
+    """
+    return float(1.0 - np.trace(_confident_joint(labels, pred_probs)))

@@ -299,3 +299,49 @@ def backward_corrected_loss(logits: Tensor, labels: Tensor, T, reduction: str = 
     if reduction == "sum":
         return loss.sum(dim=-1)
     return loss
+
+
+# ---------------------------------------------------------------- validating on noisy labels (lesson 06)
+def noisy_accuracy(clean_accuracy, noise_rate, num_classes: int):
+    """Expected accuracy against symmetric-noisy labels of a model with clean accuracy ``acc``.
+
+    A prediction scores on a noisy label when it is right and the label stayed (1 - eps), or
+    when it is wrong and the label moved to exactly that wrong class (eps / (K - 1)):
+
+        acc_noisy = (1 - eps) * acc + eps * (1 - acc) / (K - 1)
+                  = eps / (K - 1) + (1 - K * eps / (K - 1)) * acc,
+
+    increasing in acc while eps < (K - 1) / K (kappa < 1): so noisy-validation accuracy ranks
+    models as clean accuracy does. Assumes the noise is independent of the features given the
+    class (symmetric, class-conditional). Lesson 06 (choosing r without clean labels).
+
+    Args:
+        clean_accuracy: acc in [0, 1], a float or an array.
+        noise_rate: eps in [0, (K - 1) / K).
+        num_classes: K >= 2.
+    Returns:
+        a float (or an array of the broadcast shape) in [0, 1].
+    """
+    kap, scalar_eps = _kappa_below_one(noise_rate, num_classes)
+    acc, scalar_acc = _rates(clean_accuracy, "clean_accuracy", 0.0, 1.0, high_open=False)
+    k = check_num_classes(num_classes)
+    eps = kap * (k - 1) / k
+    return _out(eps / (k - 1) + (1.0 - kap) * acc, scalar_eps and scalar_acc)
+
+
+def clean_accuracy_estimate(noisy_accuracy, noise_rate, num_classes: int):
+    """Invert :func:`noisy_accuracy`: estimate clean accuracy from accuracy on noisy labels.
+
+    ``acc = (acc_noisy - eps / (K - 1)) / (1 - kappa)``, clipped to [0, 1] (a finite sample can
+    land outside). With an *estimated* noise rate this is the T-corrected estimate of lesson 06.
+
+    Args:
+        noisy_accuracy: in [0, 1], a float or an array.
+        noise_rate: eps in [0, (K - 1) / K).
+        num_classes: K >= 2.
+    """
+    kap, scalar_eps = _kappa_below_one(noise_rate, num_classes)
+    acc, scalar_acc = _rates(noisy_accuracy, "noisy_accuracy", 0.0, 1.0, high_open=False)
+    k = check_num_classes(num_classes)
+    eps = kap * (k - 1) / k
+    return _out(np.clip((acc - eps / (k - 1)) / (1.0 - kap), 0.0, 1.0), scalar_eps and scalar_acc)

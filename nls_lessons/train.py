@@ -933,3 +933,147 @@ def _tidy(chunks, outputs, cfg, smooth_rates, noise_rates, seeds) -> tuple[pd.Da
     history = pd.concat(hist, ignore_index=True).sort_values(list(order) + ["epoch"], key=lambda c: (
         c if c.name == "epoch" else rank(c)), kind="stable").reset_index(drop=True)
     return results, history
+
+
+# ---------------------------------------------------------------- choosing r on your own data (lesson 06)
+def _subset(data: Dataset, train_idx, x_test: Tensor, y_test: Tensor, tag: str) -> Dataset:
+    """A Dataset training on ``data``'s rows ``train_idx`` (labels as given) and testing on (x_test, y_test)."""
+    idx = torch.as_tensor(train_idx, dtype=torch.int64)
+    return Dataset(data.x_train[idx], data.y_train[idx], x_test, y_test, data.num_classes, f"{data.name}|{tag}")
+
+
+def _check_fraction(value, name: str) -> float:
+    if not isinstance(value, Real) or isinstance(value, (bool, np.bool_)) or not 0 < value < 1:
+        raise ValueError(f"{name} must be a number in (0, 1), got {value!r}")
+    return float(value)
+
+
+def _check_fit_kwargs(fit_kwargs: dict, caller: str) -> dict:
+    allowed = {"model", "epochs", "batch_size", "optimizer", "lr", "weight_decay", "warmup_epochs",
+               "gls_lr_scale", "hidden", "channels", "device"}
+    unknown = sorted(set(fit_kwargs) - allowed)
+    if unknown:
+        raise TypeError(f"{caller} got unexpected keyword argument(s) {unknown}; it trains on the labels as "
+                        f"given (no noise_rate/noise_kind), and passes on only {sorted(allowed)}")
+    return fit_kwargs
+
+
+def out_of_sample_probs(data: Dataset, folds: int = 5, seed: int = 0, *, smooth_rate: float = 0.0,
+                        progress: bool = False, **fit_kwargs) -> np.ndarray:
+    """Cross-fitted predicted probabilities for every training sample (lesson 06).
+
+    The training set is split into ``folds`` stratified folds (by the labels *as given*, which
+    may be noisy; scikit-learn's ``StratifiedKFold`` seeded from ``seed``). For each fold a
+    model is trained on the other folds with :func:`fit` (no noise added, GLS rate
+    ``smooth_rate``, default plain CE) and predicts the held-out fold, so no sample's
+    probability comes from a model that saw its label: what confident learning needs
+    (:func:`nls_lessons.noise.estimate_transition`). The folds are ``folds`` separate small
+    fits (a second each on digits).
+
+    Args:
+        data: a Dataset whose ``y_train`` are the labels you have (noisy or not).
+        folds: number of folds, an integer >= 2; every class needs at least ``folds`` samples.
+        seed: seeds the fold split and every fold's model.
+        smooth_rate, progress, **fit_kwargs: as :func:`fit` (model, epochs, lr, ...).
+
+    Returns:
+        float64 array of shape (N_train, K): row i is the held-out model's softmax for sample i.
+    """
+    from sklearn.model_selection import StratifiedKFold
+    from tqdm.auto import tqdm
+
+    data = _check_data(data)
+    if not _is_int(folds) or folds < 2:
+        raise ValueError(f"folds must be an integer >= 2, got {folds!r}")
+    if not _is_int(seed) or seed < 0:
+        raise ValueError(f"seed must be a non-negative integer, got {seed!r}")
+    check_smooth_rate(smooth_rate)
+    _check_fit_kwargs(fit_kwargs, "out_of_sample_probs")
+    y = data.y_train.cpu().numpy()
+    counts = np.bincount(y, minlength=data.num_classes)
+    if counts.min() < folds:
+        rare = int(np.argmin(counts))
+        raise ValueError(f"folds={folds} needs at least {folds} samples of every class; class {rare} has "
+                         f"{counts[rare]}: use fewer folds")
+    splitter = StratifiedKFold(n_splits=int(folds), shuffle=True, random_state=derive_seed(seed, "folds") % 2**31)
+    probs = np.zeros((len(y), data.num_classes))
+    for fold, (train_idx, held_idx) in enumerate(tqdm(list(splitter.split(np.zeros(len(y)), y)),
+                                                      disable=not progress, desc="folds", unit="fold")):
+        held = torch.as_tensor(held_idx, dtype=torch.int64)
+        part = _subset(data, train_idx, data.x_train[held], data.y_train[held], f"fold{fold}/{folds}")
+        result = fit(part, smooth_rate, 0.0, seed, warn=False, **fit_kwargs)
+        with torch.no_grad():
+            x = part.x_test.to(next(result.model.parameters()).device)
+            probs[held_idx] = torch.softmax(result.model(x).double(), dim=1).cpu().numpy()
+    return probs
+
+
+SELECTION_COLUMNS = ("smooth_rate", "seed", "val_acc", "val_epoch", "test_acc", "oracle_test_acc", "diverged")
+
+
+def select_smooth_rate(data: Dataset, smooth_rates, *, validation_fraction: float = 0.2, seeds=(0,),
+                       progress: bool = False, **fit_kwargs) -> tuple[float, pd.DataFrame]:
+    """Choose the smooth rate on a noisy validation split: no clean label needed (lesson 06).
+
+    ``validation_fraction`` of the training set (stratified by the labels as given, split seeded
+    from ``seeds[0]``) is held out. Every rate trains on the rest with :func:`sweep` (labels as
+    given, no noise added; paired: each seed has one initialisation and batch order for every
+    rate). Each model's stopping epoch is the one with the best accuracy on the *noisy*
+    validation labels, and the chosen rate is the one with the best mean (over seeds) of that
+    accuracy. Under symmetric noise eps < (K-1)/K noisy accuracy is increasing in clean accuracy,
+    so it ranks models as clean accuracy would (lesson 06 derives this).
+
+    When ``data`` has a test set, the same models are evaluated on it (a second, identical run:
+    the training is deterministic) for reporting only: the test labels never choose anything.
+
+    Args:
+        data: a Dataset whose ``y_train`` are the labels you have; ``y_test`` clean if you have it.
+        smooth_rates: the candidate rates, numbers <= 1 (a grid, as for :func:`sweep`).
+        validation_fraction: in (0, 1).
+        seeds: the seeds to average over (non-negative integers).
+        progress, **fit_kwargs: as :func:`sweep` (model, epochs, lr, warmup_epochs, ...).
+
+    Returns:
+        ``(chosen_rate, table)``; table has one row per (smooth_rate, seed) and the columns
+        smooth_rate, seed, val_acc (best noisy-validation accuracy), val_epoch (its 1-based epoch),
+        test_acc (clean test accuracy at val_epoch), oracle_test_acc (best clean test accuracy over
+        epochs, the paper's practice: an oracle, for comparison only), diverged.
+    """
+    from sklearn.model_selection import train_test_split
+
+    data = _check_data(data)
+    smooth_rates, _, seeds = check_grid(smooth_rates, [0.0], seeds)
+    fraction = _check_fraction(validation_fraction, "validation_fraction")
+    _check_fit_kwargs(fit_kwargs, "select_smooth_rate")
+    y = data.y_train.cpu().numpy()
+    counts = np.bincount(y, minlength=data.num_classes)
+    n_val = int(math.ceil(fraction * len(y)))
+    if counts.min() < 2 or n_val < data.num_classes or len(y) - n_val < data.num_classes:
+        raise ValueError(f"validation_fraction={fraction} of {len(y)} samples cannot hold out every class "
+                         f"(smallest class: {counts.min()} samples): give more data or another fraction")
+    train_idx, val_idx = train_test_split(np.arange(len(y)), test_size=fraction, stratify=y,
+                                          random_state=derive_seed(seeds[0], "validation") % 2**31)
+    val = torch.as_tensor(val_idx, dtype=torch.int64)
+    runs = {"val": _subset(data, train_idx, data.x_train[val], data.y_train[val], "validation")}
+    if len(data.y_test):
+        runs["test"] = _subset(data, train_idx, data.x_test, data.y_test, "test")
+    kw = dict(progress=progress, return_history=True, **fit_kwargs)
+    histories = {}
+    for part, dataset in runs.items():
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", DivergenceWarning)
+            results, histories[part] = sweep(dataset, smooth_rates, [0.0], seeds, **kw)
+    keys = ["smooth_rate", "seed"]
+    hist = histories["val"][keys + ["epoch", "test_acc"]].rename(columns={"test_acc": "val_acc"})
+    if "test" in histories:
+        hist = hist.merge(histories["test"][keys + ["epoch", "test_acc"]], on=keys + ["epoch"])
+    else:
+        hist["test_acc"] = math.nan
+    best = hist.loc[hist.groupby(keys, sort=False)["val_acc"].idxmax()]      # first best epoch
+    table = best.rename(columns={"epoch": "val_epoch"}).merge(
+        hist.groupby(keys, sort=False)["test_acc"].max().rename("oracle_test_acc").reset_index(), on=keys)
+    table = table.merge(results[keys + ["diverged"]], on=keys)
+    table = table[list(SELECTION_COLUMNS)].sort_values(keys, kind="stable").reset_index(drop=True)
+    means = table.groupby("smooth_rate", sort=True)["val_acc"].mean()
+    chosen = float(means.idxmax())
+    return chosen, table
