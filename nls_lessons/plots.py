@@ -1149,8 +1149,7 @@ def validation_vs_test(by_rate, *, ax=None, chosen=None, oracle=None, theory=Non
         i = int(np.argmin(np.abs(rates - oracle)))
         lines += ax.plot([rates[i]], [test[i]], linestyle="none", marker="o", markersize=16, markerfacecolor="none",
                          markeredgecolor="black", markeredgewidth=2, zorder=5, label="oracle: best clean test")
-    _symlog_rate_axis(ax, "x")
-    ax.set_xlim(min(rates.min(), -1) * 1.15, 1.1)
+    _rate_axis(ax, "x", min(rates.min(), -1.0), max(rates.max(), 0.6))
     ax.set_xlabel("smooth rate r")
     ax.set_ylabel("clean test accuracy (%)", color=OKABE_ITO["blue"])
     twin.set_ylabel("noisy validation accuracy (%)", color=OKABE_ITO["orange"])
