@@ -46,8 +46,8 @@
 # (and the CIFAR table's values) follow the authors' ICLR 2022 submission of the same work,
 # *Understanding Generalized Label Smoothing when Learning with Noisy Labels*
 # ([OpenReview UQQgMRq58O](https://openreview.net/forum?id=UQQgMRq58O)), whose full main text the
-# course was checked against. The ICML paper numbers them differently. Where a lesson says "the paper", the
-# sentence is in the paper; the course's own choices and extensions say so.
+# course was checked against. The ICML paper numbers them differently. Where a lesson says "the
+# paper", the sentence is in the paper; the course's own choices and extensions say so.
 #
 # You can read the course three ways: here in **JupyterLab** (live code and widgets), as a
 # static **book** (`make book`, works offline), or as **slides** for a lecture.

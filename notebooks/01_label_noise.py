@@ -170,8 +170,10 @@ for seed in range(20):
 # %%
 T_hat = noise.empirical_transition(y_clean, y_noisy, 10)
 fig, axes = plots.new_figure(1, 2, figsize=(10.5, 4.6))
-plots.transition_heatmap(T_sym, ax=axes[0], colorbar=False, vmax=0.07, title="nominal T (symmetric, ε = 0.2)")
-plots.transition_heatmap(T_hat, ax=axes[1], colorbar=False, vmax=0.07, title="realised T̂ (1,257 labels)")
+plots.transition_heatmap(T_sym, ax=axes[0], colorbar=False, vmax=0.07,
+                         title="nominal T (symmetric, ε = 0.2)")
+plots.transition_heatmap(T_hat, ax=axes[1], colorbar=False, vmax=0.07,
+                         title="realised T̂ (1,257 labels)")
 off_hat = T_hat[~np.eye(10, dtype=bool)]
 print(f"realised diagonal: {np.diag(T_hat).min():.3f} to {np.diag(T_hat).max():.3f} (nominal 0.8); "
       f"off-diagonal: {off_hat.min():.3f} to {off_hat.max():.3f} (nominal {0.2 / 9:.3f})")

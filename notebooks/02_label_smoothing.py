@@ -65,7 +65,8 @@ if "OMP_NUM_THREADS" not in os.environ:
 print(losses.gls_targets([1], num_classes=3, smooth_rate=0.3))
 fig, axes = plots.new_figure(1, 3, figsize=(14, 3.8))
 for ax, r in zip(axes, [0.0, 0.2, 0.8]):
-    plots.target_bars(losses.gls_targets([3], 10, r)[0], label=3, smooth_rate=r, ax=ax, ylim=(-0.05, 1.1))
+    target = losses.gls_targets([3], 10, r)[0]
+    plots.target_bars(target, label=3, smooth_rate=r, ax=ax, ylim=(-0.05, 1.1))
 fig
 
 # %% [markdown]
@@ -185,10 +186,13 @@ for r in (0.1, 0.2, 0.5, 0.8):
 # %%
 mnist = data.mnist1d(n=2000, seed=0)
 seeds = range(5)
-runs = {(r, s): train.fit(mnist, r, 0.0, s, model="mlp", progress=True) for r in (0.0, 0.1) for s in seeds}
+runs = {(r, s): train.fit(mnist, r, 0.0, s, model="mlp", progress=True)
+        for r in (0.0, 0.1) for s in seeds}
 test_logits = {key: fit.model(mnist.x_test).detach() for key, fit in runs.items()}
-ece = pd.DataFrame([{"smooth_rate": r, "seed": s, "ECE (%)": 100 * metrics.expected_calibration_error(z, mnist.y_test),
-                     "accuracy (%)": 100 * metrics.accuracy(z, mnist.y_test)} for (r, s), z in test_logits.items()])
+ece = pd.DataFrame([{"smooth_rate": r, "seed": s,
+                     "ECE (%)": 100 * metrics.expected_calibration_error(z, mnist.y_test),
+                     "accuracy (%)": 100 * metrics.accuracy(z, mnist.y_test)}
+                    for (r, s), z in test_logits.items()])
 ece.pivot(index="seed", columns="smooth_rate", values=["ECE (%)", "accuracy (%)"]).round(1)
 
 # %% [markdown]
@@ -225,8 +229,9 @@ assert drop.mean() > 10, drop.mean()   # measured mean 15.3 (28.6 → 13.2)
 digits = data.digits(seed=0)
 for r in (0.0, 0.1):
     z = train.fit(digits, r, 0.0, 0).model(digits.x_test).detach()
-    print(f"digits, linear, r = {r}: ECE = {100 * metrics.expected_calibration_error(z, digits.y_test):.1f} %, "
-          f"mean confidence {metrics.confidence(z).mean():.3f}, accuracy {metrics.accuracy(z, digits.y_test):.3f}")
+    ece_r = 100 * metrics.expected_calibration_error(z, digits.y_test)
+    print(f"digits, linear, r = {r}: ECE = {ece_r:.1f} %, mean confidence "
+          f"{metrics.confidence(z).mean():.3f}, accuracy {metrics.accuracy(z, digits.y_test):.3f}")
 
 # %% [markdown]
 # Here the LS model is right more often than it claims (confidence below accuracy), and its ECE is
@@ -276,7 +281,8 @@ assert np.allclose(P @ noise.transition_matrix("symmetric", K, eps), (1 - kap) *
 
 # %%
 cifar_clean, _ = data.load_cifar_n("cifar10", "aggre")
-row3 = noise.empirical_transition(cifar_clean, noise.inject(cifar_clean, noise.transition_matrix("symmetric", K, eps), seed=0), K)[3]
+cifar_noisy = noise.inject(cifar_clean, noise.transition_matrix("symmetric", K, eps), seed=0)
+row3 = noise.empirical_transition(cifar_clean, cifar_noisy, K)[3]
 print("realised row 3:", row3.round(3))
 print("(1 − κ)e_3 + κ/K:", ((1 - kap) * np.eye(K)[3] + kap / K).round(3))
 
@@ -304,7 +310,8 @@ assert (np.abs(row3 - ((1 - kap) * np.eye(K)[3] + kap / K)) < 4 * sd_row + 1e-9)
 r = 0.4
 p_ls = (1 - r) * p_noisy + r / K
 fig, ax = plots.new_figure(figsize=(8, 3.8))
-for i, (vec, name) in enumerate([(p_clean, "clean p"), (p_noisy, f"noisy, ε = {eps}"), (p_ls, f"noisy + LS r = {r}")]):
+stages = [(p_clean, "clean p"), (p_noisy, f"noisy, ε = {eps}"), (p_ls, f"noisy + LS r = {r}")]
+for i, (vec, name) in enumerate(stages):
     ax.bar(np.arange(K) + (i - 1) * 0.27, vec, width=0.27, label=name)
 ax.axhline(1 / K, color="grey", linestyle=":", label="uniform 1/K")
 ax.set(xlabel="class k", ylabel="target probability", xticks=range(K), title="smoothing twice")
@@ -392,7 +399,8 @@ best_r = acc.drop(columns=0.0).mean().idxmax()
 gain = acc[best_r] - acc[0.0]
 print(f"best LS rate by mean accuracy: r = {best_r}")
 print(f"gain over CE per seed (points): {gain.round(1).tolist()}")
-print(f"mean gain {gain.mean():.2f} ± {gain.std():.2f} (sd over seeds); LS wins on {(gain > 0).sum()} of 10 seeds")
+print(f"mean gain {gain.mean():.2f} ± {gain.std():.2f} (sd over seeds); "
+      f"LS wins on {(gain > 0).sum()} of 10 seeds")
 
 # %% tags=["hide-cell"] slideshow={"slide_type": "skip"}
 # Claim: at ε = 0.2 the best LS rate beats CE (paired seeds). Measured: r = 0.6, mean gain
