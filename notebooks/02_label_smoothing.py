@@ -41,8 +41,8 @@ from nls_lessons import data, losses, metrics, noise, plots, theory, train, widg
 from nls_lessons.exercises import lesson02 as ex
 
 # These models are tiny: one CPU thread trains them fastest. With one thread per core, PyTorch's
-# threads wait for each other whenever another program uses a core (16x slower on a busy 2-core
-# machine). Set OMP_NUM_THREADS before starting Jupyter to choose otherwise.
+# threads wait for each other whenever another program uses a core (10-20x slower on a busy
+# 2-core machine). Set OMP_NUM_THREADS before starting Jupyter to choose otherwise.
 if "OMP_NUM_THREADS" not in os.environ:
     torch.set_num_threads(1)
 
@@ -181,7 +181,8 @@ for r in (0.1, 0.2, 0.5, 0.8):
 # 1-D signals of 10 classes, hard enough that the MLP reaches only about 50 % test accuracy, yet CE
 # makes it far more confident than that), once with CE and once with LS at $r = 0.1$. Both runs of a
 # seed share the data, the initial weights and the batch order (`train.fit` pairs them), so they
-# differ only in the loss. The ten runs take about 20 s on one laptop core; the bars show their progress.
+# differ only in the loss. The ten runs take about 20 s on one laptop core; the bars show their
+# progress.
 
 # %%
 mnist = data.mnist1d(n=2000, seed=0)
