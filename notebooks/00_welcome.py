@@ -26,8 +26,9 @@
 #
 # where $K$ is the number of classes and $r$ the **smooth rate**. The paper lets $r$ be any
 # number $\le 1$. A *negative* rate, **negative label smoothing (NLS)**, sharpens the target
-# instead. The paper's headline: when many training labels are wrong (high label noise)
-# NLS wins, and when few are wrong ordinary LS wins. You will reproduce that yourself.
+# instead. The paper's headline (its abstract): the advantage of LS vanishes when many training
+# labels are wrong (high label noise), and NLS is then the more beneficial choice. You will see
+# that happen yourself on a small data set.
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## How the course is organised
@@ -38,7 +39,15 @@
 # | 02 Label smoothing | the LS target and loss, noise as implicit smoothing, calibration |
 # | 03 Negative label smoothing | $r<0$, loss correction, divergence and warm-up, confidence |
 # | 04 High-noise regimes | the full sweep $r \times \varepsilon$, the best $r$ versus noise, the phase diagram |
-# | 05 Paper scale | CIFAR-10/100 and CIFAR-N on a GPU, side by side with the paper's tables |
+# | 05 Paper scale | CIFAR-10/100 and CIFAR-N on a GPU, side by side with the paper's CIFAR table |
+#
+# **Two versions of the paper.** The course links the ICML 2022 paper
+# ([arXiv 2106.04149](https://arxiv.org/abs/2106.04149)), but its theorem, figure and table numbers
+# (and the CIFAR table's values) follow the authors' ICLR 2022 submission of the same work,
+# *Understanding Generalized Label Smoothing when Learning with Noisy Labels*
+# ([OpenReview UQQgMRq58O](https://openreview.net/forum?id=UQQgMRq58O)), whose full main text the
+# course was checked against. The ICML paper numbers them differently. Where a lesson says "the
+# paper", the sentence is in the paper; the course's own choices and extensions say so.
 #
 # You can read the course three ways: here in **JupyterLab** (live code and widgets), as a
 # static **book** (`make book`, works offline), or as **slides** for a lecture.
@@ -60,7 +69,7 @@ report = device_report()
 for key, value in report.items():
     print(f"{key:>15}: {value}")
 
-# %% tags=["hide-cell"]
+# %% tags=["hide-cell"] slideshow={"slide_type": "skip"}
 assert report["device"] in ("cpu", "cuda"), report
 assert report["torch"].startswith("2."), "the course needs PyTorch 2"
 
@@ -89,12 +98,27 @@ widgets.interact(show_target, smooth_rate=widgets.FloatSlider(0.3, min=-2.0, max
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
 # **Self-check.** With $K = 5$ and $r = 0.5$, what is the target of the true class?
-# Work it out by hand, then run the next cell.
+# Work it out by hand, replace `None` in the starter cell by your answer and run it, then run the
+# check cell. Every lesson's exercises work this way; the worked solution sits in a collapsed
+# cell after the check.
 
-# %% slideshow={"slide_type": "fragment"}
-target = gls_targets([2], num_classes=5, smooth_rate=0.5)[0]
-assert abs(float(target[2]) - (1 - 0.5 + 0.5 / 5)) < 1e-12
-print("true class:", float(target[2]), "= (1 - r) + r/K = 0.5 + 0.1")
+# %%
+answer = None  # your answer: a number
+
+# %%
+from nls_lessons.exercises import check_number
+
+check_number(answer, float(gls_targets([2], num_classes=5, smooth_rate=0.5)[0, 2]), tol=1e-3,
+             why="(1 − r) + r/K: the true class keeps 1 − r of the one-hot mass and gets its share "
+                 "r/K of the uniform part, like every other class.",
+             hint="The target is (1 − r)·y + r/K with y one-hot: add the two parts where y = 1.",
+             mistakes=[(0.5, "That is the one-hot part only; the true class also gets its share r/K."),
+                       (0.1, "That is the entry of every *other* class; the true class also keeps 1 − r.")])
+
+# %% tags=["solution"] jupyter={"outputs_hidden": true, "source_hidden": true}
+# Solution: open this cell only after you have tried the exercise.
+answer = 1 - 0.5 + 0.5 / 5
+assert abs(float(gls_targets([2], num_classes=5, smooth_rate=0.5)[0, 2]) - answer) < 1e-12
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## Recap

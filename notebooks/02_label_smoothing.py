@@ -25,8 +25,13 @@
 # Lesson 01 built the noise; this lesson builds the first remedy, and ends with the question that
 # the rest of the course answers: if noise already smooths, when is adding more smoothing too much?
 
-# %% tags=["hide-input"] slideshow={"slide_type": "skip"}
+# %% [markdown] slideshow={"slide_type": "subslide"}
+# **Set-up.** Run this cell first (also when presenting: it is the first code slide).
+
+# %% tags=["hide-input"]
 # %matplotlib inline
+import os
+
 import numpy as np
 import pandas as pd
 import torch
@@ -34,6 +39,12 @@ import torch.nn.functional as F
 
 from nls_lessons import data, losses, metrics, noise, plots, theory, train, widgets
 from nls_lessons.exercises import lesson02 as ex
+
+# These models are tiny: one CPU thread trains them fastest. With one thread per core, PyTorch's
+# threads wait for each other whenever another program uses a core (10-20x slower on a busy
+# 2-core machine). Set OMP_NUM_THREADS before starting Jupyter to choose otherwise.
+if "OMP_NUM_THREADS" not in os.environ:
+    torch.set_num_threads(1)
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## 1 · The smoothed target
@@ -47,13 +58,15 @@ from nls_lessons.exercises import lesson02 as ex
 # $$\tilde y^{\,r} = (1-r)\,y + r\,u = (1-r)\,y + \frac{r}{K}\,\mathbf 1, \qquad r \in [0, 1].$$
 #
 # The label's entry becomes $1 - r + r/K$ and every other entry $r/K$; the entries still sum to 1.
-# The paper's worked example: $K = 3$, $r = 0.3$ turns $[0, 1, 0]$ into $[0.1, 0.8, 0.1]$.
+# The worked example of the paper's ICLR 2022 submission: $K = 3$, $r = 0.3$ turns $[0, 1, 0]$ into
+# $[0.1, 0.8, 0.1]$.
 
 # %%
 print(losses.gls_targets([1], num_classes=3, smooth_rate=0.3))
 fig, axes = plots.new_figure(1, 3, figsize=(14, 3.8))
 for ax, r in zip(axes, [0.0, 0.2, 0.8]):
-    plots.target_bars(losses.gls_targets([3], 10, r)[0], label=3, smooth_rate=r, ax=ax, ylim=(-0.05, 1.1))
+    target = losses.gls_targets([3], 10, r)[0]
+    plots.target_bars(target, label=3, smooth_rate=r, ax=ax, ylim=(-0.05, 1.1))
 fig
 
 # %% [markdown]
@@ -73,8 +86,9 @@ fig
 #   + r\,\underbrace{\Big(-\frac1K\sum_k \log p_k\Big)}_{\mathrm{CE}(u,\,p)} .$$
 #
 # The first term is ordinary CE; the second pulls every class towards the uniform distribution,
-# regardless of the label. `losses.gls_loss(logits, labels, r)` computes exactly this (the paper
-# calls it *generalized* label smoothing, GLS, because lesson 03 will let $r$ go negative).
+# regardless of the label. `losses.gls_loss(logits, labels, r)` computes exactly this (the paper's
+# ICLR submission calls it *generalized* label smoothing, GLS, because it lets $r$ go negative, as
+# lesson 03 will).
 # PyTorch has the same loss built in as `F.cross_entropy(..., label_smoothing=r)`; the two must
 # agree for every $r \in [0, 1]$.
 
@@ -126,13 +140,29 @@ for r in (0.1, 0.4, 0.8):
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## 3 · Explore the target and the loss
 #
-# Move the slider (it also goes below 0: that is negative label smoothing, the topic of lesson 03).
-# Left: the target of label 3 among $K = 10$ classes. Middle: the loss against $p_y$, your $r$
-# in black. Right: the weight $\lambda = 1/(1-r)$ that the uniform term gets once the loss is
-# divided by $1-r$; LS means $\lambda > 1$, more pull towards uniform.
+# Divide the LS loss by $1-r$ (a positive number for $r<1$, so the minimiser does not change):
+#
+# $$\frac{\ell_r}{1-r} = \mathrm{CE}(z, y) + \lambda\,\mathrm{CE}(u, p), \qquad \lambda = \frac{r}{1-r} .$$
+#
+# So LS is CE plus a pull towards uniform of weight $\lambda$: $\lambda = 0$ for CE, $0.25$ at
+# $r = 0.2$, $4$ at $r = 0.8$, and $\lambda \to \infty$ as $r \to 1$, where the label is ignored.
+# (Lesson 03 writes the loss in logits, with a label term that is linear instead of CE; there the
+# uniform term's weight is $1/(1-r)$. Both are the same loss.)
+#
+# Move the slider (it also goes below 0: that is negative label smoothing, the topic of lesson 03,
+# where $\lambda < 0$). Left: the target of label 3 among $K = 10$ classes. Middle: the loss against
+# $p_y$, your $r$ in black. Right: the weight $\lambda = r/(1-r)$ of the uniform term.
 
 # %%
 widgets.smoothing_explorer(smooth_rate=0.2)
+
+# %% tags=["hide-cell"] slideshow={"slide_type": "skip"}
+# Claim: ℓ_r / (1 − r) = CE + λ·CE(u, p) with λ = r/(1 − r) (and not 1/(1 − r)).
+log_p = F.log_softmax(logits, -1)
+ce, ce_uniform = F.nll_loss(log_p, labels), -log_p.mean(-1).mean()
+for r in (0.1, 0.2, 0.5, 0.8):
+    assert abs(float(losses.gls_loss(logits, labels, r) / (1 - r) - (ce + r / (1 - r) * ce_uniform))) < 1e-9, r
+    assert abs(float(losses.gls_loss(logits, labels, r) / (1 - r) - (ce + 1 / (1 - r) * ce_uniform))) > 0.1, r
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## 4 · Calibration: LS curbs over-confidence
@@ -151,15 +181,19 @@ widgets.smoothing_explorer(smooth_rate=0.2)
 # 1-D signals of 10 classes, hard enough that the MLP reaches only about 50 % test accuracy, yet CE
 # makes it far more confident than that), once with CE and once with LS at $r = 0.1$. Both runs of a
 # seed share the data, the initial weights and the batch order (`train.fit` pairs them), so they
-# differ only in the loss.
+# differ only in the loss. The ten runs take about 20 s on one laptop core; the bars show their
+# progress.
 
 # %%
 mnist = data.mnist1d(n=2000, seed=0)
 seeds = range(5)
-runs = {(r, s): train.fit(mnist, r, 0.0, s, model="mlp") for r in (0.0, 0.1) for s in seeds}
+runs = {(r, s): train.fit(mnist, r, 0.0, s, model="mlp", progress=True)
+        for r in (0.0, 0.1) for s in seeds}
 test_logits = {key: fit.model(mnist.x_test).detach() for key, fit in runs.items()}
-ece = pd.DataFrame([{"smooth_rate": r, "seed": s, "ECE (%)": 100 * metrics.expected_calibration_error(z, mnist.y_test),
-                     "accuracy (%)": 100 * metrics.accuracy(z, mnist.y_test)} for (r, s), z in test_logits.items()])
+ece = pd.DataFrame([{"smooth_rate": r, "seed": s,
+                     "ECE (%)": 100 * metrics.expected_calibration_error(z, mnist.y_test),
+                     "accuracy (%)": 100 * metrics.accuracy(z, mnist.y_test)}
+                    for (r, s), z in test_logits.items()])
 ece.pivot(index="seed", columns="smooth_rate", values=["ECE (%)", "accuracy (%)"]).round(1)
 
 # %% [markdown]
@@ -196,8 +230,9 @@ assert drop.mean() > 10, drop.mean()   # measured mean 15.3 (28.6 → 13.2)
 digits = data.digits(seed=0)
 for r in (0.0, 0.1):
     z = train.fit(digits, r, 0.0, 0).model(digits.x_test).detach()
-    print(f"digits, linear, r = {r}: ECE = {100 * metrics.expected_calibration_error(z, digits.y_test):.1f} %, "
-          f"mean confidence {metrics.confidence(z).mean():.3f}, accuracy {metrics.accuracy(z, digits.y_test):.3f}")
+    ece_r = 100 * metrics.expected_calibration_error(z, digits.y_test)
+    print(f"digits, linear, r = {r}: ECE = {ece_r:.1f} %, mean confidence "
+          f"{metrics.confidence(z).mean():.3f}, accuracy {metrics.accuracy(z, digits.y_test):.3f}")
 
 # %% [markdown]
 # Here the LS model is right more often than it claims (confidence below accuracy), and its ECE is
@@ -247,7 +282,8 @@ assert np.allclose(P @ noise.transition_matrix("symmetric", K, eps), (1 - kap) *
 
 # %%
 cifar_clean, _ = data.load_cifar_n("cifar10", "aggre")
-row3 = noise.empirical_transition(cifar_clean, noise.inject(cifar_clean, noise.transition_matrix("symmetric", K, eps), seed=0), K)[3]
+cifar_noisy = noise.inject(cifar_clean, noise.transition_matrix("symmetric", K, eps), seed=0)
+row3 = noise.empirical_transition(cifar_clean, cifar_noisy, K)[3]
 print("realised row 3:", row3.round(3))
 print("(1 − κ)e_3 + κ/K:", ((1 - kap) * np.eye(K)[3] + kap / K).round(3))
 
@@ -275,7 +311,8 @@ assert (np.abs(row3 - ((1 - kap) * np.eye(K)[3] + kap / K)) < 4 * sd_row + 1e-9)
 r = 0.4
 p_ls = (1 - r) * p_noisy + r / K
 fig, ax = plots.new_figure(figsize=(8, 3.8))
-for i, (vec, name) in enumerate([(p_clean, "clean p"), (p_noisy, f"noisy, ε = {eps}"), (p_ls, f"noisy + LS r = {r}")]):
+stages = [(p_clean, "clean p"), (p_noisy, f"noisy, ε = {eps}"), (p_ls, f"noisy + LS r = {r}")]
+for i, (vec, name) in enumerate(stages):
     ax.bar(np.arange(K) + (i - 1) * 0.27, vec, width=0.27, label=name)
 ax.axhline(1 / K, color="grey", linestyle=":", label="uniform 1/K")
 ax.set(xlabel="class k", ylabel="target probability", xticks=range(K), title="smoothing twice")
@@ -300,11 +337,38 @@ assert np.isclose(lead.loc[0.6, "r = 0.4"], (p_ls[3] - p_ls[0]), atol=1e-12)
 assert np.isclose(lead.loc[0.6, "r = 0.4"] / lead.loc[0.0, "r = 0.0"], 0.2)
 
 # %% [markdown]
-# In the infinite-data limit this does no harm: the largest entry stays the largest, so the best
-# guess is unchanged. With finite data, a lead of a few hundredths is easily overturned by noise
-# in the estimate, and the model is pushed towards *under*-confidence. This is the paper's
-# **over-smoothing** argument: at low noise a little extra smoothing helps, but at high noise the
-# labels are already smooth enough, and adding more hurts. Lesson 03 turns the knob the other way.
+# **What this does to accuracy.** In the population limit (infinite data, a model that can
+# represent the posterior) the smooth rate does not change which class is predicted: under
+# symmetric noise the expected training target $u + (1-r)(1-\kappa)(p-u)$ has the same arg-max as
+# the clean posterior $p$ for every smooth rate $r<1$ (while $\kappa<1$), so an LS model predicts
+# the same class as a CE model. This is the course's algebra, not a theorem of the paper. The
+# paper's theory is about confidence, and it reaches accuracy only through its Assumption 1 (ICLR
+# numbering): that the classifier learned on clean data with some smooth rate $r^*$ tests best.
+
+# %% tags=["hide-cell"] slideshow={"slide_type": "skip"}
+# Claim: the expected LS target on symmetric-noise labels keeps the clean posterior's arg-max, every r < 1.
+posteriors = np.random.default_rng(1).dirichlet(np.ones(K), size=1000)
+for eps_ in (0.2, 0.6, 0.85):
+    for r_ in (0.0, 0.4, 0.8, 0.99):
+        expected_target = (1 - r_) * posteriors @ noise.transition_matrix("symmetric", K, eps_) + r_ / K
+        assert (expected_target.argmax(1) == posteriors.argmax(1)).all(), (eps_, r_)
+
+# %% [markdown] slideshow={"slide_type": "subslide"}
+# ### Over-smoothing: the paper's argument, and the course's illustration
+#
+# **The paper.** Its name for the effect is **over-smoothing**: at high noise the posterior of the
+# noisy label already has high entropy, so LS on top "over-smooths" it (ICML abstract). Its formal
+# argument is a bias in model confidence (binary case; Theorems 6 and 7 in the numbering of the
+# ICLR submission, which the course follows; the ICML paper numbers them differently): under
+# symmetric noise the risk of GLS on noisy labels is the risk at the best clean rate $r^*$ plus a
+# term, M-Inc1, whose weight stays positive for every LS rate once the noise rate exceeds $r^*/2$.
+# A positive weight pushes the model to be *less* confident than that best clean-data classifier,
+# and only a negative smooth rate cancels it (lesson 04).
+#
+# **The course's illustration** (ours, not an argument the paper makes): a model estimated from
+# finite data does not hit its target exactly, and a lead of a few hundredths is easily overturned
+# by the error of that estimate, so the predicted class itself can flip. Lesson 03 turns the knob
+# the other way.
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## 6 · At 20 % noise, LS beats CE
@@ -336,7 +400,8 @@ best_r = acc.drop(columns=0.0).mean().idxmax()
 gain = acc[best_r] - acc[0.0]
 print(f"best LS rate by mean accuracy: r = {best_r}")
 print(f"gain over CE per seed (points): {gain.round(1).tolist()}")
-print(f"mean gain {gain.mean():.2f} ± {gain.std():.2f} (sd over seeds); LS wins on {(gain > 0).sum()} of 10 seeds")
+print(f"mean gain {gain.mean():.2f} ± {gain.std():.2f} (sd over seeds); "
+      f"LS wins on {(gain > 0).sum()} of 10 seeds")
 
 # %% tags=["hide-cell"] slideshow={"slide_type": "skip"}
 # Claim: at ε = 0.2 the best LS rate beats CE (paired seeds). Measured: r = 0.6, mean gain
@@ -362,20 +427,23 @@ widgets.training_explorer(smooth_rate=0.4, noise_rate=0.2)
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## 7 · Exercises
 #
-# Replace `None` by your answer and run the cell; the check says whether you are right and why,
-# or gives a hint.
+# Each exercise has a starter cell: replace `None` by your answer and run it, then run the check
+# cell below it. The check says whether you are right and why, or gives a hint. The worked solution
+# sits in a collapsed cell after the check; open it only once you have tried.
 #
 # **Exercise 1.** $K = 10$ classes, smooth rate $r = 0.2$. What target value does LS give to the
 # *true* class?
 
 # %%
 answer = None  # your answer: a number
+
+# %%
 ex.check_true_class_target(answer)
 
 # %% tags=["solution"] jupyter={"outputs_hidden": true, "source_hidden": true}
+# Solution: open this cell only after you have tried the exercise.
 answer = 1 - 0.2 + 0.2 / 10
 assert ex.check_true_class_target(answer)
-ex.check_true_class_target(answer)
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
 # **Exercise 2.** Symmetric noise on $K = 10$ classes with $\varepsilon = 0.45$. What is the
@@ -383,12 +451,14 @@ ex.check_true_class_target(answer)
 
 # %%
 answer = None  # your answer: a number
+
+# %%
 ex.check_kappa(answer)
 
 # %% tags=["solution"] jupyter={"outputs_hidden": true, "source_hidden": true}
+# Solution: open this cell only after you have tried the exercise.
 answer = theory.kappa(0.45, 10)
 assert ex.check_kappa(answer)
-ex.check_kappa(answer)
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
 # **Exercise 3.** $K = 10$, symmetric noise $\varepsilon = 0.3$, and LS with $r = 0.5$ on top. By
@@ -396,12 +466,14 @@ ex.check_kappa(answer)
 
 # %%
 answer = None  # your answer: a number in [0, 1]
+
+# %%
 ex.check_total_shrinkage(answer)
 
 # %% tags=["solution"] jupyter={"outputs_hidden": true, "source_hidden": true}
+# Solution: open this cell only after you have tried the exercise.
 answer = (1 - 0.5) * (1 - theory.kappa(0.3, 10))
 assert ex.check_total_shrinkage(answer)
-ex.check_total_shrinkage(answer)
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
 # **Exercise 4.** A model trained with LS at $r = 0.4$ on $K = 5$ classes: at what probability
@@ -409,12 +481,14 @@ ex.check_total_shrinkage(answer)
 
 # %%
 answer = None  # your answer: a number in [0, 1]
+
+# %%
 ex.check_loss_minimum(answer)
 
 # %% tags=["solution"] jupyter={"outputs_hidden": true, "source_hidden": true}
+# Solution: open this cell only after you have tried the exercise.
 answer = 1 - 0.4 + 0.4 / 5
 assert ex.check_loss_minimum(answer)
-ex.check_loss_minimum(answer)
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## Recap
@@ -431,9 +505,12 @@ ex.check_loss_minimum(answer)
 #   paired seeds.
 #
 # **Paper:** Wei et al., *To Smooth or Not? When Label Smoothing Meets Noisy Labels*, ICML 2022,
-# [arXiv 2106.04149](https://arxiv.org/abs/2106.04149); the over-smoothing argument is the
-# paper's explanation of why LS fails at high noise. Calibration: Müller et al., *When does label
-# smoothing help?*, NeurIPS 2019, [arXiv 1906.02629](https://arxiv.org/abs/1906.02629).
+# [arXiv 2106.04149](https://arxiv.org/abs/2106.04149): over-smoothing is the abstract's explanation
+# of why LS loses its advantage at high noise. Theorem and assumption numbers in this course follow
+# the authors' ICLR 2022 submission of the same work, *Understanding Generalized Label Smoothing
+# when Learning with Noisy Labels* ([OpenReview UQQgMRq58O](https://openreview.net/forum?id=UQQgMRq58O));
+# the ICML paper numbers them differently. Calibration: Müller et al., *When does label smoothing
+# help?*, NeurIPS 2019, [arXiv 1906.02629](https://arxiv.org/abs/1906.02629).
 #
 # **Next:** [03 · Negative label smoothing](03_negative_label_smoothing.ipynb): what happens when
 # $r < 0$ sharpens the target instead.

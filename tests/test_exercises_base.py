@@ -46,3 +46,28 @@ def test_check_number_tests_mistakes_in_order_and_defaults():
     assert check_number("x", 0.0, tol=1e-3, why="w", hint="h").message == \
         "Got the text 'x', which is not a number. Give a single number."
     assert check_number(0.3, 0.0, tol=1e-3, why="w", hint="h").message == "h"   # no mistakes given
+
+
+from exercise_contract import exercise_problems, notebook_cells, notebook_shape_tests, undefined_names  # noqa: E402
+
+# Lesson 00's self-check is an exercise too (check_number inline, no lesson module).
+test_exercises_have_prompt_starter_check_solution, test_learner_version_and_live_slides_define_every_name_they_use = \
+    notebook_shape_tests("00_welcome")
+
+
+def test_the_notebook_checks_catch_what_they_guard_against():
+    """A skipped import cell, a solution-only name, and a solution that shows its answer first."""
+    code = lambda src, **meta: {"cell_type": "code", "source": src, "metadata": meta}  # noqa: E731
+    md = {"cell_type": "markdown", "source": "**Exercise.**", "metadata": {}}
+    skipped_import = [code("import numpy as np", slideshow={"slide_type": "skip"}), code("np.zeros(3)")]
+    assert undefined_names(skipped_import) == []
+    assert undefined_names([c for c in skipped_import if c["metadata"].get("slideshow", {}).get("slide_type") != "skip"]) \
+        == [(0, "np")]
+    solution_only = [code("off = 3", tags=["solution"]), code("print(off)")]
+    assert undefined_names([c for c in solution_only if "solution" not in c["metadata"].get("tags", [])]) == [(0, "off")]
+    answer_first = [md, code("answer = None  # your answer"), code("ex.check_x(answer)"),
+                    code("answer = 0.3 / 9\nex.check_x(answer)", tags=["solution"])]
+    assert len(exercise_problems(answer_first)) == 2      # no solution comment first, no assert last
+    assert exercise_problems([md, code("answer = None\nex.check_x(answer)"), code("x = 1"),
+                              code("# Solution: open this cell only after you have tried the exercise.\n"
+                                   "assert ex.check_x(0.1)", tags=["solution"])]) != []

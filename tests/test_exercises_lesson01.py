@@ -57,3 +57,9 @@ def test_most_confused_class_matches_the_data():
     for invalid in (12, -1, 2.5, "lorry"):       # not a class: the hint lists all ten names
         fb = ex.check_most_confused_class(invalid)
         assert not fb and "class name" in fb.message
+
+
+from exercise_contract import notebook_shape_tests  # noqa: E402
+
+test_exercises_have_prompt_starter_check_solution, test_learner_version_and_live_slides_define_every_name_they_use = \
+    notebook_shape_tests("01_label_noise")

@@ -43,3 +43,9 @@ def test_loss_minimum_is_the_target():
     for bad in (1.0, 0.6, 0.2):
         fb = ex.check_loss_minimum(bad)
         assert not fb and "0.68" not in fb.message
+
+
+from exercise_contract import notebook_shape_tests  # noqa: E402
+
+test_exercises_have_prompt_starter_check_solution, test_learner_version_and_live_slides_define_every_name_they_use = \
+    notebook_shape_tests("02_label_smoothing")
