@@ -258,12 +258,14 @@ assert (100 * sym["chosen − CE"] > 0.5).all() and 100 * sym["chosen − CE"].m
 
 # %%
 answer = None  # your answer
+
+# %%
 ex.check_noisy_accuracy(answer)
 
 # %% tags=["solution"] jupyter={"outputs_hidden": true, "source_hidden": true}
+# Solution: open this cell only after you have tried the exercise.
 answer = theory.noisy_accuracy(0.8, 0.6, 10)
 assert ex.check_noisy_accuracy(answer)
-ex.check_noisy_accuracy(answer)
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
 # **Exercise 2.** With $K = 4$ classes, up to which symmetric noise rate does noisy-validation
@@ -271,12 +273,14 @@ ex.check_noisy_accuracy(answer)
 
 # %%
 answer = None  # your answer
+
+# %%
 ex.check_ranking_limit(answer)
 
 # %% tags=["solution"] jupyter={"outputs_hidden": true, "source_hidden": true}
+# Solution: open this cell only after you have tried the exercise.
 answer = (4 - 1) / 4
 assert ex.check_ranking_limit(answer)
-ex.check_ranking_limit(answer)
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
 # **Exercise 3.** Your model scores 0.45 on a noisy validation split; you estimated a symmetric
@@ -284,12 +288,14 @@ ex.check_ranking_limit(answer)
 
 # %%
 answer = None  # your answer
+
+# %%
 ex.check_corrected_accuracy(answer)
 
 # %% tags=["solution"] jupyter={"outputs_hidden": true, "source_hidden": true}
+# Solution: open this cell only after you have tried the exercise.
 answer = theory.clean_accuracy_estimate(0.45, 0.5, 10)
 assert ex.check_corrected_accuracy(answer)
-ex.check_corrected_accuracy(answer)
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## 8. Explore the recipe

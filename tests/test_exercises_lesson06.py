@@ -11,3 +11,8 @@ CASES = {
 
 (test_right_answer_passes, test_wrong_answers_fail_with_a_hint_that_hides_the_answer,
  test_starter_none_is_not_yet_and_never_raises) = contract_tests(CASES)
+
+from exercise_contract import notebook_shape_tests  # noqa: E402
+
+(test_lesson06_exercises_have_prompt_starter_check_solution,
+ test_lesson06_learner_version_and_live_slides_define_every_name_they_use) = notebook_shape_tests("06_your_own_data")
