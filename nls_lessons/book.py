@@ -492,8 +492,13 @@ BOOK_CSS = """\
 .nls-output { margin: 0.6em 0 1.2em; overflow-x: auto; }
 /* Figures at the size they were drawn, never scaled down (a heatmap's numbers stay readable);
    one wider than the column scrolls sideways in its own box, and a click zooms it to the window. */
-main img { max-width: none; height: auto; }
-main .checkbox-label, main .nls-frames { max-width: 100%; overflow-x: auto; }
+/* (.content main beats mdBook's own `.content img { max-width: 100% }`) */
+.content main img { max-width: none; height: auto; }
+.content main .checkbox-label { max-width: 100%; overflow-x: auto; }
+/* frames.py writes inline max-width styles (right for the notebook); in the book the explorer's
+   frames keep their native size too */
+.content main .nls-frames { max-width: 100% !important; overflow-x: auto; }
+.content main .nls-frames img.nls-frame { max-width: none !important; }
 .nls-frames input[type=range] { width: 16em; }
 .nls-frames img.nls-frame { display: block; }
 .nls-frames img.nls-frame[hidden] { display: none; }

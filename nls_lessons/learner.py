@@ -115,15 +115,32 @@ def _text(out) -> str:
 
 
 def static_exercises(nb):
-    """In place, for exports without a kernel: a code cell that shows a self-check's verdict on
-    the starter value (``exercises.NOT_YET``, "Not yet. Replace `None` ...") shows
-    :data:`CHECK_NOTE` instead, so the book never sends a reader to run a cell it cannot run."""
+    """In place, for exports without a kernel (the book, the offline decks) of an *executed*
+    learner notebook (:func:`learner_notebook`):
+
+    - a code cell that shows a self-check's verdict on the starter value
+      (``exercises.NOT_YET``: "Not yet. Replace `None` ...") shows :data:`CHECK_NOTE` instead,
+      so the book never sends a reader to run a cell it cannot run;
+    - code cells after a folded solution, up to the next markdown cell, belong to the solved
+      exercise (a check run on the solution's answer, say): their outputs are dropped, since a
+      verdict computed from the answer gives the answer away.
+    """
     import nbformat
 
     from nls_lessons.exercises import NOT_YET
 
+    after_solution = False
     for cell in nb.cells:
-        if cell.get("cell_type") == "code" and any(NOT_YET in _text(o) for o in cell.get("outputs", [])):
+        kind = cell.get("cell_type")
+        if kind == "markdown":
+            after_solution = LEARNER_SOLUTION_TAG in _tags(cell) or (
+                after_solution and LEARNER_HINT_TAG in _tags(cell))
+            continue
+        if kind != "code":
+            continue
+        if after_solution:
+            cell.outputs = []
+        elif any(NOT_YET in _text(o) for o in cell.get("outputs", [])):
             cell.outputs = [nbformat.v4.new_output(
                 "display_data", data={"text/markdown": f'<div class="nls-check-note">\n\n{CHECK_NOTE}\n\n</div>',
                                       "text/plain": CHECK_NOTE})]

@@ -114,6 +114,26 @@ def test_learner_notebook_folds_solutions_and_hints():
     assert learner_notebook(learner) == learner                           # idempotent
 
 
+def test_outputs_computed_from_a_solution_never_reach_a_static_page():
+    """A check that runs after the solution (lesson 05's old order) would print the answer."""
+    import nbformat
+
+    from nls_lessons.learner import CHECK_NOTE, learner_notebook, static_exercises
+
+    out = lambda text: [nbformat.v4.new_output("stream", name="stdout", text=text)]  # noqa: E731
+    nb = nbformat.v4.new_notebook(cells=[
+        nbformat.v4.new_markdown_cell("**Exercise 1.** Find the best rate."),
+        nbformat.v4.new_code_cell("answer = None\ncheck(answer)", outputs=out(f"✗ Not yet. {NOT_YET}")),
+        nbformat.v4.new_code_cell("answer = -6.0", metadata={"tags": ["solution"]}, outputs=out("✓ Correct.")),
+        nbformat.v4.new_code_cell("assert check(answer)", outputs=out("Right: r = -6 reaches 84.52 %")),
+        nbformat.v4.new_markdown_cell("**Exercise 2.**"),
+        nbformat.v4.new_code_cell("print(1)", outputs=out("1\n")),
+    ])
+    static = static_exercises(learner_notebook(nb))
+    texts = [o.get("text", o.get("data", {}).get("text/plain")) for c in static.cells for o in c.get("outputs", [])]
+    assert texts == [CHECK_NOTE, "1\n"]
+
+
 def test_written_answers_fold_too():
     import nbformat
 

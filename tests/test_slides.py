@@ -174,9 +174,10 @@ SLIDE_FIT_JS = """() => {
 }"""
 
 
-def check_deck_fits(page, deck, shots=None):
+def check_deck_fits(page, deck, shots=None, strict=True):
     """Every slide of ``deck`` at the page's viewport: nothing taller or wider than the slide, no
-    figure cut, no code clipped. Returns the per-slide measurements."""
+    figure cut, no code clipped (asserted unless ``strict`` is false). Returns the per-slide
+    measurements (for a report on the real lessons' decks)."""
     page.goto(deck.as_uri())
     page.wait_for_function("window.Reveal && Reveal.isReady() && window.MathJax && MathJax.startup")
     page.evaluate("MathJax.startup.promise")
@@ -191,6 +192,8 @@ def check_deck_fits(page, deck, shots=None):
         if shots is not None and m["scale"] not in (None, "1.000"):
             shots.append(m["slide"])
             page.screenshot(path=str(SCREENSHOTS / f"slides-{deck.stem.split('.')[0]}-{m['slide'].replace('/', '-')}.png"))
+        if not strict:
+            continue
         assert not m["overflow"] and not m["offscreen"], (deck.name, m)
         assert not m["cut_images"], (deck.name, m)
         assert not m["clipped_code"], (deck.name, m)
