@@ -172,7 +172,7 @@ def asymmetric_target(num_classes: int) -> np.ndarray:
     This is *not* the generator behind the paper's "asym" columns (Table 2 of the ICLR 2022
     submission, OpenReview UQQgMRq58O): the official code has no Patrini generator, and the
     course reads those columns as pair-flip noise (:func:`pair_partner`), a reading that
-    the paper's text does not confirm.
+    is unconfirmed.
 
     Used in lesson 01 (label noise).
     """
@@ -339,7 +339,7 @@ def _features_numpy(features) -> np.ndarray:
     if x.ndim < 2:
         raise ValueError(f"features must have shape (N, d) (or (N, ...), flattened per sample), "
                          f"got shape {x.shape}")
-    return x.reshape(x.shape[0], -1)
+    return x.reshape(x.shape[0], int(np.prod(x.shape[1:])))     # not -1: N = 0 must work too
 
 
 _CHUNK = 4096

@@ -90,3 +90,25 @@ def test_dataset_checks_shapes():
         data.Dataset(x, y[:3], x, y, 2, "bad")
     with pytest.raises(ValueError, match="differ in shape"):
         data.Dataset(x, y, torch.zeros(4, 3), y, 2, "bad")
+
+
+def test_dataset_checks_labels_against_num_classes():
+    """A test label >= K used to train an epoch and then crash deep inside torch."""
+    x, y = torch.zeros(4, 2), torch.tensor([0, 1, 0, 1])
+    with pytest.raises(ValueError, match=r"y_test must lie in \[0, num_classes\) = \[0, 2\); got labels from 0 to 2"):
+        data.Dataset(x, y, x, torch.tensor([0, 1, 2, 1]), 2, "bad")
+    with pytest.raises(ValueError, match=r"x_train must be finite: it holds 1 NaN or inf"):
+        data.Dataset(torch.tensor([[0.0, float("nan")]] + [[0.0, 0.0]] * 3), y, x, y, 2, "bad")
+    with pytest.raises(TypeError, match="y_train must be an integer torch tensor"):
+        data.Dataset(x, y.float(), x, y, 2, "bad")
+    ok = data.Dataset(x, y, x, y, 2.0, "ok")
+    assert ok.num_classes == 2 and type(ok.num_classes) is int
+
+
+def test_toy2d_bounds_the_number_of_blobs_by_n():
+    toy = data.toy2d("blobs", n=100, num_classes=10)             # n // 10 = 10 blobs still split
+    assert toy.num_classes == 10 and set(toy.y_test.tolist()) == set(range(10))
+    with pytest.raises(ValueError, match=r"num_classes must be an integer >= 2 and <= 10 .*n // 10"):
+        data.toy2d("blobs", n=100, num_classes=11)
+    with pytest.raises(ValueError, match="noise must be a finite number >= 0"):
+        data.toy2d(noise=float("inf"))
