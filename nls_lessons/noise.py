@@ -169,7 +169,7 @@ def asymmetric_target(num_classes: int) -> np.ndarray:
     class i flips to (i + 1) mod K (the "next class" scheme used for MNIST-like data),
     every class with rate epsilon. ``target[i] == i`` means class i stays clean.
 
-    This is *not* the generator behind the paper's "asym" columns (Table 2 of the ICLR 2022
+    The course does not use it for the paper's "asym" columns (Table 2 of the ICLR 2022
     submission, OpenReview UQQgMRq58O): the official code has no Patrini generator, and the
     course reads those columns as pair-flip noise (:func:`pair_partner`), a reading that
     is unconfirmed.
