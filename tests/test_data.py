@@ -112,3 +112,22 @@ def test_toy2d_bounds_the_number_of_blobs_by_n():
         data.toy2d("blobs", n=100, num_classes=11)
     with pytest.raises(ValueError, match="noise must be a finite number >= 0"):
         data.toy2d(noise=float("inf"))
+
+
+@pytest.mark.parametrize("content", [b"", b"\x00\x9f random bytes \xff" * 10, "missing-key"])
+def test_load_cifar_n_damaged_file_names_the_file(tmp_path, monkeypatch, content):
+    path = tmp_path / "cifar10n.npz"
+    if content == "missing-key":
+        np.savez(path, clean=np.zeros(50_000, dtype=np.int64))          # no "worst" array
+    else:
+        path.write_bytes(content)
+    monkeypatch.setattr(data, "CIFAR_N_DIR", tmp_path)
+    with pytest.raises(ValueError, match=r"cifar10n\.npz is damaged .*regenerate it with"):
+        data.load_cifar_n("cifar10", "worst")
+
+
+def test_load_cifar_n_wrong_shape_names_the_file(tmp_path, monkeypatch):
+    np.savez(tmp_path / "cifar10n.npz", clean=np.zeros(3, dtype=np.int64), worst=np.zeros(3, dtype=np.int64))
+    monkeypatch.setattr(data, "CIFAR_N_DIR", tmp_path)
+    with pytest.raises(ValueError, match=r"cifar10n\.npz does not hold two integer label arrays of shape \(50000,\)"):
+        data.load_cifar_n("cifar10", "worst")
