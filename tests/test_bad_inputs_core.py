@@ -190,6 +190,8 @@ THEORY = [
          words=("clean_optimal_rate", "number")),
     Case("optimal_smooth_rate/r_star-None", theory.optimal_smooth_rate, (0.1, 3, None), exc=TypeError,
          words=("clean_optimal_rate", "number")),
+    Case("optimal_smooth_rate/shapes-do-not-broadcast", theory.optimal_smooth_rate, ([0.1, 0.2], 10, [0.0, 0.1, 0.2]),
+         words=("noise_rate", "clean_optimal_rate", "broadcast")),
     Case("backward_correction_rate/noise_rate-nan", theory.backward_correction_rate, (NAN, 10),
          words=("noise_rate", "finite")),
     Case("backward_correction_rate/noise_rate-bool-in-list", theory.backward_correction_rate, ([0.1, True], 10),

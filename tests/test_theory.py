@@ -1,4 +1,7 @@
-"""nls_lessons.theory: the closed forms, Theorem 1, backward correction = NLS, unboundedness of NLS."""
+"""nls_lessons.theory: the closed forms, Theorem 1, backward correction = NLS (Theorem 2), unboundedness of NLS.
+
+Theorem numbers are those of the ICLR 2022 submission (OpenReview UQQgMRq58O), as in the course.
+"""
 from __future__ import annotations
 
 import numpy as np
@@ -171,7 +174,7 @@ def test_backward_corrected_loss_gradients_match_gls():
     torch.testing.assert_close(g1, g2, **TOL)
 
 
-# --------------------------------------------------------------------------- Theorem 1
+# --------------------------------------------------------------------------- Theorem 1 (ICLR numbering): NLS as LS regularisation
 @pytest.mark.parametrize("r", [0.0, 0.2, 0.4, 0.8, 1.0])
 def test_theorem_1_per_sample(r):
     logits, labels = batch()
