@@ -151,7 +151,8 @@ def gls_loss(logits: Tensor, labels: Tensor, smooth_rate, reduction: str = "mean
     loss is unbounded below (see ``theory``): a model that memorises can drive it to
     minus infinity.
 
-    The checks are O(1) plus one device sync for the label range, once per call.
+    The checks run once per call: O(M) for the rates, plus one device sync each for the
+    rates and for the label range.
 
     Used in lessons 02 (label smoothing) and 03 (negative label smoothing), and by the sweep.
     """

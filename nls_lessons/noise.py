@@ -169,10 +169,10 @@ def asymmetric_target(num_classes: int) -> np.ndarray:
     class i flips to (i + 1) mod K (the "next class" scheme used for MNIST-like data),
     every class with rate epsilon. ``target[i] == i`` means class i stays clean.
 
-    This is *not* the generator behind the paper's "asym" columns (Table 2 of the ICLR 2022
+    The course does not use it for the paper's "asym" columns (Table 2 of the ICLR 2022
     submission, OpenReview UQQgMRq58O): the official code has no Patrini generator, and the
     course reads those columns as pair-flip noise (:func:`pair_partner`), a reading that
-    the paper's text does not confirm.
+    is unconfirmed.
 
     Used in lesson 01 (label noise).
     """
@@ -365,7 +365,7 @@ def _features_numpy(features) -> np.ndarray:
     if x.ndim < 2:
         raise ValueError(f"features must have shape (N, d) (or (N, ...), flattened per sample), "
                          f"got shape {x.shape}")
-    return x.reshape(x.shape[0], -1)
+    return x.reshape(x.shape[0], int(np.prod(x.shape[1:])))     # not -1: N = 0 must work too
 
 
 _CHUNK = 4096

@@ -135,6 +135,12 @@ def optimal_smooth_rate(noise_rate, num_classes: int, clean_optimal_rate=0.0):
     """
     kap, scalar_eps = _kappa_below_one(noise_rate, num_classes)
     r_star, scalar_r = _rates(clean_optimal_rate, "clean_optimal_rate", -math.inf, 1.0, high_open=False)
+    try:
+        np.broadcast_shapes(kap.shape, r_star.shape)
+    except ValueError:
+        raise ValueError(f"noise_rate (shape {kap.shape}) and clean_optimal_rate (shape {r_star.shape}) must "
+                         f"broadcast against each other: give one of them as a number, both of the same "
+                         f"shape, or use phase_diagram for a grid") from None
     return _out((r_star - kap) / (1.0 - kap), scalar_eps and scalar_r)
 
 

@@ -90,3 +90,44 @@ def test_dataset_checks_shapes():
         data.Dataset(x, y[:3], x, y, 2, "bad")
     with pytest.raises(ValueError, match="differ in shape"):
         data.Dataset(x, y, torch.zeros(4, 3), y, 2, "bad")
+
+
+def test_dataset_checks_labels_against_num_classes():
+    """A test label >= K used to train an epoch and then crash deep inside torch."""
+    x, y = torch.zeros(4, 2), torch.tensor([0, 1, 0, 1])
+    with pytest.raises(ValueError, match=r"y_test must lie in \[0, num_classes\) = \[0, 2\); got labels from 0 to 2"):
+        data.Dataset(x, y, x, torch.tensor([0, 1, 2, 1]), 2, "bad")
+    with pytest.raises(ValueError, match=r"x_train must be finite: it holds 1 NaN or inf"):
+        data.Dataset(torch.tensor([[0.0, float("nan")]] + [[0.0, 0.0]] * 3), y, x, y, 2, "bad")
+    with pytest.raises(TypeError, match="y_train must be an integer torch tensor"):
+        data.Dataset(x, y.float(), x, y, 2, "bad")
+    ok = data.Dataset(x, y, x, y, 2.0, "ok")
+    assert ok.num_classes == 2 and type(ok.num_classes) is int
+
+
+def test_toy2d_bounds_the_number_of_blobs_by_n():
+    toy = data.toy2d("blobs", n=100, num_classes=10)             # n // 10 = 10 blobs still split
+    assert toy.num_classes == 10 and set(toy.y_test.tolist()) == set(range(10))
+    with pytest.raises(ValueError, match=r"num_classes must be an integer >= 2 and <= 10 .*n // 10"):
+        data.toy2d("blobs", n=100, num_classes=11)
+    with pytest.raises(ValueError, match="noise must be a finite number >= 0"):
+        data.toy2d(noise=float("inf"))
+
+
+@pytest.mark.parametrize("content", [b"", b"\x00\x9f random bytes \xff" * 10, "missing-key"])
+def test_load_cifar_n_damaged_file_names_the_file(tmp_path, monkeypatch, content):
+    path = tmp_path / "cifar10n.npz"
+    if content == "missing-key":
+        np.savez(path, clean=np.zeros(50_000, dtype=np.int64))          # no "worst" array
+    else:
+        path.write_bytes(content)
+    monkeypatch.setattr(data, "CIFAR_N_DIR", tmp_path)
+    with pytest.raises(ValueError, match=r"cifar10n\.npz is damaged .*regenerate it with"):
+        data.load_cifar_n("cifar10", "worst")
+
+
+def test_load_cifar_n_wrong_shape_names_the_file(tmp_path, monkeypatch):
+    np.savez(tmp_path / "cifar10n.npz", clean=np.zeros(3, dtype=np.int64), worst=np.zeros(3, dtype=np.int64))
+    monkeypatch.setattr(data, "CIFAR_N_DIR", tmp_path)
+    with pytest.raises(ValueError, match=r"cifar10n\.npz does not hold two integer label arrays of shape \(50000,\)"):
+        data.load_cifar_n("cifar10", "worst")

@@ -193,3 +193,23 @@ def test_bad_labels():
         metrics.model_confidence(logits, labels + 5)
     with pytest.raises(TypeError, match="labels must be an integer tensor"):
         metrics.reliability_bins(logits, labels.double())
+
+
+def test_model_confidence_docstring_says_it_is_the_course_extension():
+    doc = " ".join(metrics.model_confidence.__doc__.split())
+    assert "course's multi-class extension of the paper's binary Definition 1" in doc
+    assert "f(x)_y - f(x)_{1-y}" in doc and "UQQgMRq58O" in doc
+
+
+@pytest.mark.parametrize("fn", [metrics.accuracy, metrics.expected_calibration_error, metrics.model_confidence,
+                                metrics.summary])
+def test_empty_inputs_raise_instead_of_nan(fn):
+    with pytest.raises(ValueError, match="at least one sample"):
+        fn(torch.zeros(0, 4), torch.zeros(0, dtype=torch.long))
+
+
+def test_n_bins_bounded():
+    logits, labels = stack(m=1)
+    assert metrics.expected_calibration_error(logits[0], labels, metrics.MAX_BINS) >= 0
+    with pytest.raises(ValueError, match=r"n_bins must be an integer >= 1 and <= 10000"):
+        metrics.expected_calibration_error(logits[0], labels, metrics.MAX_BINS + 1)

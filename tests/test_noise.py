@@ -291,3 +291,38 @@ def test_instance_dependent_bad_inputs():
         noise.instance_dependent(np.full((10, 2), np.nan), y, 0.2, 0)
     with pytest.raises(ValueError, match=r"labels must lie in \[0, 3\)"):
         noise.instance_dependent(x, y, 0.2, 0, num_classes=3)
+
+
+def test_instance_dependent_empty_features_and_labels():
+    for eps in (0.0, 0.3):
+        out = noise.instance_dependent(np.zeros((0, 4)), np.zeros(0, dtype=np.int64), eps, 0, num_classes=3)
+        assert out.shape == (0,) and out.dtype == np.int64
+
+
+def test_instance_dependent_does_not_depend_on_the_chunk_size(monkeypatch):
+    """The draw is processed 4,096 samples at a time (never an (N, K) float64 array); the
+    labels are the same for any chunk size."""
+    x, y = _features(n=500)
+    whole = noise.instance_dependent(x, y, 0.4, 3)
+    monkeypatch.setattr(noise, "_CHUNK", 7)
+    np.testing.assert_array_equal(noise.instance_dependent(x, y, 0.4, 3), whole)
+
+
+def test_shared_checks_reject_booleans_and_bound_sizes():
+    for value in (True, np.bool_(False), torch.tensor(False)):
+        with pytest.raises(TypeError, match="noise_rate must be a number"):
+            noise.check_noise_rate(value)
+    assert noise.check_noise_rate(torch.tensor(0.25)) == 0.25 and noise.check_noise_rate(np.float32(0.5)) == 0.5
+    assert noise.check_num_classes(noise.MAX_CLASSES) == 10_000 and noise.check_num_classes(10.0) == 10
+    assert noise.check_seed(noise.MAX_SEED) == 2**32 - 1 and noise.check_seed(np.int64(3)) == 3
+    with pytest.raises(ValueError, match=r"num_classes must be an integer >= 2 and <= 10000"):
+        noise.check_num_classes(10_001)
+
+
+def test_docstrings_mark_the_course_extensions():
+    """Pair-flip for K != 10, the Patrini-style kind and clean labels at eps = 0 are the course's own."""
+    assert "course's own extension" in noise.pair_partner.__doc__
+    assert "course's own" in noise.asymmetric_target.__doc__ and "Patrini" in noise.asymmetric_target.__doc__
+    assert "unconfirmed" in noise.asymmetric_target.__doc__
+    doc = " ".join(noise.instance_dependent.__doc__.split())
+    assert "course's own choice" in doc and "about 8%" in doc

@@ -1,4 +1,7 @@
-"""nls_lessons.theory: the closed forms, Theorem 1, backward correction = NLS, unboundedness of NLS."""
+"""nls_lessons.theory: the closed forms, Theorem 1, backward correction = NLS (Theorem 2), unboundedness of NLS.
+
+Theorem numbers are those of the ICLR 2022 submission (OpenReview UQQgMRq58O), as in the course.
+"""
 from __future__ import annotations
 
 import numpy as np
@@ -171,7 +174,7 @@ def test_backward_corrected_loss_gradients_match_gls():
     torch.testing.assert_close(g1, g2, **TOL)
 
 
-# --------------------------------------------------------------------------- Theorem 1
+# --------------------------------------------------------------------------- Theorem 1 (ICLR numbering): NLS as LS regularisation
 @pytest.mark.parametrize("r", [0.0, 0.2, 0.4, 0.8, 1.0])
 def test_theorem_1_per_sample(r):
     logits, labels = batch()
@@ -295,3 +298,18 @@ def test_backward_corrected_loss_bad_labels_and_reduction():
         theory.backward_corrected_loss(logits, labels[:3], T)
     with pytest.raises(ValueError, match="reduction must be one of"):
         theory.backward_corrected_loss(logits, labels, T, "avg")
+
+
+# --------------------------------------------------------------------------- numbering
+def test_docstrings_use_the_iclr_numbering_and_say_so():
+    """Backward correction = NLS is Theorem 2 of the ICLR 2022 submission (OpenReview UQQgMRq58O),
+    whose numbering the course follows; the ICML paper (arXiv 2106.04149) numbers differently."""
+    import re
+
+    doc = " ".join(theory.__doc__.split())
+    assert "UQQgMRq58O" in doc and "2106.04149" in doc
+    assert re.search(r"backward correction \*is\* NLS, Theorem 2\)", doc)
+    assert "Theorem 1" not in doc                                  # Theorem 1 is GLS(-r) = 2 CE - GLS(r)
+    assert "course's own derivation" in doc
+    assert "Theorem 2 of the ICLR 2022 submission" in " ".join(theory.backward_correction_rate.__doc__.split())
+    assert "Theorem 3.3" in " ".join(theory.optimal_smooth_rate.__doc__.split())
