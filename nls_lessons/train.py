@@ -8,7 +8,10 @@ How a sweep is paired. For a seed s and a noise rate eps:
     (s, noise kind, eps) (:func:`noisy_labels`), the same for every smooth rate r;
   * the initial weights are :func:`nls_lessons.models.plain_model` under seed s;
   * the mini-batch order is drawn from a generator seeded from s (:func:`batch_order`).
-So two rows of a sweep that differ only in r differ only in the loss.
+So two rows of a sweep that differ only in r differ only in the loss. Every one of these
+draws uses its own explicit generator (numpy ``default_rng`` or ``torch.Generator``), never a
+global random state: models trained in threads, on a threaded Dask client or on Dask worker
+processes are the models trained alone, bit for bit (same torch build and thread settings).
 
 The stacked engine. All models of a chunk of the grid train as one
 :class:`nls_lessons.models.Stacked` model: each step gathers every seed's mini-batch once,
@@ -40,11 +43,13 @@ divergence).
 
 The warm-up (``warmup_epochs``). The first epochs train with plain CE at ``lr``, the rest
 with GLS at ``lr * gls_lr_scale``. ``warmup_restart`` says how the GLS phase starts:
-"continue" (the default, what lessons 03-05 use) goes on from the last warm-up epoch with the
-optimiser state carried over; "best" restarts from each model's best warm-up epoch (highest
-clean test accuracy) with a fresh optimiser. "best" is what the official code does
-(UCSC-REAL/negative-label-smoothing loads the warm-up checkpoint with the best test accuracy
-and builds a new optimiser for GLS); note that it selects on the test set.
+"continue" (the default; the course's toy runs of lessons 03-04 use it) goes on from the
+last warm-up epoch with the optimiser state carried over; "best" restarts from each model's
+best warm-up epoch (highest clean test accuracy, the first such epoch) with a fresh
+optimiser. "best" is what the official code does (UCSC-REAL/negative-label-smoothing:
+``main_GLS_load.py`` loads the warm-up checkpoint with the best test accuracy and builds a
+new optimiser for GLS); note that it selects on the test set. The other differences of the
+official route (its SGD settings, its 1e-6 GLS learning rate) are hyper-parameters here.
 
 The cache (``sweep(cache=...)``). An entry is a results CSV, a history CSV and a JSON sidecar
 that holds the full configuration and the SHA-256 of both CSVs. Its key hashes that
@@ -241,7 +246,8 @@ def _check_noise_rate(value, name: str) -> float:
 
 def _check_seed(value, name: str) -> int:
     if not _is_int(value):
-        raise ValueError(f"{name} must be non-negative integers (explicit seeds), got {value!r}")
+        what = "integers >= 0 (explicit seeds)" if name.endswith("s") else "an integer >= 0 (an explicit seed)"
+        raise ValueError(f"{name} must be {what}, got {value!r}")
     return _noise.check_seed(value, name)
 
 
@@ -807,7 +813,7 @@ def sweep(data: Dataset, smooth_rates, noise_rates, seeds, *, noise_kind: str = 
         gls_lr_scale: the GLS phase's learning-rate factor.
         warmup_restart: how the GLS phase starts after the warm-up. "continue" (default):
             from the last warm-up epoch, the optimiser state carried over (the course's toy
-            route, lessons 03-05). "best": from each model's best warm-up epoch (highest clean
+            route, lessons 03-04). "best": from each model's best warm-up epoch (highest clean
             test accuracy) with a fresh optimiser: what the official code does
             (``main_GLS_load.py`` loads the best-test-accuracy warm-up checkpoint).
         device: "auto" (CUDA when present), "cpu" or "cuda".
@@ -820,7 +826,7 @@ def sweep(data: Dataset, smooth_rates, noise_rates, seeds, *, noise_kind: str = 
             :class:`SweepCacheWarning` (module docstring). The device is not part of the key:
             a CPU and a GPU run agree to float tolerance.
         client: a ``dask.distributed.Client``; each chunk then runs as one task on its
-            workers (the local numbers, bit for bit, on the same kind of device).
+            workers (the local numbers, bit for bit, with the same torch build and threads).
         max_models_per_chunk, memory_budget: bound the models trained together (default:
             as many as fit ``memory_budget`` bytes, a finite number > 0, see :func:`models_per_chunk`).
         return_history: also return the per-epoch history.

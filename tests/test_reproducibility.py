@@ -99,7 +99,8 @@ def local_grid(toy):
     return train.sweep(toy, *GRID, model="mlp", hidden=8, max_models_per_chunk=3, **TINY)
 
 
-@pytest.fixture(scope="module", params=[False, True], ids=["threaded-client", "process-workers"])
+@pytest.fixture(scope="module", params=[pytest.param(False, id="threaded-client"),
+                                        pytest.param(True, id="process-workers", marks=pytest.mark.slow)])
 def client(request):
     """One LocalCluster per kind for the module: 2 workers x 2 threads, in this process
     (threads) or in 2 worker processes."""

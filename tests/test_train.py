@@ -1,13 +1,15 @@
 """nls_lessons.train: the stacked sweep equals one-model training, is paired, survives
 divergence, caches by full configuration, runs on Dask, and rejects bad input."""
+import contextlib
 import math
+import warnings
 
 import numpy as np
 import pandas as pd
 import pytest
 import torch
 
-from nls_lessons import data, losses, metrics, noise, train
+from nls_lessons import data, losses, metrics, models, noise, train
 
 SMALL = dict(epochs=3, device="cpu", progress=False)
 
@@ -187,3 +189,228 @@ def test_bad_data_and_cuda_without_gpu(toy):
 def test_progress_bar_runs(toy, capsys):
     train.sweep(toy, 0.0, 0.2, 0, epochs=2, device="auto", progress=True)
     assert "sweep: 1 models" in capsys.readouterr().err
+
+
+# ---------------------------------------------------------------- divergence: one definition
+def test_divergence_upwards_is_flagged_and_a_model_that_diverges_at_once_keeps_its_initial_weights(toy):
+    """lr 1e30: the loss blows up (to ~1e30, finite) after the first step. The one definition
+    (losses.diverging) flags it; the model is frozen at its initial weights, so every accuracy
+    is the initial model's, best_epoch is 1, and nothing is NaN but the training loss."""
+    with pytest.warns(train.DivergenceWarning, match="diverged in epoch 1"):
+        run = train.fit(toy, 0.0, 0.2, 0, lr=1e30, epochs=3, device="cpu")
+    assert run.diverged and run.diverged_epoch == 1
+    initial = models.plain_model("linear", 2, toy.num_classes, 0)
+    expected = float(metrics.accuracy(initial(toy.x_test), toy.y_test))
+    assert run.history["test_acc"].tolist() == pytest.approx([expected] * 3, abs=1e-6)
+    assert (run.test_acc, run.best_test_acc, run.best_epoch) == (pytest.approx(expected), pytest.approx(expected), 1)
+    assert run.history["train_loss"].isna().all() and run.history["confidence"].notna().all()
+    for p, q in zip(run.model.parameters(), initial.parameters()):
+        assert torch.equal(p, q)
+    with pytest.warns(train.DivergenceWarning, match=r"epoch 1\)"):
+        rows = train.sweep(toy, [0.0, 0.5], 0.2, 0, lr=1e30, epochs=3, device="cpu", progress=False)
+    assert rows["diverged"].all() and rows["diverged_epoch"].tolist() == [1, 1]
+    assert (rows["best_epoch"] == 1).all() and rows[["test_acc", "best_test_acc"]].notna().all().all()
+
+
+def test_the_divergence_rule_is_losses_diverging(toy, monkeypatch):
+    """train has no rule of its own: replacing losses.diverging changes what is flagged."""
+    calls = []
+
+    def never(loss, rate):
+        calls.append(loss.shape)
+        return torch.zeros_like(loss, dtype=torch.bool)
+
+    monkeypatch.setattr(train, "diverging", never)
+    run = train.fit(toy, -8.0, 0.2, 0, **DIVERGE | dict(epochs=2))
+    assert calls and not run.diverged and run.diverged_epoch is None
+
+
+def test_diverged_epoch_is_missing_when_never(grid, toy):
+    results, _ = grid
+    assert str(results["diverged_epoch"].dtype) == "Int64" and results["diverged_epoch"].isna().all()
+    assert train.fit(toy, 0.0, 0.2, 0, epochs=2, device="cpu").diverged_epoch is None
+    with pytest.warns(train.DivergenceWarning):
+        mixed = train.sweep(toy, [0.4, -8.0], 0.2, 0, **DIVERGE).set_index("smooth_rate")
+    assert mixed.loc[0.4, "diverged_epoch"] is pd.NA and mixed.loc[-8.0, "diverged_epoch"] >= 1
+
+
+@pytest.mark.parametrize("split, value", [("x_train", math.nan), ("x_test", math.inf)])
+def test_non_finite_features_are_bad_data_not_divergence(toy, split, value):
+    bad = data.Dataset(toy.x_train.clone(), toy.y_train, toy.x_test.clone(), toy.y_test, toy.num_classes, "bad toy")
+    getattr(bad, split)[3, 1] = value            # in place: a Dataset may refuse to be built with it
+    for call in (lambda: train.fit(bad, -1.0, 0.2, 0, epochs=1, device="cpu"),
+                 lambda: train.sweep(bad, -1.0, 0.2, 0, epochs=1, device="cpu", progress=False)):
+        with pytest.raises(ValueError, match=rf"data\.{split} of bad toy has NaN or infinite features in 1 of"):
+            call()
+
+
+# ---------------------------------------------------------------- the warm-up restart
+WARM = dict(model="mlp", hidden=32, lr=0.03, epochs=8, warmup_epochs=6, device="cpu", progress=False)
+
+
+@pytest.fixture(scope="module")
+def warm_runs(digits):
+    """Both restarts, with a GLS learning rate so small that the GLS epochs do not move the
+    weights: epoch 7 shows where the GLS phase started."""
+    return {restart: train.sweep(digits, -2.0, 0.4, [0, 1], gls_lr_scale=1e-9, warmup_restart=restart,
+                                 return_history=True, **WARM)[1] for restart in train.WARMUP_RESTARTS}
+
+
+def test_warmup_restart_best_starts_gls_from_the_best_warmup_epoch(warm_runs):
+    for seed in (0, 1):
+        cont, best = (warm_runs[k][warm_runs[k].seed == seed].set_index("epoch") for k in ("continue", "best"))
+        warm_acc = cont.loc[1:6, "test_acc"]
+        assert warm_acc.idxmax() < 6, "the setting must have its best warm-up epoch before the last"
+        pd.testing.assert_frame_equal(cont.loc[1:6], best.loc[1:6])                  # same warm-up
+        assert cont.loc[7, "test_acc"] == cont.loc[6, "test_acc"]                      # from the last epoch
+        assert best.loc[7, "test_acc"] == warm_acc.max()                               # from the best one
+        assert best.loc[7, "confidence"] == pytest.approx(best.loc[warm_acc.idxmax(), "confidence"], abs=1e-6)
+
+
+def test_warmup_restart_best_matches_the_textbook_loop_with_a_fresh_optimiser(digits):
+    """The plain loop loads the best warm-up state_dict and builds a new torch.optim.Adam."""
+    options = WARM | dict(gls_lr_scale=0.1, warmup_restart="best")
+    _, history = train.sweep(digits, [0.4, -2.0], 0.4, 1, return_history=True, **options)
+    for r, rows in history.groupby("smooth_rate"):
+        _, plain = train.reference_fit(digits, r, 0.4, 1, **{k: v for k, v in options.items() if k != "progress"})
+        np.testing.assert_allclose(rows["train_loss"], plain["train_loss"], rtol=1e-4, atol=1e-5)
+        np.testing.assert_allclose(rows["test_acc"], plain["test_acc"], atol=1.5 / 540)
+    # carrying the optimiser state over instead gives other numbers
+    _, carried = train.reference_fit(digits, -2.0, 0.4, 1, **{k: v for k, v in options.items() if k != "progress"}
+                                     | dict(warmup_restart="continue"))
+    assert not np.allclose(carried["train_loss"].iloc[6:], plain["train_loss"].iloc[6:], rtol=1e-3)
+
+
+# ---------------------------------------------------------------- the cache checks what it reads
+CACHED = dict(epochs=2, device="cpu", progress=False)
+
+
+@pytest.fixture()
+def entry(toy, tmp_path):
+    """A cache entry of a 2 x 2 grid with one diverged model, its paths and the fresh results."""
+    args = (toy, [0.4, -8.0], 0.2, [0, 1])
+    options = DIVERGE | dict(cache=tmp_path)
+    with pytest.warns(train.DivergenceWarning):
+        fresh = train.sweep(*args, return_history=True, **options)
+    assert len(list(tmp_path.iterdir())) == 3
+    return args, options, fresh, tmp_path
+
+
+def _entry_files(directory):
+    csvs = sorted(directory.glob("sweep-*.csv"))
+    history = next(p for p in csvs if p.name.endswith("-history.csv"))
+    results = next(p for p in csvs if not p.name.endswith("-history.csv"))
+    return results, history, next(directory.glob("sweep-*.json"))
+
+
+def test_a_cache_hit_gives_the_fresh_frames_exactly(entry, monkeypatch):
+    args, options, (results, history), directory = entry
+    assert results["diverged"].any() and results["diverged_epoch"].isna().any()
+    monkeypatch.setattr(train, "_train_chunk", lambda *a, **k: pytest.fail("a cache hit must not train"))
+    with warnings_as_errors():
+        hit, hit_history = train.sweep(*args, return_history=True, **options)
+    pd.testing.assert_frame_equal(hit, results, check_exact=True)
+    pd.testing.assert_frame_equal(hit_history, history, check_exact=True)
+    assert not list(directory.glob(".*.tmp"))
+
+
+@contextlib.contextmanager
+def warnings_as_errors():
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        yield
+
+
+def _corruptions(results_csv, history_csv, sidecar, other_entry):
+    text = results_csv.read_text()
+    lines = text.splitlines(keepends=True)
+    return {
+        "cut to 3 rows": (results_csv, "".join(lines[:3])),
+        "cut mid-line": (results_csv, text[: len(text) - 25]),
+        "another shape": (results_csv, "a,b\n1,2\n"),
+        "empty results": (results_csv, ""),
+        "random bytes": (results_csv, bytes(range(256)) * 3),
+        "undecodable": (history_csv, "noise_kind\n\xe9\xff".encode("latin-1")),
+        "empty history": (history_csv, ""),
+        "sidecar garbage": (sidecar, "{not json"),
+        "sidecar random bytes": (sidecar, b"\xff\xfe\x00garbage"),
+        "other epochs under the same key": other_entry,
+    }
+
+
+@pytest.mark.parametrize("damage", ["cut to 3 rows", "cut mid-line", "another shape", "empty results",
+                                    "random bytes", "undecodable", "empty history", "sidecar garbage",
+                                    "sidecar random bytes", "other epochs under the same key",
+                                    "missing history", "missing sidecar"])
+def test_a_damaged_cache_entry_is_recomputed_with_a_warning_naming_the_file(entry, toy, damage):
+    args, options, (results, history), directory = entry
+    results_csv, history_csv, sidecar = _entry_files(directory)
+    if damage.startswith("missing"):
+        target = history_csv if damage == "missing history" else sidecar
+        target.unlink()
+    else:
+        if damage == "other epochs under the same key":
+            # a whole valid entry of a 2-epoch sweep, renamed to this sweep's key
+            other_dir = directory / "other"
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", train.DivergenceWarning)
+                train.sweep(*args, return_history=True, **options | dict(epochs=5, cache=other_dir))
+            for mine, theirs in zip((results_csv, history_csv, sidecar), _entry_files(other_dir)):
+                mine.write_bytes(theirs.read_bytes())
+            target = sidecar
+        else:
+            target, content = _corruptions(results_csv, history_csv, sidecar, None)[damage]
+            (target.write_bytes if isinstance(content, bytes) else target.write_text)(content)
+    with pytest.warns(train.SweepCacheWarning, match=f"sweep cache file {target}"), \
+            pytest.warns(train.DivergenceWarning):
+        again, again_history = train.sweep(*args, return_history=True, **options)
+    pd.testing.assert_frame_equal(again, results, check_exact=True)
+    pd.testing.assert_frame_equal(again_history, history, check_exact=True)
+    with warnings_as_errors():            # the entry is whole again: a silent hit
+        train.sweep(*args, **options)
+
+
+def test_the_key_covers_the_training_code(digits, tmp_path, monkeypatch):
+    """CODE_FINGERPRINT hashes the source of train, models, losses, noise, data and metrics;
+    a different fingerprint is a different entry."""
+    import hashlib
+    from pathlib import Path
+
+    from nls_lessons import data as data_module, losses as losses_module, noise as noise_module
+    h = hashlib.sha256()
+    for module in (data_module, losses_module, metrics, models, noise_module):
+        h.update(module.__name__.encode())
+        h.update(Path(module.__file__).read_bytes())
+    h.update(train.__name__.encode())
+    h.update(Path(train.__file__).read_bytes())
+    assert train.CODE_FINGERPRINT == h.hexdigest()
+    args = (digits, [0.4], 0.2, [0])
+    train.sweep(*args, cache=tmp_path, **CACHED)
+    monkeypatch.setattr(train, "CODE_FINGERPRINT", "edited")
+    train.sweep(*args, cache=tmp_path, **CACHED)
+    assert len(list(tmp_path.glob("*.json"))) == 2
+
+
+def test_threads_writing_one_key_never_collide(toy, tmp_path):
+    from concurrent.futures import ThreadPoolExecutor
+
+    run = lambda _: train.sweep(toy, [0.4, -1.0], 0.2, [0], cache=tmp_path, **CACHED)
+    for _ in range(3):
+        for old in tmp_path.iterdir():
+            old.unlink()
+        with ThreadPoolExecutor(6) as pool:
+            outs = list(pool.map(run, range(6)))
+        for out in outs[1:]:
+            pd.testing.assert_frame_equal(out, outs[0], check_exact=True)
+        assert len(list(tmp_path.iterdir())) == 3                 # no temporary file left over
+    with warnings_as_errors():
+        pd.testing.assert_frame_equal(run(0), outs[0], check_exact=True)
+
+
+def test_cache_must_be_a_directory(toy, tmp_path):
+    a_file = tmp_path / "results.csv"
+    a_file.write_text("x")
+    with pytest.raises(ValueError, match="cache must be a directory.*results.csv.*existing file"):
+        train.sweep(toy, 0.0, 0.2, 0, cache=a_file, **CACHED)
+    with pytest.raises(ValueError, match="cache=.*cannot be created"):
+        train.sweep(toy, 0.0, 0.2, 0, cache=a_file / "sub", **CACHED)
