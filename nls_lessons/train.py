@@ -318,13 +318,20 @@ def _make_optimizer(params, cfg: TrainConfig) -> torch.optim.Optimizer:
 # (K = 10) is about 20x slower than over the middle one. These two functions are
 # losses.gls_loss and metrics.accuracy / metrics.model_confidence in that layout (a test
 # checks they agree).
-def stacked_gls_loss(logits: Tensor, labels: Tensor, smooth_rate: Tensor) -> Tensor:
-    """Mean GLS loss per model: logits (M, K, B), labels (M, B), smooth_rate (M,) -> (M,)."""
+def stacked_gls_loss(logits: Tensor, labels: Tensor, smooth_rate: Tensor, weight: Tensor | None = None) -> Tensor:
+    """Mean GLS loss per model: logits (M, K, B), labels (M, B), smooth_rate (M,) -> (M,).
+
+    ``weight`` (M, B) of 0/1 (optional): each model averages over its own samples only (the
+    cross-fitting folds of :func:`out_of_sample_probs`); a model with none in the batch gets 0.
+    """
     logp = torch.log_softmax(logits, dim=1)
     nll = -logp.gather(1, labels.unsqueeze(1)).squeeze(1)             # (M, B)
     uniform_ce = -logp.mean(dim=1)                                     # (M, B)
     r = smooth_rate[:, None]
-    return ((1 - r) * nll + r * uniform_ce).mean(dim=1)
+    per_sample = (1 - r) * nll + r * uniform_ce
+    if weight is None:
+        return per_sample.mean(dim=1)
+    return (per_sample * weight).sum(dim=1) / weight.sum(dim=1).clamp_min(1.0)
 
 
 @torch.no_grad()
@@ -364,8 +371,11 @@ class _ChunkResult:
 
 
 def _train_chunk(data: Dataset, seeds: list[int], configs: list[tuple[float, float]], cfg: TrainConfig,
-                 device: str, on_epoch=None, keep_model: bool = False) -> _ChunkResult:
-    """Train len(seeds) x len(configs) models, configs being (noise_rate, smooth_rate) pairs."""
+                 device: str, on_epoch=None, keep_model: bool = False, train_mask: Tensor | None = None) -> _ChunkResult:
+    """Train len(seeds) x len(configs) models, configs being (noise_rate, smooth_rate) pairs.
+
+    ``train_mask`` (S, N) bool (optional): seed s's models learn only from the training samples
+    where it is True (the others still pass through their batches, with weight 0)."""
     dev = resolve_device(device)
     s_count, g_count = len(seeds), len(configs)
     m = s_count * g_count
@@ -377,6 +387,12 @@ def _train_chunk(data: Dataset, seeds: list[int], configs: list[tuple[float, flo
                           for s in seeds]).to(dev)                                             # (S, E, N)
     x_train, x_test, y_test = data.x_train.to(dev), data.x_test.to(dev), data.y_test.to(dev)
     n = len(data.y_train)
+    if train_mask is not None:
+        train_mask = train_mask.to(dev)
+        weights = train_mask.float()                                                          # (S, N)
+        n_model = weights.sum(dim=1).repeat_interleave(g_count)                              # (M,)
+    else:
+        n_model = torch.full((m,), float(n), device=dev)
 
     net = _models.Stacked(cfg.model, data.in_features, data.num_classes, seeds, g_count, device=dev,
                           hidden=cfg.hidden, channels=cfg.channels)
@@ -411,12 +427,14 @@ def _train_chunk(data: Dataset, seeds: list[int], configs: list[tuple[float, flo
             xb = x_train[idx]                                                                 # (S, B, D)
             yb = labels.gather(2, idx.unsqueeze(1).expand(-1, len(eps_values), -1))[:, eps_index]  # (S, G, B)
             logits = net.class_major(xb).reshape(m, data.num_classes, -1)                   # (M, K, B)
-            loss = stacked_gls_loss(logits, yb.reshape(m, -1), r)                            # (M,)
+            wb = None if train_mask is None else \
+                weights.gather(1, idx).repeat_interleave(g_count, dim=0)                     # (M, B)
+            loss = stacked_gls_loss(logits, yb.reshape(m, -1), r, wb)                        # (M,)
             ok = alive & ~diverging(loss.detach(), r)
             opt.zero_grad()
             torch.where(ok, loss, 0.0).sum().backward()
             ok &= torch.isfinite(sum(p.grad.reshape(m, -1).sum(dim=1) for p in params))    # NaN/inf propagate
-            loss_sum += loss.detach() * idx.shape[1]
+            loss_sum += loss.detach() * (idx.shape[1] if wb is None else wb.sum(dim=1))
             with torch.no_grad():
                 if not bool(ok.all()):
                     # models stop now or stopped earlier: they stay at their parameters of one
@@ -435,7 +453,7 @@ def _train_chunk(data: Dataset, seeds: list[int], configs: list[tuple[float, flo
                 if frozen is not None:
                     for p, f in zip(params, frozen):
                         p.copy_(torch.where(_expand(alive, p, s_count, g_count), p, f))
-        history["train_loss"][:, epoch] = torch.where(alive, loss_sum / n, math.nan)
+        history["train_loss"][:, epoch] = torch.where(alive, loss_sum / n_model, math.nan)
         scores = _evaluate(lambda xb: net.class_major(xb).reshape(m, data.num_classes, -1), x_test, y_test)
         for name, values in scores.items():
             history[name][:, epoch] = values
@@ -956,7 +974,7 @@ def _check_fraction(value, name: str) -> float:
 
 def _check_fit_kwargs(fit_kwargs: dict, caller: str) -> dict:
     allowed = {"model", "epochs", "batch_size", "optimizer", "lr", "weight_decay", "warmup_epochs",
-               "gls_lr_scale", "hidden", "channels", "device"}
+               "gls_lr_scale", "hidden", "channels", "warmup_restart", "device"}
     unknown = sorted(set(fit_kwargs) - allowed)
     if unknown:
         raise TypeError(f"{caller} got unexpected keyword argument(s) {unknown}; it trains on the labels as "
@@ -964,23 +982,37 @@ def _check_fit_kwargs(fit_kwargs: dict, caller: str) -> dict:
     return fit_kwargs
 
 
+def _fit_kwargs_config(fit_kwargs: dict, caller: str) -> tuple[TrainConfig, str]:
+    """(TrainConfig, device) from keyword arguments of :func:`fit`, its defaults filling the rest."""
+    import inspect
+
+    _check_fit_kwargs(fit_kwargs, caller)
+    defaults = {k: v.default for k, v in inspect.signature(fit).parameters.items() if v.default is not v.empty}
+    values = {**defaults, **fit_kwargs}
+    names = inspect.signature(_fit_config).parameters
+    return _fit_config(**{k: values[k] for k in names}), values["device"]
+
+
 def out_of_sample_probs(data: Dataset, folds: int = 5, seed: int = 0, *, smooth_rate: float = 0.0,
                         progress: bool = False, **fit_kwargs) -> np.ndarray:
     """Cross-fitted predicted probabilities for every training sample (lesson 06).
 
     The training set is split into ``folds`` stratified folds (by the labels *as given*, which
-    may be noisy; scikit-learn's ``StratifiedKFold`` seeded from ``seed``). For each fold a
-    model is trained on the other folds with :func:`fit` (no noise added, GLS rate
-    ``smooth_rate``, default plain CE) and predicts the held-out fold, so no sample's
-    probability comes from a model that saw its label: what confident learning needs
-    (:func:`nls_lessons.noise.estimate_transition`). The folds are ``folds`` separate small
-    fits (a second each on digits).
+    may be noisy; scikit-learn's ``StratifiedKFold`` seeded from ``seed``). Fold f's model
+    learns from the other folds only and predicts fold f, so no sample's probability comes from
+    a model that saw its label: what confident learning needs
+    (:func:`nls_lessons.noise.estimate_transition`). The ``folds`` models train together as one
+    stacked model, like a sweep (each with its own initialisation and batch order, seeded from
+    ``seed`` and f; the held-out samples pass through its batches with weight 0), so five folds
+    cost about as much as one fit.
 
     Args:
-        data: a Dataset whose ``y_train`` are the labels you have (noisy or not).
+        data: a Dataset whose ``y_train`` are the labels you have (noisy or not; no noise is added).
         folds: number of folds, an integer >= 2; every class needs at least ``folds`` samples.
         seed: seeds the fold split and every fold's model.
-        smooth_rate, progress, **fit_kwargs: as :func:`fit` (model, epochs, lr, ...).
+        smooth_rate: the GLS rate the fold models train with (default 0, plain CE).
+        progress: a progress bar over epochs.
+        **fit_kwargs: as :func:`fit` (model, epochs, lr, ...).
 
     Returns:
         float64 array of shape (N_train, K): row i is the held-out model's softmax for sample i.
@@ -993,8 +1025,9 @@ def out_of_sample_probs(data: Dataset, folds: int = 5, seed: int = 0, *, smooth_
         raise ValueError(f"folds must be an integer >= 2, got {folds!r}")
     if not _is_int(seed) or seed < 0:
         raise ValueError(f"seed must be a non-negative integer, got {seed!r}")
-    check_smooth_rate(smooth_rate)
-    _check_fit_kwargs(fit_kwargs, "out_of_sample_probs")
+    rate = _check_rate(_one(smooth_rate, "smooth_rate"), "smooth_rate")
+    cfg, device = _fit_kwargs_config(fit_kwargs, "out_of_sample_probs")
+    progress = _check_flag(progress, "progress")
     y = data.y_train.cpu().numpy()
     counts = np.bincount(y, minlength=data.num_classes)
     if counts.min() < folds:
@@ -1002,15 +1035,21 @@ def out_of_sample_probs(data: Dataset, folds: int = 5, seed: int = 0, *, smooth_
         raise ValueError(f"folds={folds} needs at least {folds} samples of every class; class {rare} has "
                          f"{counts[rare]}: use fewer folds")
     splitter = StratifiedKFold(n_splits=int(folds), shuffle=True, random_state=derive_seed(seed, "folds") % 2**31)
+    held_out = [held for _, held in splitter.split(np.zeros(len(y)), y)]
+    mask = torch.ones(folds, len(y), dtype=torch.bool)
+    for f, held in enumerate(held_out):
+        mask[f, torch.as_tensor(held)] = False
+    fold_seeds = [derive_seed(seed, "fold", f) for f in range(folds)]
+    with tqdm(total=cfg.epochs, disable=not progress, unit="epoch", desc=f"{folds} folds") as bar:
+        out = _train_chunk(data, fold_seeds, [(0.0, rate)], cfg, device, on_epoch=lambda: bar.update(1),
+                           keep_model=True, train_mask=mask)
     probs = np.zeros((len(y), data.num_classes))
-    for fold, (train_idx, held_idx) in enumerate(tqdm(list(splitter.split(np.zeros(len(y)), y)),
-                                                      disable=not progress, desc="folds", unit="fold")):
-        held = torch.as_tensor(held_idx, dtype=torch.int64)
-        part = _subset(data, train_idx, data.x_train[held], data.y_train[held], f"fold{fold}/{folds}")
-        result = fit(part, smooth_rate, 0.0, seed, warn=False, **fit_kwargs)
-        with torch.no_grad():
-            x = part.x_test.to(next(result.model.parameters()).device)
-            probs[held_idx] = torch.softmax(result.model(x).double(), dim=1).cpu().numpy()
+    with torch.no_grad():
+        x = data.x_train.to(resolve_device(device))
+        logits = torch.cat([out.net.class_major(x[i:i + EVAL_BATCH]) for i in range(0, len(y), EVAL_BATCH)], dim=-1)
+        p = torch.softmax(logits.reshape(folds, data.num_classes, -1).double(), dim=1).cpu()    # (F, K, N)
+    for f, held in enumerate(held_out):
+        probs[held] = p[f][:, torch.as_tensor(held)].T.numpy()
     return probs
 
 

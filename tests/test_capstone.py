@@ -165,7 +165,7 @@ def test_select_smooth_rate_bad_inputs(blobs):
              words=("validation_fraction", "(0, 1)")),
         Case("fraction-tiny", train.select_smooth_rate, (mine, [0.0]), {"validation_fraction": 1e-4},
              words=("validation_fraction", "every class")),
-        Case("seeds", train.select_smooth_rate, (mine, [0.0]), {"seeds": (-1,)}, words=("seeds", "non-negative")),
+        Case("seeds", train.select_smooth_rate, (mine, [0.0]), {"seeds": (-1,)}, words=("seeds", ">= 0")),
         Case("kwarg", train.select_smooth_rate, (mine, [0.0]), {"noise_kind": "pairflip"}, exc=TypeError,
              words=("noise_kind",)),
     ]:
