@@ -1286,10 +1286,20 @@ def _specs_from_args(args, parser) -> list[DataSpec]:
                      args.n_train, args.n_test) for eps in rates]
 
 
-def _check_out(out: Path, parser) -> None:
-    """``--out`` must be (or become) a writable folder: checked before anything trains."""
+def _check_out(out: Path, parser, create: bool = True) -> None:
+    """``--out`` must be (or become) a writable folder: checked before anything trains. A dry
+    run (``create=False``) checks the same without creating anything."""
     if out.exists() and not out.is_dir():
         parser.error(f"--out {out} is a file; --out must name a folder (it gets rows/, results.csv, checkpoints/)")
+    base = out
+    while not base.exists() and base != base.parent:
+        base = base.parent
+    if not base.is_dir():
+        parser.error(f"--out {out} lies under {base}, which is a file; --out must name a folder")
+    if not create:
+        if not os.access(base, os.W_OK | os.X_OK):
+            parser.error(f"--out {out} is not writable (no write permission in {base}); choose another --out")
+        return
     try:
         out.mkdir(parents=True, exist_ok=True)
         fd, probe = tempfile.mkstemp(prefix=".tmp-probe-", dir=out)
@@ -1329,9 +1339,7 @@ def _check_args(args, parser):
         device = resolve_device(args.device)
     except (ValueError, TypeError) as err:
         parser.error(_cli_message(err))
-    if args.protocol == "paper" and args.warmup_epochs is not None:
-        pass   # reaches the official route only (documented in protocol_routes)
-    _check_out(Path(args.out), parser)
+    _check_out(Path(args.out), parser, create=not args.dry_run)
     return specs, routes, device
 
 
