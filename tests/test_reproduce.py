@@ -395,3 +395,13 @@ def test_rows_are_json_files_named_by_their_key(tmp_path):
     (f,) = (tmp_path / "rows").glob("*.json")
     row = json.loads(f.read_text())
     assert row["smooth_rate"] == 0.0 and row["protocol"] == "fast" and row["diverged_epoch"] is None
+
+
+def test_cifar_n_table_ships_only_values_with_a_primary_source():
+    t = R.paper_cifar_n()
+    assert list(t.columns) == ["dataset", "label_set", "method", "accuracy", "source"]
+    secondary = ("memory", "llm", "[sec]", "wizwand", "paperswithcode", "issue", "unconfirmed")
+    for source in t["source"]:
+        assert isinstance(source, str) and source.strip()
+        assert not any(word in source.lower() for word in secondary), source
+    assert len(t) == 0        # today no primary source confirms a CIFAR-N accuracy of the paper
