@@ -85,6 +85,14 @@ THROUGHPUT = {
     ("resnet34", "cuda"): 12_000.0,
     ("fastnet", "cuda"): 60_000.0,
 }
+#: Assumed slow-down of fp32 against bf16 on CUDA (an assumption too; bench/gpu_check.py measures it).
+FP32_FACTOR_CUDA = 0.4
+
+
+def assumed_throughput(protocol: Protocol, device_type: str) -> float:
+    """The reference images/s of :data:`THROUGHPUT` for this protocol's model and precision."""
+    thr = THROUGHPUT[(protocol.model, device_type)]
+    return thr * (FP32_FACTOR_CUDA if device_type == "cuda" and not protocol.amp else 1.0)
 
 
 # --------------------------------------------------------------------------------------------
@@ -1119,7 +1127,7 @@ def grid_estimate(protocol: Protocol, n_cells: int, n_rates: int, n_train: int =
                   device_type: str = "cuda", throughput: float | None = None) -> float:
     """Projected seconds of a grid of ``n_cells`` cells × ``n_rates`` rates (no speed-up assumed
     from stacking)."""
-    thr = throughput or THROUGHPUT[(protocol.model, device_type)]
+    thr = throughput or assumed_throughput(protocol, device_type)
     return n_cells * estimate_seconds(protocol, n_train, n_test, n_rates, thr)
 
 
@@ -1420,15 +1428,15 @@ def _dry_run(args, cells, routes, device) -> int:
                                      widths=protocol.widths, amp=protocol.amp)
             source = "measured here just now"
         else:
-            thr = THROUGHPUT[(protocol.model, device.type)]
+            thr = assumed_throughput(protocol, device.type)
             source = ("reference number for this model on " + device.type +
                       " (the full-width net; --calibrate measures this machine)")
         print(describe_plan(mine, protocol, args.smooth_rates, device, thr, source))
         if device.type == "cpu":
-            gpu = THROUGHPUT[(protocol.model, "cuda")]
+            gpu = assumed_throughput(protocol, "cuda")
             sec = sum(estimate_seconds(protocol, *_sizes(c["spec"]), len(c["rates"]), gpu) for c in mine)
-            print(f"on one GPU (assumed {gpu:,.0f} images/s, an H100 with bf16; not measured here): "
-                  f"~{format_duration(sec)}")
+            print(f"on one GPU (assumed {gpu:,.0f} images/s, an H100 in {protocol.precision}; not measured "
+                  f"here): ~{format_duration(sec)}")
     if len(routes) > 1:
         print("protocol 'paper': both routes above; the summary reports the better one per setting, as Table 2")
     return 0
