@@ -1032,7 +1032,10 @@ def plot_results(table, title: str | None = None):
     for ax in list(axes.flat)[len(groups):]:
         ax.set_visible(False)
     axes.flat[0].legend(fontsize=8)
-    fig.suptitle(title or "Test accuracy vs smooth rate: this run and the ICLR 2022 submission's Table 2")
+    import textwrap
+
+    title = title or "Test accuracy vs smooth rate: this run and the ICLR 2022 submission's Table 2"
+    fig.suptitle("\n".join(textwrap.wrap(title, width=45 * ncol)))
     return fig
 
 
