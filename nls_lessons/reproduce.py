@@ -667,6 +667,10 @@ def save_rows(out, rows) -> None:
     """
     folder = Path(out) / ROWS_DIR
     folder.mkdir(parents=True, exist_ok=True)
+    for stale in folder.glob(".tmp-*"):          # left by a writer killed an hour or more ago
+        with contextlib.suppress(OSError):
+            if time.time() - stale.stat().st_mtime > 3600:
+                stale.unlink()
     for row in rows:
         key = _row_key(*(row[k] for k in KEY))
         name = hashlib.sha1(repr(key).encode()).hexdigest()[:20] + ".json"
@@ -700,6 +704,8 @@ def load_results(path) -> "pd.DataFrame":
     if rows_dir.is_dir():
         rows, bad = [], []
         for f in sorted(rows_dir.glob("*.json")):
+            if f.name.startswith("."):          # a temporary file of a writer (maybe killed): not a row
+                continue
             try:
                 row = json.loads(f.read_bytes().decode("utf-8"))
             except (OSError, UnicodeDecodeError, ValueError):
