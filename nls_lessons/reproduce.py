@@ -720,14 +720,22 @@ def load_results(path) -> "pd.DataFrame":
     else:
         csv = path if path.suffix == ".csv" else folder / "results.csv"
         frame = _read_csv(csv)
-    for col in _INT_COLUMNS:
-        if col in frame:
-            frame[col] = pd.to_numeric(frame[col], errors="coerce").astype("Int64")
+    frame = _typed(frame)
     if len(frame):
         keys = [_row_key(*row) for row in frame[KEY].itertuples(index=False)]
         frame = frame.assign(_key=keys).drop_duplicates("_key", keep="last").drop(columns="_key")
         frame = frame.sort_values(KEY[:5] + ["seed", "smooth_rate"], ascending=True, kind="stable")
     return frame.reset_index(drop=True)
+
+
+def _typed(frame):
+    """Epoch columns as nullable integers: ``diverged_epoch`` / ``best_epoch`` missing = pandas.NA."""
+    import pandas as pd
+
+    for col in _INT_COLUMNS:
+        if col in frame:
+            frame[col] = pd.to_numeric(frame[col], errors="coerce").astype("Int64")
+    return frame
 
 
 def _read_csv(csv: Path):
@@ -874,7 +882,7 @@ def run_grid(specs, smooth_rates=PAPER_RATES, protocol: Protocol | str = "fast",
     finally:
         if out is not None and new_rows:
             export_csv(out)
-    frame = load_results(out) if out is not None else pd.DataFrame(new_rows)
+    frame = load_results(out) if out is not None else _typed(pd.DataFrame(new_rows))
     return select(frame, specs, smooth_rates, routes, seeds)
 
 

@@ -398,6 +398,8 @@ def test_rows_are_json_files_named_by_their_key(tmp_path):
     (f,) = (tmp_path / "rows").glob("*.json")
     row = json.loads(f.read_text())
     assert row["smooth_rate"] == 0.0 and row["protocol"] == "fast" and row["diverged_epoch"] is None
+    frame = R.load_results(tmp_path)                      # never diverged: missing, as in train.sweep
+    assert str(frame["diverged_epoch"].dtype) == "Int64" and frame["diverged_epoch"].isna().all()
 
 
 def test_cifar_n_table_ships_only_values_with_a_primary_source():
