@@ -4,10 +4,12 @@
     python bench/gpu.py --smoke    # force the smoke size
 
 Prints training throughput (images/s: forward + backward + SGD step, random CIFAR-shaped data,
-bf16 autocast + channels-last + cudnn.benchmark on CUDA), the throughput of M stacked GLS
+cudnn.benchmark on CUDA) of ResNet-34 in fp32 (the official recipes' precision) and in bf16 with
+channels-last, and of the fast net in bf16 (its default), the throughput of M stacked GLS
 fine-tunes (M smooth rates trained as one vmapped model) against M separate models, and the
-projected time of the paper's CIFAR-10 Table-2 grid (10 smooth rates x 4 symmetric noise rates,
-one seed) for each protocol. Numbers, not pass/fail.
+projected time of the CIFAR-10 Table-2 grid (10 smooth rates x 4 symmetric noise rates, one
+seed) for each protocol (``paper`` = official + direct). Numbers, not pass/fail.
+``bench/gpu_check.py`` runs every CUDA path once and writes a JSON.
 """
 from __future__ import annotations
 
@@ -44,9 +46,11 @@ def main(argv=None) -> int:
     steps = 2 if smoke else 20
     thr = {}
     t_start = time.perf_counter()
-    for model in ("resnet34", "fastnet"):
-        thr[model] = R.measure_throughput(model, device, batch[model], steps=steps, warmup_steps=1 if smoke else 5)
-        print(f"train {model:9s} batch {batch[model]:5d}: {thr[model]:10,.0f} images/s")
+    for model, amp in (("resnet34", False), ("resnet34", True), ("fastnet", True)):
+        thr[model, amp] = R.measure_throughput(model, device, batch[model], steps=steps, amp=amp,
+                                               warmup_steps=1 if smoke else 5)
+        print(f"train {model:9s} {'bf16' if amp else 'fp32'} batch {batch[model]:5d}: "
+              f"{thr[model, amp]:10,.0f} images/s")
 
     m = 3 if smoke else args.rates
     fb = 16 if smoke else 512
@@ -59,16 +63,18 @@ def main(argv=None) -> int:
 
     print("\nprojected CIFAR-10 Table-2 grid: 10 smooth rates x 4 symmetric noise rates, 1 seed, "
           "50k train + 10k test images per epoch")
-    for pname in ("fast", "official", "direct"):
-        p = R.get_protocol(pname)
-        # fine-tunes from a shared warm-up run stacked (measured gain); direct runs one model per rate
-        fine = thr[p.model] * (gain if p.warmup is not None else 1.0)
+    for pname in ("fast", "official", "direct", "paper"):
         sec = 0.0
-        for _ in range(4):
-            if p.warmup is not None:
-                sec += p.warmup.epochs * (50_000 + 10_000 / 3) / thr[p.model]
-            sec += p.gls.epochs * 10 * (50_000 + 10_000 / 3) / fine
-        print(f"  {pname:8s} ({p.model}): {R.format_duration(sec):>12s}"
+        for p in R.protocol_routes(pname):
+            base = thr[p.model, p.amp]
+            # fine-tunes from a shared warm-up run stacked (measured gain); direct runs one model per rate
+            fine = base * (gain if p.warmup is not None else 1.0)
+            for _ in range(4):
+                if p.warmup is not None:
+                    sec += p.warmup.epochs * (50_000 + 10_000 / 3) / base
+                sec += p.gls.epochs * 10 * (50_000 + 10_000 / 3) / fine
+        model = R.protocol_routes(pname)[0].model
+        print(f"  {pname:8s} ({model}): {R.format_duration(sec):>12s}"
               + ("   (goal: <= 30 min on one H100)" if pname == "fast" else ""))
     print(f"\nbench time {time.perf_counter() - t_start:.1f} s")
     return 0

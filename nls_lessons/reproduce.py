@@ -85,6 +85,14 @@ THROUGHPUT = {
     ("resnet34", "cuda"): 12_000.0,
     ("fastnet", "cuda"): 60_000.0,
 }
+#: Assumed slow-down of fp32 against bf16 on CUDA (an assumption too; bench/gpu_check.py measures it).
+FP32_FACTOR_CUDA = 0.4
+
+
+def assumed_throughput(protocol: Protocol, device_type: str) -> float:
+    """The reference images/s of :data:`THROUGHPUT` for this protocol's model and precision."""
+    thr = THROUGHPUT[(protocol.model, device_type)]
+    return thr * (FP32_FACTOR_CUDA if device_type == "cuda" and not protocol.amp else 1.0)
 
 
 # --------------------------------------------------------------------------------------------
@@ -659,6 +667,10 @@ def save_rows(out, rows) -> None:
     """
     folder = Path(out) / ROWS_DIR
     folder.mkdir(parents=True, exist_ok=True)
+    for stale in folder.glob(".tmp-*"):          # left by a writer killed an hour or more ago
+        with contextlib.suppress(OSError):
+            if time.time() - stale.stat().st_mtime > 3600:
+                stale.unlink()
     for row in rows:
         key = _row_key(*(row[k] for k in KEY))
         name = hashlib.sha1(repr(key).encode()).hexdigest()[:20] + ".json"
@@ -692,6 +704,8 @@ def load_results(path) -> "pd.DataFrame":
     if rows_dir.is_dir():
         rows, bad = [], []
         for f in sorted(rows_dir.glob("*.json")):
+            if f.name.startswith("."):          # a temporary file of a writer (maybe killed): not a row
+                continue
             try:
                 row = json.loads(f.read_bytes().decode("utf-8"))
             except (OSError, UnicodeDecodeError, ValueError):
@@ -706,14 +720,22 @@ def load_results(path) -> "pd.DataFrame":
     else:
         csv = path if path.suffix == ".csv" else folder / "results.csv"
         frame = _read_csv(csv)
-    for col in _INT_COLUMNS:
-        if col in frame:
-            frame[col] = pd.to_numeric(frame[col], errors="coerce").astype("Int64")
+    frame = _typed(frame)
     if len(frame):
         keys = [_row_key(*row) for row in frame[KEY].itertuples(index=False)]
         frame = frame.assign(_key=keys).drop_duplicates("_key", keep="last").drop(columns="_key")
         frame = frame.sort_values(KEY[:5] + ["seed", "smooth_rate"], ascending=True, kind="stable")
     return frame.reset_index(drop=True)
+
+
+def _typed(frame):
+    """Epoch columns as nullable integers: ``diverged_epoch`` / ``best_epoch`` missing = pandas.NA."""
+    import pandas as pd
+
+    for col in _INT_COLUMNS:
+        if col in frame:
+            frame[col] = pd.to_numeric(frame[col], errors="coerce").astype("Int64")
+    return frame
 
 
 def _read_csv(csv: Path):
@@ -860,7 +882,7 @@ def run_grid(specs, smooth_rates=PAPER_RATES, protocol: Protocol | str = "fast",
     finally:
         if out is not None and new_rows:
             export_csv(out)
-    frame = load_results(out) if out is not None else pd.DataFrame(new_rows)
+    frame = load_results(out) if out is not None else _typed(pd.DataFrame(new_rows))
     return select(frame, specs, smooth_rates, routes, seeds)
 
 
@@ -1024,7 +1046,10 @@ def plot_results(table, title: str | None = None):
     for ax in list(axes.flat)[len(groups):]:
         ax.set_visible(False)
     axes.flat[0].legend(fontsize=8)
-    fig.suptitle(title or "Test accuracy vs smooth rate: this run and the ICLR 2022 submission's Table 2")
+    import textwrap
+
+    title = title or "Test accuracy vs smooth rate: this run and the ICLR 2022 submission's Table 2"
+    fig.suptitle("\n".join(textwrap.wrap(title, width=45 * ncol)))
     return fig
 
 
@@ -1119,7 +1144,7 @@ def grid_estimate(protocol: Protocol, n_cells: int, n_rates: int, n_train: int =
                   device_type: str = "cuda", throughput: float | None = None) -> float:
     """Projected seconds of a grid of ``n_cells`` cells × ``n_rates`` rates (no speed-up assumed
     from stacking)."""
-    thr = throughput or THROUGHPUT[(protocol.model, device_type)]
+    thr = throughput or assumed_throughput(protocol, device_type)
     return n_cells * estimate_seconds(protocol, n_train, n_test, n_rates, thr)
 
 
@@ -1286,10 +1311,20 @@ def _specs_from_args(args, parser) -> list[DataSpec]:
                      args.n_train, args.n_test) for eps in rates]
 
 
-def _check_out(out: Path, parser) -> None:
-    """``--out`` must be (or become) a writable folder: checked before anything trains."""
+def _check_out(out: Path, parser, create: bool = True) -> None:
+    """``--out`` must be (or become) a writable folder: checked before anything trains. A dry
+    run (``create=False``) checks the same without creating anything."""
     if out.exists() and not out.is_dir():
         parser.error(f"--out {out} is a file; --out must name a folder (it gets rows/, results.csv, checkpoints/)")
+    base = out
+    while not base.exists() and base != base.parent:
+        base = base.parent
+    if not base.is_dir():
+        parser.error(f"--out {out} lies under {base}, which is a file; --out must name a folder")
+    if not create:
+        if not os.access(base, os.W_OK | os.X_OK):
+            parser.error(f"--out {out} is not writable (no write permission in {base}); choose another --out")
+        return
     try:
         out.mkdir(parents=True, exist_ok=True)
         fd, probe = tempfile.mkstemp(prefix=".tmp-probe-", dir=out)
@@ -1329,9 +1364,7 @@ def _check_args(args, parser):
         device = resolve_device(args.device)
     except (ValueError, TypeError) as err:
         parser.error(_cli_message(err))
-    if args.protocol == "paper" and args.warmup_epochs is not None:
-        pass   # reaches the official route only (documented in protocol_routes)
-    _check_out(Path(args.out), parser)
+    _check_out(Path(args.out), parser, create=not args.dry_run)
     return specs, routes, device
 
 
@@ -1412,15 +1445,15 @@ def _dry_run(args, cells, routes, device) -> int:
                                      widths=protocol.widths, amp=protocol.amp)
             source = "measured here just now"
         else:
-            thr = THROUGHPUT[(protocol.model, device.type)]
+            thr = assumed_throughput(protocol, device.type)
             source = ("reference number for this model on " + device.type +
                       " (the full-width net; --calibrate measures this machine)")
         print(describe_plan(mine, protocol, args.smooth_rates, device, thr, source))
         if device.type == "cpu":
-            gpu = THROUGHPUT[(protocol.model, "cuda")]
+            gpu = assumed_throughput(protocol, "cuda")
             sec = sum(estimate_seconds(protocol, *_sizes(c["spec"]), len(c["rates"]), gpu) for c in mine)
-            print(f"on one GPU (assumed {gpu:,.0f} images/s, an H100 with bf16; not measured here): "
-                  f"~{format_duration(sec)}")
+            print(f"on one GPU (assumed {gpu:,.0f} images/s, an H100 in {protocol.precision}; not measured "
+                  f"here): ~{format_duration(sec)}")
     if len(routes) > 1:
         print("protocol 'paper': both routes above; the summary reports the better one per setting, as Table 2")
     return 0

@@ -135,3 +135,41 @@ def test_cifar_n_needs_the_full_training_set(tmp_path):
 def test_bad_arguments_say_why(tmp_path, kwargs, error, match):
     with pytest.raises(error, match=match):
         cifar.cifar(root=tmp_path, **kwargs)
+
+
+@pytest.mark.parametrize("damage", ["truncated", "short-data"])
+def test_a_damaged_batch_file_is_named_in_a_clear_error(tmp_path, damage):
+    cifar.write_tiny_cifar(tmp_path, "cifar10", per_batch=8, n_test=8)
+    batch = tmp_path / "cifar-10-batches-py" / "data_batch_3"
+    if damage == "truncated":
+        batch.write_bytes(batch.read_bytes()[:200])                  # a download cut short
+    else:
+        with open(batch, "rb") as f:
+            entry = pickle.load(f)
+        entry["data"] = entry["data"][:, :1000]                      # rows that are not 3x32x32 images
+        with open(batch, "wb") as f:
+            pickle.dump(entry, f)
+    with pytest.raises(ValueError, match=r"data_batch_3.*(truncated|not a CIFAR batch).*Re-extract"):
+        cifar.cifar("cifar10", tmp_path, verify=False)
+
+
+def test_official_noise_method_reaches_the_draw(tmp_path):
+    from nls_lessons import noise
+
+    cifar.write_tiny_cifar(tmp_path, "cifar10", per_batch=40, n_test=8)
+    data = cifar.cifar("cifar10", tmp_path, noise="symmetric", noise_rate=0.4, seed=0, verify=False,
+                       noise_method="official")
+    T = noise.transition_matrix("symmetric", 10, 0.4)
+    assert torch.equal(data.noisy_labels, noise.inject(data.labels, T, 0, method="official"))
+
+
+def test_fetch_offline_raises_one_clear_download_error(tmp_path, monkeypatch):
+    import urllib.error
+    import urllib.request
+
+    def offline(*a, **k):
+        raise urllib.error.URLError("no network")
+
+    monkeypatch.setattr(urllib.request, "urlopen", offline)
+    with pytest.raises(cifar.DownloadError, match=r"could not download cifar-10-python.tar.gz .*offline"):
+        cifar.fetch("cifar10", tmp_path)

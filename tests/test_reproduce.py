@@ -349,14 +349,17 @@ def test_a_truncated_or_garbled_store_never_breaks_a_later_run(tmp_path, capsys)
     (out / "rows" / ".tmp-123-abc.json").write_text("{")             # a temporary file of a killed writer
     csv = out / "results.csv"
     csv.write_text(csv.read_text()[: len(csv.read_text()) // 2])      # the export cut mid-line
-    with pytest.warns(UserWarning, match="rows"):
+    with pytest.warns(UserWarning, match="rows") as caught:
         frame = R.load_results(out)
     assert len(frame) == 1
-    # the dry run plans the damaged cell's missing rate again
-    assert R.main(["--dataset", "synthetic", "--noise", "symmetric", "--noise-rate", "0.2", "--smooth-rates", "0",
-                   "-2", "--epochs", "1", "--warmup-epochs", "1", "--n-train", "64", "--n-test", "32", "--out",
-                   str(out), "--dry-run"] + TINY) == 0
-    assert "1 rates" in capsys.readouterr().out
+    message = str(caught[0].message)
+    assert "2 unreadable" in message and ".tmp-" not in message      # a writer's temporary file is no row
+    # the dry run plans the damaged cell's missing rate again (and says which files it skipped)
+    with pytest.warns(UserWarning, match="junk.json"):
+        code = R.main(["--dataset", "synthetic", "--noise", "symmetric", "--noise-rate", "0.2", "--smooth-rates", "0",
+                       "-2", "--epochs", "1", "--warmup-epochs", "1", "--n-train", "64", "--n-test", "32", "--out",
+                       str(out), "--dry-run"] + TINY)
+    assert code == 0 and "1 rates" in capsys.readouterr().out
     with pytest.warns(UserWarning):
         res = R.run_grid(specs, [0.0, -2.0], protocol, seeds=[0], out=out, device="cpu", progress=False)
     assert len(res) == 2 and res["best_acc"].notna().all()
@@ -395,3 +398,15 @@ def test_rows_are_json_files_named_by_their_key(tmp_path):
     (f,) = (tmp_path / "rows").glob("*.json")
     row = json.loads(f.read_text())
     assert row["smooth_rate"] == 0.0 and row["protocol"] == "fast" and row["diverged_epoch"] is None
+    frame = R.load_results(tmp_path)                      # never diverged: missing, as in train.sweep
+    assert str(frame["diverged_epoch"].dtype) == "Int64" and frame["diverged_epoch"].isna().all()
+
+
+def test_cifar_n_table_ships_only_values_with_a_primary_source():
+    t = R.paper_cifar_n()
+    assert list(t.columns) == ["dataset", "label_set", "method", "accuracy", "source"]
+    secondary = ("memory", "llm", "[sec]", "wizwand", "paperswithcode", "issue", "unconfirmed")
+    for source in t["source"]:
+        assert isinstance(source, str) and source.strip()
+        assert not any(word in source.lower() for word in secondary), source
+    assert len(t) == 0        # today no primary source confirms a CIFAR-N accuracy of the paper

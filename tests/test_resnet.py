@@ -52,3 +52,17 @@ def test_gpu_helpers_are_no_ops_on_cpu():
     with resnet.autocast(cpu):
         assert model(torch.randn(2, 3, 32, 32)).dtype == torch.float32
     assert not resnet.grad_scaler(cpu).is_enabled()
+
+
+def test_init_parameters_is_seeded_by_its_generator_only():
+    import torch
+
+    a = resnet.init_parameters(resnet.fastnet(10, (4, 8, 8, 8)), torch.Generator().manual_seed(1))
+    torch.manual_seed(99)                                        # the global RNG plays no part
+    b = resnet.init_parameters(resnet.fastnet(10, (4, 8, 8, 8)), torch.Generator().manual_seed(1))
+    c = resnet.init_parameters(resnet.fastnet(10, (4, 8, 8, 8)), torch.Generator().manual_seed(2))
+    sa, sb, sc = a.state_dict(), b.state_dict(), c.state_dict()
+    assert all(torch.equal(sa[k], sb[k]) for k in sa)
+    assert not torch.equal(sa["head.weight"], sc["head.weight"])
+    w = sa["features.0.weight"]                                  # Kaiming-uniform bound 1/sqrt(fan_in)
+    assert w.abs().max() <= 1 / (3 * 3 * 3) ** 0.5 + 1e-6
