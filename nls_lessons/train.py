@@ -1057,7 +1057,7 @@ SELECTION_COLUMNS = ("smooth_rate", "seed", "val_acc", "val_epoch", "test_acc", 
 
 
 def select_smooth_rate(data: Dataset, smooth_rates, *, validation_fraction: float = 0.2, seeds=(0,),
-                       progress: bool = False, **fit_kwargs) -> tuple[float, pd.DataFrame]:
+                       prior_rate: float = 0.0, progress: bool = False, **fit_kwargs) -> tuple[float, pd.DataFrame]:
     """Choose the smooth rate on a noisy validation split: no clean label needed (lesson 06).
 
     ``validation_fraction`` of the training set (stratified by the labels as given, split seeded
@@ -1065,7 +1065,9 @@ def select_smooth_rate(data: Dataset, smooth_rates, *, validation_fraction: floa
     given, no noise added; paired: each seed has one initialisation and batch order for every
     rate). Each model's stopping epoch is the one with the best accuracy on the *noisy*
     validation labels, and the chosen rate is the one with the best mean (over seeds) of that
-    accuracy. Under symmetric noise eps < (K-1)/K noisy accuracy is increasing in clean accuracy,
+    accuracy. A tie (a few hundred noisy validation labels make ties common) goes to the rate
+    closest to ``prior_rate``: by default 0, the mildest change from plain CE; lesson 06 passes
+    the theory's prediction from the estimated noise rate. Under symmetric noise eps < (K-1)/K noisy accuracy is increasing in clean accuracy,
     so it ranks models as clean accuracy would (lesson 06 derives this).
 
     When ``data`` has a test set, the same models are evaluated on it (a second, identical run:
@@ -1076,6 +1078,7 @@ def select_smooth_rate(data: Dataset, smooth_rates, *, validation_fraction: floa
         smooth_rates: the candidate rates, numbers <= 1 (a grid, as for :func:`sweep`).
         validation_fraction: in (0, 1).
         seeds: the seeds to average over (non-negative integers).
+        prior_rate: breaks ties (a finite number <= 1).
         progress, **fit_kwargs: as :func:`sweep` (model, epochs, lr, warmup_epochs, ...).
 
     Returns:
@@ -1089,6 +1092,7 @@ def select_smooth_rate(data: Dataset, smooth_rates, *, validation_fraction: floa
     data = _check_data(data)
     smooth_rates, _, seeds = check_grid(smooth_rates, [0.0], seeds)
     fraction = _check_fraction(validation_fraction, "validation_fraction")
+    prior = _check_rate(_one(prior_rate, "prior_rate"), "prior_rate")
     _check_fit_kwargs(fit_kwargs, "select_smooth_rate")
     y = data.y_train.cpu().numpy()
     counts = np.bincount(y, minlength=data.num_classes)
@@ -1120,5 +1124,6 @@ def select_smooth_rate(data: Dataset, smooth_rates, *, validation_fraction: floa
     table = table.merge(results[keys + ["diverged"]], on=keys)
     table = table[list(SELECTION_COLUMNS)].sort_values(keys, kind="stable").reset_index(drop=True)
     means = table.groupby("smooth_rate", sort=True)["val_acc"].mean()
-    chosen = float(means.idxmax())
+    tied = [float(r) for r, v in means.items() if v >= means.max() - 1e-12]
+    chosen = min(tied, key=lambda r: (abs(r - prior), abs(r), -r))     # a tie goes to the prior's side
     return chosen, table

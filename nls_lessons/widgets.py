@@ -1104,7 +1104,7 @@ def recipe_compute(kind: str = "symmetric", noise_rate: float = 0.6, *, seed: in
     cap = 0.98 * 9 / 10
     r_theory = round(float(theory.optimal_smooth_rate(min(eps_hat, cap), 10, clean_optimal_rate)), 2)
     rates = sorted({float(r) for r in smooth_rates} | {0.0, 0.1, r_theory}, reverse=True)
-    chosen, table = train.select_smooth_rate(untrusted, rates, seeds=(seed,), **kw)
+    chosen, table = train.select_smooth_rate(untrusted, rates, seeds=(seed,), prior_rate=r_theory, **kw)
     by_rate = table.groupby("smooth_rate")[["val_acc", "test_acc", "oracle_test_acc"]].mean()
     oracle = float(by_rate["test_acc"].idxmax())
     acc = {name: float(by_rate.loc[r, "test_acc"]) for name, r in

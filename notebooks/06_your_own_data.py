@@ -138,14 +138,16 @@ for name, eps in (("estimated ε̂", eps_est), ("realised ε", eps_real)):
 #
 # `train.select_smooth_rate` trains every candidate rate on the other 80 % (paired: one
 # initialisation and batch order per seed), stops each model at its best *noisy-validation*
-# epoch, and picks the rate with the best noisy-validation accuracy. It reports the clean test
-# accuracy of the same models at the same epochs, for judging only.
+# epoch, and picks the rate with the best noisy-validation accuracy. About 250 noisy labels
+# make exact ties common; a tie goes to the candidate closest to `prior_rate`, here the
+# theory's prediction (the course's rule: validation decides where it can, theory breaks ties).
+# It reports the clean test accuracy of the same models at the same epochs, for judging only.
 
 # %% slideshow={"slide_type": "subslide"}
 r_theory = round(theory.optimal_smooth_rate(eps_est, 10), 2)
 candidates = sorted(set(widgets.RECIPE_RATES) | {r_theory})
 chosen, table = train.select_smooth_rate(mine, candidates, validation_fraction=0.2, seeds=(0, 1),
-                                         **widgets.RECIPE_TRAIN)
+                                         prior_rate=r_theory, **widgets.RECIPE_TRAIN)
 by_rate = table.groupby("smooth_rate")[["val_acc", "val_epoch", "test_acc"]].mean()
 print(f"chosen r = {chosen:g} (theory predicted {r_theory:g})")
 (100 * by_rate[["val_acc", "test_acc"]]).round(1).T
@@ -154,12 +156,14 @@ print(f"chosen r = {chosen:g} (theory predicted {r_theory:g})")
 plots.validation_vs_test(by_rate, chosen=chosen, oracle=by_rate["test_acc"].idxmax(), theory=r_theory)
 
 # %% [markdown]
-# The two curves have different scales (the noisy one is capped near
-# $\varepsilon/(K-1) + (1-\kappa)$) but the same shape, as the line above predicts. The
-# **T-corrected estimate** inverts it with $\hat\varepsilon$:
+# The two curves have different scales (the noisy one can reach at most $1-\varepsilon$, for a
+# perfect model) but roughly the same shape, as the line above predicts; with 250 labels the
+# noisy curve is coarse. The **T-corrected estimate** inverts the line with $\hat\varepsilon$:
 # $\widehat{\text{acc}} = (\text{acc}_{\text{noisy}} - \hat\varepsilon/(K-1))/(1-\hat\kappa)$.
-# Because $\hat\varepsilon$ is too high, the correction over-shoots; with the realised rate it
-# would land close:
+# Here it runs into 100 % for every rate, and that is informative: no model can score more than
+# $1-\varepsilon$ on noisy labels, so a validation accuracy of about 35 % says $\varepsilon \le 0.65$,
+# and $\hat\varepsilon \approx 0.70$ must be too high. With the realised rate the correction lands
+# close:
 
 # %%
 corrected = pd.DataFrame({
@@ -168,6 +172,7 @@ corrected = pd.DataFrame({
     "corrected with ε̂ (%)": 100 * theory.clean_accuracy_estimate(by_rate["val_acc"].to_numpy(), eps_est, 10),
     "corrected with true ε (%)": 100 * theory.clean_accuracy_estimate(by_rate["val_acc"].to_numpy(), eps_real, 10),
 }).round(1)
+print(f"validation bound: ε ≤ 1 − best noisy accuracy = {1 - by_rate['val_acc'].max():.3f}  (ε̂ = {eps_est:.3f})")
 corrected.T
 
 # %% tags=["hide-cell"] slideshow={"slide_type": "skip"}
@@ -177,6 +182,7 @@ corrected.T
 rank = by_rate["val_acc"].rank().corr(by_rate["test_acc"].rank())
 assert rank > 0.4, rank
 assert (corrected["corrected with true ε (%)"] - corrected["clean test (%)"]).abs().mean() < 6.0, corrected
+assert eps_real <= 1 - by_rate["val_acc"].max() < eps_est     # the bound holds and exposes ε̂
 assert chosen < 0, chosen     # heavy symmetric noise: the recipe picks NLS
 
 # %% [markdown]
@@ -217,7 +223,7 @@ gap = accuracy.assign(**{"oracle − chosen": accuracy.oracle - accuracy.chosen,
 # %% tags=["hide-cell"] slideshow={"slide_type": "skip"}
 # Claims, paired seeds, margins measured first (see the closing note of the issue):
 # 1. in every setting the chosen rate lands within 3 points of the oracle on average
-#    (measured: symmetric 0.5, pair-flip 0.4, human 2.6);
+#    (measured: symmetric 0.4, pair-flip 0.4, human 2.6);
 # 2. under heavy symmetric noise the chosen rate beats CE on every seed (measured +1.6 to +3.9).
 mean_gap = 100 * gap.groupby("kind")["oracle − chosen"].mean()
 assert (mean_gap < 3.0).all(), mean_gap

@@ -128,7 +128,9 @@ def test_select_smooth_rate_chooses_by_noisy_validation_only(blobs):
     chosen, table = train.select_smooth_rate(mine, rates, seeds=(3, 4), model="linear", epochs=12)
     assert list(table.columns) == list(train.SELECTION_COLUMNS)
     assert len(table) == len(rates) * 2 and set(table.seed) == {3, 4}
-    assert chosen == table.groupby("smooth_rate").val_acc.mean().idxmax()
+    means = table.groupby("smooth_rate").val_acc.mean()
+    assert means[chosen] == means.max()
+    assert all(abs(chosen) <= abs(r) for r in means.index[means == means.max()])
     assert table.val_epoch.between(1, 12).all()
     assert (table.oracle_test_acc >= table.test_acc - 1e-12).all()
     # the test labels never choose: scrambling them changes test columns, not the choice
@@ -215,3 +217,23 @@ def test_recipe_compute_end_to_end_on_an_unused_seed():
     assert r["chosen_rate"] in set(r["table"].smooth_rate)
     assert 0.35 < r["estimated_rate"] < 0.75
     assert r["acc"]["oracle"] >= r["acc"]["chosen"]
+
+
+def test_select_smooth_rate_breaks_ties_towards_the_mildest_rate(monkeypatch):
+    """Equal noisy-validation accuracy at r = -8, -1 and 0.6: a tie goes to the rate closest to the prior."""
+    import pandas as pd
+
+    def fake_sweep(dataset, rates, noise_rates, seeds, **kw):
+        hist = pd.DataFrame([{"smooth_rate": r, "seed": s, "epoch": 1, "test_acc": 0.5 if r in (-8.0, -1.0, 0.6) else 0.4}
+                             for r in rates for s in seeds])
+        res = pd.DataFrame([{"smooth_rate": r, "seed": s, "diverged": False} for r in rates for s in seeds])
+        return res, hist
+
+    monkeypatch.setattr(train, "sweep", fake_sweep)
+    ds = data.toy2d("blobs", n=200, seed=1, num_classes=2, noise=0.05)
+    rates = [-8.0, -1.0, 0.0, 0.6]
+    assert train.select_smooth_rate(ds, rates, seeds=(0,))[0] == 0.6                  # prior 0: the mildest
+    assert train.select_smooth_rate(ds, rates, seeds=(0,), prior_rate=-6.0)[0] == -8.0
+    assert train.select_smooth_rate(ds, rates, seeds=(0,), prior_rate=-2.0)[0] == -1.0
+    with pytest.raises(ValueError, match="prior_rate"):
+        train.select_smooth_rate(ds, rates, prior_rate=float("nan"))
