@@ -836,12 +836,17 @@ class LivePanel:
 
     Subclasses define ``build(result)`` (make the axes and artists, once) and
     ``update(result)`` (set the artists' data, text and limits: ``set_data`` /
-    ``set_array`` / ``set_text``, never new axes). ``Panel(result).fig`` is an ordinary
-    figure (the ``*_panel(result)`` functions return it: the fresh-figure path);
-    ``render(result)`` updates the same figure and returns PNG bytes. The first render lays
-    the figure out (constrained layout); later renders keep that layout, so a frame costs a
-    draw and a PNG encode only. ``fits(result)`` is False when a result needs another figure
-    (e.g. another dataset): the explorer then builds a new panel.
+    ``set_array`` / ``set_text``, never new axes), and ``dynamic_artists()``: the artists
+    ``update`` changes. ``Panel(result).fig`` is an ordinary figure (the ``*_panel(result)``
+    functions return it: the fresh-figure path); ``render(result)`` updates the same figure
+    and returns PNG bytes.
+
+    Rendering: the first render lays the figure out (constrained layout) and then keeps that
+    layout. The static part (axes, ticks, labels, colour bars: most of the drawing time is
+    text) is drawn once into a background; a frame restores it and draws only the dynamic
+    artists and the legends on top, in z-order (blitting). The background is redrawn when an
+    axis range changes. ``fits(result)`` is False when a result needs another figure (e.g.
+    another dataset): the explorer then builds a new panel.
     """
 
     figsize = (15.0, 4.4)
@@ -861,12 +866,19 @@ class LivePanel:
     def update(self, result) -> None:
         raise NotImplementedError
 
+    def dynamic_artists(self) -> list:
+        """The artists ``update`` changes (drawn every frame over the static background)."""
+        raise NotImplementedError
+
     def layout_key(self, result):
         """What fixes the figure's structure; results with another key need a new panel."""
         return None
 
     def fits(self, result) -> bool:
         return self.layout_key(result) == self.key
+
+    def _background_key(self):
+        return tuple(ax.get_xlim() + ax.get_ylim() for ax in self.fig.axes)
 
     def render(self, result) -> bytes:
         from matplotlib.backends.backend_agg import FigureCanvasAgg
@@ -875,11 +887,24 @@ class LivePanel:
             if result is not self._shown:
                 self.update(result)
                 self._shown = result
+            legends = [ax.get_legend() for ax in self.fig.axes if ax.get_legend() is not None]
+            dynamic = sorted([*self.dynamic_artists(), *legends], key=lambda a: a.get_zorder())
+            for a in dynamic:
+                a.set_animated(True)
             if self._canvas is None:
                 self._canvas = FigureCanvasAgg(self.fig)
                 self._canvas.draw()                      # the one layout pass
                 self.fig.set_layout_engine("none")
-            self._canvas.draw()
+                self._background = None
+            key = self._background_key()
+            if self._background is None or key != self._bg_key:
+                self._canvas.draw()                      # the static part only (dynamic ones are animated)
+                self._background = self._canvas.copy_from_bbox(self.fig.bbox)
+                self._bg_key = key
+            else:
+                self._canvas.restore_region(self._background)
+            for a in dynamic:
+                (a.axes or self.fig).draw_artist(a)
         return _rgba_to_png(self._canvas)
 
     def close(self) -> None:
@@ -918,6 +943,10 @@ class NoisePanel(LivePanel):
         self.digits.suptitle(f"clean → noisy label ({n_flip} of {len(result['clean'])} flipped)",
                              fontsize=13, fontweight="bold")
 
+    def dynamic_artists(self):
+        axes = [*self.t_axes, *self.digit_axes]
+        return [a for ax in axes for a in (ax.images[0], ax.title)] + [self.digits._suptitle]
+
 
 class SmoothingPanel(LivePanel):
     """:func:`smoothing_panel`: GLS target bars, loss vs p_y, the uniform-CE weight λ = r/(1 − r)."""
@@ -950,6 +979,10 @@ class SmoothingPanel(LivePanel):
         lam = uniform_weight(r)
         self.current.set_data([min(r, 0.95)], [min(lam, 0.95 / 0.05)])
         ax3.set_title(_minus(f"uniform-CE weight λ = {_weight_text(lam)}"))
+
+    def dynamic_artists(self):
+        ax1, ax2, ax3 = self.axes
+        return [*self.bars, self.text, ax1.title, self.highlight, self.current, ax3.title]
 
 
 def _training_title(result) -> str:
@@ -1014,6 +1047,14 @@ class TrainingPanel(LivePanel):
             line.set_data(epochs, 100 * values if line.axes is ax1 else values)
         for ax in (ax1, ax2):
             ax.set_xlim(epochs.min() - 0.5, epochs.max() + 0.5)
+
+    def dynamic_artists(self):
+        ax0 = self.axes[0]
+        if hasattr(self, "regions"):     # the points lie on the regions: redraw them on top
+            shown = [self.regions, self.contours, *ax0.collections]
+        else:
+            shown = list(self.hists)
+        return [ax0.title, *dict.fromkeys(shown), *self.lines.values()]
 
 
 @_styled
