@@ -844,8 +844,9 @@ class LivePanel:
     Rendering: the first render lays the figure out (constrained layout) and then keeps that
     layout. The static part (axes, ticks, labels, colour bars: most of the drawing time is
     text) is drawn once into a background; a frame restores it and draws only the dynamic
-    artists and the legends on top, in z-order (blitting). The background is redrawn when an
-    axis range changes. ``fits(result)`` is False when a result needs another figure (e.g.
+    artists and the legends on top, in z-order (blitting). Axes whose range follows the data
+    (``dynamic_axes()``) are redrawn whole every frame; the background is redrawn when the
+    range of another axes changes. ``fits(result)`` is False when a result needs another figure (e.g.
     another dataset): the explorer then builds a new panel.
     """
 
@@ -870,6 +871,10 @@ class LivePanel:
         """The artists ``update`` changes (drawn every frame over the static background)."""
         raise NotImplementedError
 
+    def dynamic_axes(self) -> list:
+        """Axes redrawn whole every frame (their range changes with the result)."""
+        return []
+
     def layout_key(self, result):
         """What fixes the figure's structure; results with another key need a new panel."""
         return None
@@ -878,7 +883,8 @@ class LivePanel:
         return self.layout_key(result) == self.key
 
     def _background_key(self):
-        return tuple(ax.get_xlim() + ax.get_ylim() for ax in self.fig.axes)
+        moving = self.dynamic_axes()
+        return tuple(ax.get_xlim() + ax.get_ylim() for ax in self.fig.axes if ax not in moving)
 
     def render(self, result) -> bytes:
         from matplotlib.backends.backend_agg import FigureCanvasAgg
@@ -888,7 +894,8 @@ class LivePanel:
                 self.update(result)
                 self._shown = result
             legends = [ax.get_legend() for ax in self.fig.axes if ax.get_legend() is not None]
-            dynamic = sorted([*self.dynamic_artists(), *legends], key=lambda a: a.get_zorder())
+            dynamic = [*self.dynamic_axes(),
+                       *sorted([*self.dynamic_artists(), *legends], key=lambda a: a.get_zorder())]
             for a in dynamic:
                 a.set_animated(True)
             if self._canvas is None:
@@ -980,9 +987,12 @@ class SmoothingPanel(LivePanel):
         self.current.set_data([min(r, 0.95)], [min(lam, 0.95 / 0.05)])
         ax3.set_title(_minus(f"uniform-CE weight λ = {_weight_text(lam)}"))
 
+    def dynamic_axes(self):
+        return [self.axes[0]]        # the target bars' range follows the targets
+
     def dynamic_artists(self):
         ax1, ax2, ax3 = self.axes
-        return [*self.bars, self.text, ax1.title, self.highlight, self.current, ax3.title]
+        return [self.highlight, self.current, ax3.title]
 
 
 def _training_title(result) -> str:
@@ -1050,11 +1060,14 @@ class TrainingPanel(LivePanel):
 
     def dynamic_artists(self):
         ax0 = self.axes[0]
-        if hasattr(self, "regions"):     # the points lie on the regions: redraw them on top
-            shown = [self.regions, self.contours, *ax0.collections]
-        else:
-            shown = list(self.hists)
+        if not hasattr(self, "regions"):
+            return list(self.lines.values())           # the histogram's axes is redrawn whole
+        # the points lie on the regions: redraw them on top
+        shown = [self.regions, self.contours, *ax0.collections]
         return [ax0.title, *dict.fromkeys(shown), *self.lines.values()]
+
+    def dynamic_axes(self):
+        return [] if hasattr(self, "regions") else [self.axes[0]]   # counts set the histogram's range
 
 
 @_styled
