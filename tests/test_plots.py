@@ -216,6 +216,11 @@ def test_histogram_panels_tick_labels_do_not_meet():
     renderer = _drawn(fig)
     boxes = [b for ax in fig.axes for b in _tick_label_boxes(ax, renderer, "x")]
     assert not _overlaps(boxes), "tick labels of neighbouring panels run into each other"
+    # where two panels meet, the end labels stay apart at lecture size ("1.0−1.0" read as one)
+    to_display = plots.display_px_per_point(fig) * 72 / fig.dpi
+    for left, right in zip(fig.axes, fig.axes[1:]):
+        gap = _tick_label_boxes(right, renderer)[0].x0 - _tick_label_boxes(left, renderer)[-1].x1
+        assert gap * to_display >= 8, f"end tick labels only {gap * to_display:.1f} px apart"
 
 
 def test_loss_curve_legend_leaves_the_curves_free():
