@@ -401,9 +401,66 @@ def loss_curves(smooth_rates: Sequence[float] = (-2.0, -0.5, 0.0, 0.4, 0.8), *, 
     ax.set_xlabel("p_y: model probability of the label")
     ax.set_ylabel("GLS loss (nats)")
     ax.set_title(f"loss vs p_y (K = {num_classes})")
-    # outside the axes: NLS curves dive at the lower right, LS curves climb at the upper right
-    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), borderaxespad=0.0)
+    legend_outside(ax)      # NLS curves dive at the lower right, LS curves climb at the upper right
     return fig
+
+
+def legend_outside(ax, **kwargs):
+    """A legend to the right of the axes, where it can never cover the data."""
+    return ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), borderaxespad=0.0, **kwargs)
+
+
+@_styled
+def loss_per_epoch(runs, *, ax=None, title: str = "training loss per epoch",
+                   ylabel: str = "mean training loss (nats)") -> Figure:
+    """Training loss per epoch of groups of runs, one line per seed. Lesson 03 (divergence).
+
+    ``runs``: a sequence of ``(label, colour, frame)``; ``frame`` has columns ``epoch``,
+    ``train_loss`` and optionally ``seed`` (one line per seed, one legend entry per group).
+    The y axis is asinh (linear near 0, logarithmic far out), so CE near 1 nat and NLS runs
+    diverging to −10⁶ share one readable axis; the legend sits outside the curves.
+    """
+    fig, ax = _fig_ax(ax, (7.6, 4.0))
+    for label, color, frame in runs:
+        groups = frame.groupby("seed") if "seed" in frame else [(0, frame)]
+        for i, (_, run) in enumerate(groups):
+            ax.plot(run["epoch"], run["train_loss"], color=color, alpha=0.75, label=label if i == 0 else None)
+    ax.set_yscale("asinh", linear_width=1.0)
+    _decade_ticks(ax)
+    ax.axhline(0, color="grey", linewidth=0.8)
+    ax.set_xlabel("epoch")
+    ax.set_ylabel(ylabel)
+    ax.set_title(title)
+    legend_outside(ax)
+    return fig
+
+
+_SUPERSCRIPT = str.maketrans("0123456789", "⁰¹²³⁴⁵⁶⁷⁸⁹")
+
+
+def _decade_ticks(ax, max_ticks: int = 8) -> None:
+    """y ticks 0, ±10, ±10², ... inside the range (every other decade when crowded)."""
+    lo, hi = ax.get_ylim()
+    top = max(abs(lo), abs(hi), 10.0)
+    powers = list(range(1, int(np.ceil(np.log10(top))) + 1))
+    ticks = [0.0]
+    for k in powers:
+        ticks += [v for v in (-(10.0 ** k), 10.0 ** k) if lo <= v <= hi]
+    step = 1
+    while len(ticks) > max_ticks:
+        step += 1
+        ticks = [0.0] + [v for v in ticks[1:] if round(np.log10(abs(v))) % step == 0]
+    ticks = sorted(ticks)
+
+    def label(v):
+        if v == 0:
+            return "0"
+        k = int(round(np.log10(abs(v))))
+        return ("−" if v < 0 else "") + ("10" if k == 1 else "10" + str(k).translate(_SUPERSCRIPT))
+
+    ax.set_yticks(ticks, [label(v) for v in ticks])
+    ax.yaxis.set_minor_locator(matplotlib.ticker.NullLocator())
+    ax.set_ylim(lo, hi)
 
 
 def uniform_weight(smooth_rate: float) -> float:
