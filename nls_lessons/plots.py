@@ -753,7 +753,7 @@ _RATE_TICKS = (-64, -32, -16, -8, -4, -2, -1, 0, 1)
 _RATE_TICKS_FINE = (-1, -0.5, 0, 0.2, 0.4, 0.6, 0.8, 1)
 
 
-def _rate_axis(ax, axis: str, lo: float, hi: float, pad: float = 0.08) -> None:
+def _rate_axis(ax, axis: str, lo: float, hi: float, pad: float = 0.08, ladder=None) -> None:
     """A smooth-rate axis on ONE smooth scale, asinh (linear near 0, logarithmic for large |r|,
     no kink anywhere, unlike symlog at its threshold), fitted to [lo, hi] plus ``pad`` of the
     span on the scale; ticks from a fixed ladder, only inside the range."""
@@ -762,7 +762,8 @@ def _rate_axis(ax, axis: str, lo: float, hi: float, pad: float = 0.08) -> None:
     span = max(b - a, 0.5)
     lim = (float(np.sinh(a - pad * span)), float(np.sinh(b + pad * span)))
     getattr(ax, f"set_{axis}lim")(*lim)
-    ticks = [t for t in (_RATE_TICKS_FINE if lo >= -1 else _RATE_TICKS) if lim[0] <= t <= lim[1]]
+    ladder = ladder or (_RATE_TICKS_FINE if lo >= -1 else _RATE_TICKS)
+    ticks = [t for t in ladder if lim[0] <= t <= lim[1]]
     getattr(ax, f"set_{axis}ticks")(ticks, [_minus(fmt_rate(t)) for t in ticks])
     getattr(ax, f"{axis}axis").set_minor_locator(matplotlib.ticker.NullLocator())
 
@@ -791,7 +792,8 @@ def best_rate_vs_noise(best, *, ax=None, theory=None, title: str = "best smooth 
         ax.axvline(current, color="grey", linewidth=8, alpha=0.25, zorder=1)
     ax.axhline(0, color="grey", linewidth=0.8)
     lo = min(-1.0, np.nanmin(r) if len(r) else -1.0)
-    _rate_axis(ax, "y", max(lo, -20.0), 1.0, pad=0.05)
+    # a vertical axis has room for the half steps too
+    _rate_axis(ax, "y", max(lo, -20.0), 1.0, pad=0.05, ladder=sorted({*_RATE_TICKS, -0.5, 0.5}))
     ax.set_xlabel("noise rate ε")
     ax.set_ylabel("best smooth rate r")
     ax.set_title(title)
