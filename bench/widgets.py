@@ -8,7 +8,8 @@ so both see the same machine load:
 - "kept figure": the explorers' path now, one figure whose artists are updated.
 
 Both paths run the same compute (the training explorers retrain for every move: their fit
-time is printed too, it is the same for both). Not a pass/fail test.
+time is printed too, it is the same for both) and each explorer's own debounce (the wait for
+a slider to settle, part of what a learner feels). Not a pass/fail test.
 
     OMP_NUM_THREADS=1 .venv/bin/python bench/widgets.py [--repeats 7]
 """
@@ -44,17 +45,17 @@ def _cases():
     cells = [{"noise_rate": e, "smooth_rate": r} for e in widgets.SWEEP_NOISE_RATES[1:]
              for r in widgets.SWEEP_SMOOTH_RATES[::3]]
     return [
-        ("noise explorer", lambda fresh: widgets.NoiseExplorer(debounce=0.0, fresh_figure=fresh),
+        ("noise explorer", lambda fresh: widgets.NoiseExplorer(fresh_figure=fresh),
          [{"noise_rate": e, "kind": k} for k in ("symmetric", "pairflip") for e in (0.1, 0.3, 0.5, 0.7)]),
-        ("smoothing explorer", lambda fresh: widgets.SmoothingExplorer(debounce=0.0, fresh_figure=fresh),
+        ("smoothing explorer", lambda fresh: widgets.SmoothingExplorer(fresh_figure=fresh),
          [{"smooth_rate": r} for r in (-8.0, -4.0, -2.0, -1.0, -0.5, 0.2, 0.4, 0.8)]),
         ("training explorer, blobs (retrains)",
-         lambda fresh: widgets.TrainingExplorer(debounce=0.0, fresh_figure=fresh),
+         lambda fresh: widgets.TrainingExplorer(fresh_figure=fresh),
          [{"smooth_rate": r} for r in (-2.0, -0.5, 0.4, 0.8, -1.0, 0.2)]),
         ("training explorer, digits (retrains)",
-         lambda fresh: widgets.TrainingExplorer(dataset="digits", debounce=0.0, fresh_figure=fresh),
+         lambda fresh: widgets.TrainingExplorer(dataset="digits", fresh_figure=fresh),
          [{"smooth_rate": r} for r in (-2.0, -0.5, 0.4, 0.8, -1.0, 0.2)]),
-        ("sweep explorer (cached)", lambda fresh: widgets.SweepExplorer(sweep, debounce=0.0, fresh_figure=fresh),
+        ("sweep explorer (cached)", lambda fresh: widgets.SweepExplorer(sweep, fresh_figure=fresh),
          cells),
     ]
 
