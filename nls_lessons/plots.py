@@ -401,9 +401,66 @@ def loss_curves(smooth_rates: Sequence[float] = (-2.0, -0.5, 0.0, 0.4, 0.8), *, 
     ax.set_xlabel("p_y: model probability of the label")
     ax.set_ylabel("GLS loss (nats)")
     ax.set_title(f"loss vs p_y (K = {num_classes})")
-    # outside the axes: NLS curves dive at the lower right, LS curves climb at the upper right
-    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), borderaxespad=0.0)
+    legend_outside(ax)      # NLS curves dive at the lower right, LS curves climb at the upper right
     return fig
+
+
+def legend_outside(ax, **kwargs):
+    """A legend to the right of the axes, where it can never cover the data."""
+    return ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), borderaxespad=0.0, **kwargs)
+
+
+@_styled
+def loss_per_epoch(runs, *, ax=None, title: str = "training loss per epoch",
+                   ylabel: str = "mean training loss (nats)") -> Figure:
+    """Training loss per epoch of groups of runs, one line per seed. Lesson 03 (divergence).
+
+    ``runs``: a sequence of ``(label, colour, frame)``; ``frame`` has columns ``epoch``,
+    ``train_loss`` and optionally ``seed`` (one line per seed, one legend entry per group).
+    The y axis is asinh (linear near 0, logarithmic far out), so CE near 1 nat and NLS runs
+    diverging to −10⁶ share one readable axis; the legend sits outside the curves.
+    """
+    fig, ax = _fig_ax(ax, (7.6, 4.0))
+    for label, color, frame in runs:
+        groups = frame.groupby("seed") if "seed" in frame else [(0, frame)]
+        for i, (_, run) in enumerate(groups):
+            ax.plot(run["epoch"], run["train_loss"], color=color, alpha=0.75, label=label if i == 0 else None)
+    ax.set_yscale("asinh", linear_width=1.0)
+    _decade_ticks(ax)
+    ax.axhline(0, color="grey", linewidth=0.8)
+    ax.set_xlabel("epoch")
+    ax.set_ylabel(ylabel)
+    ax.set_title(title)
+    legend_outside(ax)
+    return fig
+
+
+_SUPERSCRIPT = str.maketrans("0123456789", "⁰¹²³⁴⁵⁶⁷⁸⁹")
+
+
+def _decade_ticks(ax, max_ticks: int = 8) -> None:
+    """y ticks 0, ±10, ±10², ... inside the range (every other decade when crowded)."""
+    lo, hi = ax.get_ylim()
+    top = max(abs(lo), abs(hi), 10.0)
+    powers = list(range(1, int(np.ceil(np.log10(top))) + 1))
+    ticks = [0.0]
+    for k in powers:
+        ticks += [v for v in (-(10.0 ** k), 10.0 ** k) if lo <= v <= hi]
+    step = 1
+    while len(ticks) > max_ticks:
+        step += 1
+        ticks = [0.0] + [v for v in ticks[1:] if round(np.log10(abs(v))) % step == 0]
+    ticks = sorted(ticks)
+
+    def label(v):
+        if v == 0:
+            return "0"
+        k = int(round(np.log10(abs(v))))
+        return ("−" if v < 0 else "") + ("10" if k == 1 else "10" + str(k).translate(_SUPERSCRIPT))
+
+    ax.set_yticks(ticks, [label(v) for v in ticks])
+    ax.yaxis.set_minor_locator(matplotlib.ticker.NullLocator())
+    ax.set_ylim(lo, hi)
 
 
 def uniform_weight(smooth_rate: float) -> float:
@@ -696,7 +753,7 @@ _RATE_TICKS = (-64, -32, -16, -8, -4, -2, -1, 0, 1)
 _RATE_TICKS_FINE = (-1, -0.5, 0, 0.2, 0.4, 0.6, 0.8, 1)
 
 
-def _rate_axis(ax, axis: str, lo: float, hi: float, pad: float = 0.08) -> None:
+def _rate_axis(ax, axis: str, lo: float, hi: float, pad: float = 0.08, ladder=None) -> None:
     """A smooth-rate axis on ONE smooth scale, asinh (linear near 0, logarithmic for large |r|,
     no kink anywhere, unlike symlog at its threshold), fitted to [lo, hi] plus ``pad`` of the
     span on the scale; ticks from a fixed ladder, only inside the range."""
@@ -705,7 +762,8 @@ def _rate_axis(ax, axis: str, lo: float, hi: float, pad: float = 0.08) -> None:
     span = max(b - a, 0.5)
     lim = (float(np.sinh(a - pad * span)), float(np.sinh(b + pad * span)))
     getattr(ax, f"set_{axis}lim")(*lim)
-    ticks = [t for t in (_RATE_TICKS_FINE if lo >= -1 else _RATE_TICKS) if lim[0] <= t <= lim[1]]
+    ladder = ladder or (_RATE_TICKS_FINE if lo >= -1 else _RATE_TICKS)
+    ticks = [t for t in ladder if lim[0] <= t <= lim[1]]
     getattr(ax, f"set_{axis}ticks")(ticks, [_minus(fmt_rate(t)) for t in ticks])
     getattr(ax, f"{axis}axis").set_minor_locator(matplotlib.ticker.NullLocator())
 
@@ -734,7 +792,8 @@ def best_rate_vs_noise(best, *, ax=None, theory=None, title: str = "best smooth 
         ax.axvline(current, color="grey", linewidth=8, alpha=0.25, zorder=1)
     ax.axhline(0, color="grey", linewidth=0.8)
     lo = min(-1.0, np.nanmin(r) if len(r) else -1.0)
-    _rate_axis(ax, "y", max(lo, -20.0), 1.0, pad=0.05)
+    # a vertical axis has room for the half steps too
+    _rate_axis(ax, "y", max(lo, -20.0), 1.0, pad=0.05, ladder=sorted({*_RATE_TICKS, -0.5, 0.5}))
     ax.set_xlabel("noise rate ε")
     ax.set_ylabel("best smooth rate r")
     ax.set_title(title)
@@ -836,12 +895,18 @@ class LivePanel:
 
     Subclasses define ``build(result)`` (make the axes and artists, once) and
     ``update(result)`` (set the artists' data, text and limits: ``set_data`` /
-    ``set_array`` / ``set_text``, never new axes). ``Panel(result).fig`` is an ordinary
-    figure (the ``*_panel(result)`` functions return it: the fresh-figure path);
-    ``render(result)`` updates the same figure and returns PNG bytes. The first render lays
-    the figure out (constrained layout); later renders keep that layout, so a frame costs a
-    draw and a PNG encode only. ``fits(result)`` is False when a result needs another figure
-    (e.g. another dataset): the explorer then builds a new panel.
+    ``set_array`` / ``set_text``, never new axes), and ``dynamic_artists()``: the artists
+    ``update`` changes. ``Panel(result).fig`` is an ordinary figure (the ``*_panel(result)``
+    functions return it: the fresh-figure path); ``render(result)`` updates the same figure
+    and returns PNG bytes.
+
+    Rendering: the first render lays the figure out (constrained layout) and then keeps that
+    layout. The static part (axes, ticks, labels, colour bars: most of the drawing time is
+    text) is drawn once into a background; a frame restores it and draws only the dynamic
+    artists and the legends on top, in z-order (blitting). Axes whose range follows the data
+    (``dynamic_axes()``) are redrawn whole every frame; the background is redrawn when the
+    range of another axes changes. ``fits(result)`` is False when a result needs another figure (e.g.
+    another dataset): the explorer then builds a new panel.
     """
 
     figsize = (15.0, 4.4)
@@ -861,12 +926,24 @@ class LivePanel:
     def update(self, result) -> None:
         raise NotImplementedError
 
+    def dynamic_artists(self) -> list:
+        """The artists ``update`` changes (drawn every frame over the static background)."""
+        raise NotImplementedError
+
+    def dynamic_axes(self) -> list:
+        """Axes redrawn whole every frame (their range changes with the result)."""
+        return []
+
     def layout_key(self, result):
         """What fixes the figure's structure; results with another key need a new panel."""
         return None
 
     def fits(self, result) -> bool:
         return self.layout_key(result) == self.key
+
+    def _background_key(self):
+        moving = self.dynamic_axes()
+        return tuple(ax.get_xlim() + ax.get_ylim() for ax in self.fig.axes if ax not in moving)
 
     def render(self, result) -> bytes:
         from matplotlib.backends.backend_agg import FigureCanvasAgg
@@ -875,11 +952,25 @@ class LivePanel:
             if result is not self._shown:
                 self.update(result)
                 self._shown = result
+            legends = [ax.get_legend() for ax in self.fig.axes if ax.get_legend() is not None]
+            dynamic = [*self.dynamic_axes(),
+                       *sorted([*self.dynamic_artists(), *legends], key=lambda a: a.get_zorder())]
+            for a in dynamic:
+                a.set_animated(True)
             if self._canvas is None:
                 self._canvas = FigureCanvasAgg(self.fig)
                 self._canvas.draw()                      # the one layout pass
                 self.fig.set_layout_engine("none")
-            self._canvas.draw()
+                self._background = None
+            key = self._background_key()
+            if self._background is None or key != self._bg_key:
+                self._canvas.draw()                      # the static part only (dynamic ones are animated)
+                self._background = self._canvas.copy_from_bbox(self.fig.bbox)
+                self._bg_key = key
+            else:
+                self._canvas.restore_region(self._background)
+            for a in dynamic:
+                (a.axes or self.fig).draw_artist(a)
         return _rgba_to_png(self._canvas)
 
     def close(self) -> None:
@@ -918,6 +1009,10 @@ class NoisePanel(LivePanel):
         self.digits.suptitle(f"clean → noisy label ({n_flip} of {len(result['clean'])} flipped)",
                              fontsize=13, fontweight="bold")
 
+    def dynamic_artists(self):
+        axes = [*self.t_axes, *self.digit_axes]
+        return [a for ax in axes for a in (ax.images[0], ax.title)] + [self.digits._suptitle]
+
 
 class SmoothingPanel(LivePanel):
     """:func:`smoothing_panel`: GLS target bars, loss vs p_y, the uniform-CE weight λ = r/(1 − r)."""
@@ -950,6 +1045,13 @@ class SmoothingPanel(LivePanel):
         lam = uniform_weight(r)
         self.current.set_data([min(r, 0.95)], [min(lam, 0.95 / 0.05)])
         ax3.set_title(_minus(f"uniform-CE weight λ = {_weight_text(lam)}"))
+
+    def dynamic_axes(self):
+        return [self.axes[0]]        # the target bars' range follows the targets
+
+    def dynamic_artists(self):
+        ax1, ax2, ax3 = self.axes
+        return [self.highlight, self.current, ax3.title]
 
 
 def _training_title(result) -> str:
@@ -1014,6 +1116,17 @@ class TrainingPanel(LivePanel):
             line.set_data(epochs, 100 * values if line.axes is ax1 else values)
         for ax in (ax1, ax2):
             ax.set_xlim(epochs.min() - 0.5, epochs.max() + 0.5)
+
+    def dynamic_artists(self):
+        ax0 = self.axes[0]
+        if not hasattr(self, "regions"):
+            return list(self.lines.values())           # the histogram's axes is redrawn whole
+        # the points lie on the regions: redraw them on top
+        shown = [self.regions, self.contours, *ax0.collections]
+        return [ax0.title, *dict.fromkeys(shown), *self.lines.values()]
+
+    def dynamic_axes(self):
+        return [] if hasattr(self, "regions") else [self.axes[0]]   # counts set the histogram's range
 
 
 @_styled

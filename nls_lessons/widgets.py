@@ -719,7 +719,9 @@ class TrainingExplorer(Explorer):
     panel_class = plots.TrainingPanel
 
     def __init__(self, smooth_rate=0.0, noise_rate=0.3, noise_kind="symmetric", *, dataset="blobs", seed=0,
-                 debounce=0.2, fresh_figure=False, **fit_kwargs):
+                 debounce=0.02, fresh_figure=False, **fit_kwargs):
+        # the sliders report only on release (continuous_update=False), so a short debounce
+        # suffices: a long one would only add its length to every move
         import ipywidgets as W
 
         smooth_rate = _check_slider(smooth_rate, "smooth_rate", SMOOTH_SLIDER, _check_smooth_rate)

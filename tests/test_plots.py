@@ -37,6 +37,11 @@ CASES = {
     "reliability_diagram": lambda: plots.reliability_diagram(*_rng_mc()),
     "training_curves": lambda: plots.training_curves(
         {"epoch": [1, 2, 3], "test_acc": [0.5, 0.6, 0.7], "confidence": [0.1, 0.2, 0.3]}),
+    "loss_per_epoch": lambda: plots.loss_per_epoch(
+        [("CE", plots.OKABE_ITO["blue"], pd.DataFrame({"epoch": [1, 2, 3] * 2, "seed": [0] * 3 + [1] * 3,
+                                                        "train_loss": [2.0, 1.0, 0.8, 2.1, 1.1, 0.9]})),
+         ("NLS r = −8", plots.WRONG_COLOR, pd.DataFrame({"epoch": [1, 2, 3], "train_loss": [2.0, -50.0, -1e6]}))]),
+    "transition_heatmaps": lambda: plots.transition_heatmaps({"a": np.eye(3), "b": np.full((3, 3), 1 / 3)}),
     "decision_regions": lambda: plots.decision_regions(
         *np.meshgrid(np.linspace(-1, 1, 10), np.linspace(-1, 1, 10)),
         np.random.default_rng(0).dirichlet(np.ones(2), size=(10, 10)),
@@ -216,10 +221,16 @@ def test_histogram_panels_tick_labels_do_not_meet():
     renderer = _drawn(fig)
     boxes = [b for ax in fig.axes for b in _tick_label_boxes(ax, renderer, "x")]
     assert not _overlaps(boxes), "tick labels of neighbouring panels run into each other"
+    # where two panels meet, the end labels stay apart at lecture size ("1.0−1.0" read as one)
+    to_display = plots.display_px_per_point(fig) * 72 / fig.dpi
+    for left, right in zip(fig.axes, fig.axes[1:]):
+        gap = _tick_label_boxes(right, renderer)[0].x0 - _tick_label_boxes(left, renderer)[-1].x1
+        assert gap * to_display >= 8, f"end tick labels only {gap * to_display:.1f} px apart"
 
 
-def test_loss_curve_legend_leaves_the_curves_free():
-    fig = plots.loss_curves((-0.5, 0.0, 0.4, 0.8), highlight=-2.0)
+@pytest.mark.parametrize("name", ["loss_curves", "loss_per_epoch"])
+def test_loss_curve_legend_leaves_the_curves_free(name):
+    fig = CASES[name]()
     renderer = _drawn(fig)
     ax = fig.axes[0]
     legend = ax.get_legend().get_window_extent(renderer)

@@ -262,3 +262,107 @@ def test_noise_sample_is_drawn_independently_of_the_noise():
         other = widgets.noise_compute("pairflip", 0.6, seed=seed)
         np.testing.assert_array_equal(other["images"], res["images"])   # same digits at every setting
     assert len(set(targets)) >= 6, f"flips shown went only to classes {sorted(set(targets))}"
+
+
+def test_training_status_and_panel_name_each_confidence_once():
+    """Issue 15 item 4: `confidence` is mean max-softmax, `model_confidence` mean MC; the status
+    line and the figure may not call one by the other's name."""
+    ex = widgets.TrainingExplorer(-2.0, 0.4, debounce=0.0, epochs=3)
+    res = ex.result
+    h = res["history"]
+    assert res["confidence"] == pytest.approx(float(h["confidence"].iloc[-1]))
+    assert res["model_confidence"] == pytest.approx(float(h["model_confidence"].iloc[-1]))
+    status = ex.status.value
+    assert f"max-softmax confidence {res['confidence']:.2f}" in status
+    assert f"model confidence MC {res['model_confidence']:.2f}" in status
+    assert "mean MC" not in status
+    fig = widgets.training_panel(res)
+    right = fig.axes[2]
+    legend = {t.get_text(): line for t, line in zip(right.get_legend().texts, right.get_legend().get_lines())}
+    assert list(legend) == ["max-softmax confidence", "model confidence MC"]
+    by_label = {line.get_label(): line for line in right.lines}
+    np.testing.assert_allclose(by_label["max-softmax confidence"].get_ydata(), h["confidence"])
+    np.testing.assert_allclose(by_label["model confidence MC"].get_ydata(), h["model_confidence"])
+    plots.close(fig)
+    ex.close()
+
+
+def test_smoothing_status_gives_the_uniform_weight_r_over_one_minus_r():
+    ex = widgets.SmoothingExplorer(-2.0, debounce=0.0)
+    assert "λ = r/(1 − r) = −0.667" in ex.status.value
+    assert "1/(1 − r)" not in ex.status.value
+    ex.close()
+
+
+@pytest.mark.parametrize("make, moves", [
+    (lambda **kw: widgets.NoiseExplorer(**kw), [{"noise_rate": 0.6}, {"kind": "pairflip"}, {"noise_rate": 0.1}]),
+    (lambda **kw: widgets.SmoothingExplorer(**kw), [{"smooth_rate": -2.0}, {"smooth_rate": 0.8}, {"smooth_rate": -8.0}]),
+    (lambda **kw: widgets.TrainingExplorer(epochs=2, **kw), [{"smooth_rate": -2.0}, {"noise_rate": 0.6}]),
+])
+def test_live_explorers_keep_one_figure_and_update_it(make, moves):
+    """Issue 15 item 14: a slider move updates the artists of ONE kept figure (no new axes), and
+    the picture equals the fresh-figure path's (the earlier path, kept for the benchmark)."""
+    ex = make(debounce=0.0)
+    fresh = make(debounce=0.0, fresh_figure=True)
+    panel = ex._panel
+    assert panel is not None and fresh._panel is None
+    axes = list(panel.fig.axes)
+    pngs = {bytes(ex.image.value)}
+    for move in moves:
+        for e in (ex, fresh):
+            e.set(**move)
+            assert e.wait(30) and e.error is None, e.error
+        assert ex._panel is panel and list(panel.fig.axes) == axes, "a new figure or new axes per frame"
+        pngs.add(bytes(ex.image.value))
+        assert len(ex.image.value) > 0 and _png_size(ex.image.value) == _png_size(fresh.image.value)
+        again = ex.plot(ex.result)                 # what a fresh figure of this result says
+        plots.to_png(again, dpi=ex.dpi)
+        assert _words(panel.fig) == _words(again), "the kept figure drifted from a freshly drawn one"
+        plots.close(again)
+    assert len(pngs) == len(moves) + 1
+    ex.close()
+    fresh.close()
+    assert panel.fig.axes == []          # released on close
+
+
+def _png_size(png):
+    import io
+
+    from PIL import Image
+
+    return Image.open(io.BytesIO(png)).size
+
+
+def _words(fig):
+    """Every visible text of a drawn figure (titles, labels, tick labels, legends, cell numbers)."""
+    from matplotlib.text import Text
+
+    return sorted(t.get_text() for t in fig.findobj(Text) if t.get_visible() and t.get_text())
+
+
+def test_long_work_shows_elapsed_time(monkeypatch):
+    """Issue 15 item 11: a retrain that takes seconds shows a live indicator, not a frozen bar."""
+    seen = []
+    original = widgets.training_compute
+
+    def slow(*args, **kwargs):
+        time.sleep(1.3)
+        return original(*args, **kwargs)
+
+    ex = widgets.TrainingExplorer(0.0, 0.2, debounce=0.0, epochs=2)
+    monkeypatch.setattr(widgets, "training_compute", slow)
+    ex.progress.observe(lambda change: seen.append(change["new"]), names="description")
+    ex.set(smooth_rate=-1.0)
+    assert ex.wait(30) and ex.error is None
+    ticks = [d for d in seen if d.endswith(" s") and "training" in d]
+    assert ticks, f"no elapsed-time updates while training: {seen}"
+    assert ex.progress.description == "done"
+    ex.close()
+
+
+def test_set_rejects_values_outside_a_slider_instead_of_clamping():
+    ex = widgets.SmoothingExplorer(0.0, debounce=0.0)
+    with pytest.raises(ValueError, match=r"smooth_rate.*\[-8, 1\]"):
+        ex.set(smooth_rate=-20.0)
+    assert ex.controls["smooth_rate"].value == 0.0
+    ex.close()
