@@ -1130,7 +1130,10 @@ class RecipeExplorer(Explorer):
     def __init__(self, kind="pairflip", noise_rate=0.3, *, seed=0, debounce=0.3):
         import ipywidgets as W
 
-        self.seed = seed
+        recipe_transition(kind, noise_rate)                      # names a bad kind or rate now
+        if not 0.0 <= noise_rate <= 0.8:
+            raise ValueError(f"noise_rate must lie in [0, 0.8] (the slider's range), got {noise_rate!r}")
+        self.seed = _noise.check_seed(seed)
         self.progress = W.FloatProgress(value=1.0, min=0.0, max=1.0, description="idle",
                                         style={"description_width": "initial"}, layout=W.Layout(width="320px"))
         controls = {

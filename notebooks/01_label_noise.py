@@ -92,10 +92,7 @@ from nls_lessons.exercises import lesson01 as ex
 eps = 0.4
 kinds = ["symmetric", "pairflip", "asymmetric"]
 Ts = {kind: noise.transition_matrix(kind, 10, eps) for kind in kinds}
-fig, axes = plots.new_figure(1, 3, figsize=(15, 4.6))
-for ax, kind in zip(axes, kinds):
-    plots.transition_heatmap(Ts[kind], ax=ax, colorbar=False, title=f"{kind}, ε = {eps}")
-fig
+plots.transition_heatmaps({f"{kind}, ε = {eps}": Ts[kind] for kind in kinds})
 
 # %% [markdown]
 # **What to see.** Every matrix has a bright diagonal (the label survives with probability
@@ -169,11 +166,8 @@ for seed in range(20):
 
 # %%
 T_hat = noise.empirical_transition(y_clean, y_noisy, 10)
-fig, axes = plots.new_figure(1, 2, figsize=(10.5, 4.6))
-plots.transition_heatmap(T_sym, ax=axes[0], colorbar=False, vmax=0.07,
-                         title="nominal T (symmetric, ε = 0.2)")
-plots.transition_heatmap(T_hat, ax=axes[1], colorbar=False, vmax=0.07,
-                         title="realised T̂ (1,257 labels)")
+fig = plots.transition_heatmaps({"nominal T (symmetric, ε = 0.2)": T_sym, "realised T̂ (1,257 labels)": T_hat},
+                               vmax=0.07)
 off_hat = T_hat[~np.eye(10, dtype=bool)]
 print(f"realised diagonal: {np.diag(T_hat).min():.3f} to {np.diag(T_hat).max():.3f} (nominal 0.8); "
       f"off-diagonal: {off_hat.min():.3f} to {off_hat.max():.3f} (nominal {0.2 / 9:.3f})")

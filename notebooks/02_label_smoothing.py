@@ -66,7 +66,7 @@ print(losses.gls_targets([1], num_classes=3, smooth_rate=0.3))
 fig, axes = plots.new_figure(1, 3, figsize=(14, 3.8))
 for ax, r in zip(axes, [0.0, 0.2, 0.8]):
     target = losses.gls_targets([3], 10, r)[0]
-    plots.target_bars(target, label=3, smooth_rate=r, ax=ax, ylim=(-0.05, 1.1))
+    plots.target_bars(target, label=3, smooth_rate=r, ax=ax)
 fig
 
 # %% [markdown]

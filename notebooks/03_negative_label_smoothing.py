@@ -98,7 +98,8 @@ ex.check_nls_target(answer)
 # The second term, $\mathrm{CE}(\mathbf u,\mathbf z)\ge\log K$, does not depend on the label; it
 # keeps the logits from spreading apart. The first term is **linear** in the logits and rewards
 # raising $z_y$ above the mean with weight $1-r$. Divide by $1-r$: the regulariser then has
-# weight $\lambda = 1/(1-r)$, which is $1$ for CE, larger for LS and *smaller* for NLS.
+# weight $\mu = 1/(1-r)$, which is $1$ for CE, larger for LS and *smaller* for NLS. (Lesson 02's
+# $\lambda = r/(1-r)$ is $\mu - 1$: there CE keeps its own copy of the regulariser.)
 #
 # Let us check the logit form against the library's `gls_loss` in float64.
 
@@ -190,22 +191,17 @@ warm, warm_hist = train.sweep(digits, [0.0, -0.8, -8.0], [0.4], seeds6, warmup_e
 warm[["smooth_rate", "seed", "diverged", "test_acc", "best_test_acc", "train_loss"]]
 
 # %% [markdown]
-# The training loss of each run, per epoch (symmetric-log axis). Watch the direct $r=-8$ runs
+# The training loss of each run, per epoch (asinh axis: linear near 0, logarithmic far out). Watch the direct $r=-8$ runs
 # (vermillion) plunge by orders of magnitude until they are stopped. The warm-up runs (green)
 # follow CE (blue) for five epochs, drop once when the loss switches to NLS (its values are
 # on a different scale), then descend only slowly: the loss is *still* unbounded, but the small
 # learning rate keeps it in a useful range for the length of training.
 
 # %%
-fig, ax = plots.new_figure(figsize=(9.0, 4.0))
-for frame, rate, color, label in ((direct_hist, 0.0, plots.OKABE_ITO["blue"], "CE"),
-                                  (direct_hist, -8.0, plots.WRONG_COLOR, "NLS r = −8, direct"),
-                                  (warm_hist, -8.0, plots.OKABE_ITO["green"], "NLS r = −8, CE warm-up")):
-    for seed, run in frame[frame.smooth_rate == rate].groupby("seed"):
-        ax.plot(run.epoch, run.train_loss, color=color, alpha=0.7, label=label if seed == 0 else None)
-ax.set(yscale="symlog", xlabel="epoch", ylabel="mean training loss (nats)", title="training loss, 6 seeds")
-ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), borderaxespad=0)
-fig
+plots.loss_per_epoch([("CE", plots.OKABE_ITO["blue"], direct_hist[direct_hist.smooth_rate == 0.0]),
+                      ("NLS r = −8, direct", plots.WRONG_COLOR, direct_hist[direct_hist.smooth_rate == -8.0]),
+                      ("NLS r = −8, CE warm-up", plots.OKABE_ITO["green"], warm_hist[warm_hist.smooth_rate == -8.0])],
+                     title="training loss, 6 seeds")
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
 # ### What does the warm-up route gain, and why?

@@ -237,3 +237,14 @@ def test_select_smooth_rate_breaks_ties_towards_the_mildest_rate(monkeypatch):
     assert train.select_smooth_rate(ds, rates, seeds=(0,), prior_rate=-2.0)[0] == -1.0
     with pytest.raises(ValueError, match="prior_rate"):
         train.select_smooth_rate(ds, rates, prior_rate=float("nan"))
+
+
+@pytest.mark.parametrize("case", [c.param() for c in [
+    Case("explorer-kind", widgets.RecipeExplorer, ("instance", 0.3), words=("kind", "symmetric")),
+    Case("explorer-rate", widgets.RecipeExplorer, ("symmetric", 0.95), words=("noise_rate",)),
+    Case("explorer-human", widgets.RecipeExplorer, ("human", 0.6), words=("noise_rate", "human")),
+    Case("explorer-seed", widgets.RecipeExplorer, ("symmetric", 0.3), {"seed": -2}, words=("seed",)),
+    Case("frames-arg", widgets.recipe_frames, (), {"smooth_rate": [0.1]}, exc=TypeError, words=("smooth_rate", "kind")),
+]])
+def test_recipe_explorer_bad_inputs(case):
+    check_case(case)
