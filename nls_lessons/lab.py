@@ -53,6 +53,7 @@ RISE_SETTINGS = {
     "height": "720",
     "scroll": True,
     "center": False,
+    "transition": "none",          # a slide is where it belongs at once (no half-moved slide)
     "start_slideshow_at": "beginning",
     "slideNumber": "c/t",
 }
