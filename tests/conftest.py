@@ -172,7 +172,8 @@ class LabServer:
         return get_json(f"{self.base}/api/{path}{sep}token={self.token}", method=method)
 
     def url(self, notebook: str) -> str:
-        return f"{self.base}/lab/tree/{notebook}?token={self.token}"
+        """The notebook alone in the lab (``reset``: no tabs restored from an earlier page)."""
+        return f"{self.base}/lab/tree/{notebook}?reset&token={self.token}"
 
     def session(self, notebook: str):
         return next((s for s in self.api("sessions") if s["path"] == notebook), None)
