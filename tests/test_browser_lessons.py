@@ -131,9 +131,22 @@ def run_all(page, lab_server, notebook: str, timeout: float = RUN_ALL_TIMEOUT) -
     wait_for(lambda: done() and (time.sleep(1.0) or done()), timeout, f"Run All of {notebook} to finish", 1.0)
 
 
-def errors_in(page_or_frame) -> list[str]:
+def stderr_in(page_or_frame) -> list[str]:
     loc = page_or_frame.locator(STDERR)
-    return [loc.nth(i).inner_text()[-600:] for i in range(loc.count())]
+    return [loc.nth(i).inner_text() for i in range(loc.count())]
+
+
+def is_error(text: str) -> bool:
+    """An error output (a traceback), not a warning the lesson shows on purpose."""
+    return "Traceback" in text or re.search(r"^\w*(Error|Exception)\b", text, re.M) is not None
+
+
+def errors_in(page_or_frame) -> list[str]:
+    return [t[-600:] for t in stderr_in(page_or_frame) if is_error(t)]
+
+
+def warnings_in(page_or_frame) -> list[str]:
+    return [t.strip().splitlines()[0][:160] for t in stderr_in(page_or_frame) if not is_error(t)]
 
 
 def shot(page, name: str) -> Path:
@@ -174,15 +187,22 @@ def test_lesson_runs_in_the_lab(stem, lab_server, browser):
         sliders = page.locator(".jp-CodeCell:has(.noUi-handle)")
         if sliders.count():
             outputs = sliders.first.locator(".jp-Cell-outputArea")
-            shown = lambda: (outputs.inner_text(), [outputs.locator("img").nth(j).get_attribute("src")  # noqa: E731
-                                                    for j in range(outputs.locator("img").count())])
+            images = outputs.locator("img")
+            # what the widget shows: its figures when it has any, else its printed output (not the
+            # slider's own readout, which changes before anything is recomputed)
+            shown = lambda: ([images.nth(j).get_attribute("src") for j in range(images.count())]  # noqa: E731
+                             or [outputs.locator(".widget-output").nth(j).inner_text()
+                                 for j in range(outputs.locator(".widget-output").count())])
             before_move = shown()
+            assert before_move, f"{stem}: the widget with a slider shows neither a figure nor output"
             outputs.locator(".noUi-handle").first.scroll_into_view_if_needed()
             outputs.locator(".noUi-handle").first.focus()
             page.keyboard.press("ArrowRight")
             wait_for(lambda: shown() != before_move, 60, f"{stem}: the widget's output to change after a slider move")
             shot(page, f"lab_{stem}_slider.png")
             assert not errors_in(page), f"{stem}: the slider move printed an error: {errors_in(page)[0]}"
+        for warning in warnings_in(page):
+            print(f"\n{stem}: warning shown to the learner: {warning}")
         print(f"\n{stem}: Run All {t_run:.0f} s, {explorers.count()} explorer(s), {sliders.count()} slider cell(s), "
               f"total {time.monotonic() - t0:.0f} s")
     finally:
