@@ -53,6 +53,7 @@ RISE_SETTINGS = {
     "height": "720",
     "scroll": True,
     "center": False,
+    "transition": "none",          # a slide is where it belongs at once (no half-moved slide)
     "start_slideshow_at": "beginning",
     "slideNumber": "c/t",
 }
@@ -76,7 +77,8 @@ def learner_notebook(nb):
     """The learner version of a lesson: the one place that decides what a learner's copy holds.
 
     Today this is the learner export of ``make slides`` (:func:`nls_lessons.book.learner_cells`,
-    which ``nls_lessons.slides`` uses for ``build/learner/``: solution cells removed).
+    which ``nls_lessons.slides`` uses for ``build/learner/``: solution cells removed). When the
+    course has one public learner transformation, this call is the one line to switch.
     """
     from nls_lessons import book
 

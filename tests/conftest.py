@@ -4,6 +4,7 @@ from __future__ import annotations
 import ipaddress
 import os
 import socket
+from pathlib import Path
 
 import pytest
 
@@ -93,6 +94,17 @@ CHROMIUM_ARGS = [
     "--disable-background-networking", "--disable-component-update", "--disable-sync",
     "--disable-dev-shm-usage",
 ]
+REPO = Path(__file__).resolve().parent.parent
+#: The browser tests' working copies: the layout of ``lessons/`` (made by ``nls_lessons.lab``),
+#: under the git-ignored build/ so a learner's own ``lessons/`` is never touched by a test.
+BROWSER_LESSONS = REPO / "build" / "browser-lessons"
+#: Settings of the test's JupyterLab user (on top of the course's overrides that lab.py installs):
+#: every cell in the DOM (no windowing), so "visible anywhere" and "no error output" see all cells.
+TEST_USER_SETTINGS = {
+    "@jupyterlab/apputils-extension/notification": {"fetchNews": "false"},
+    "@jupyterlab/docmanager-extension/plugin": {"autosave": False},
+    "@jupyterlab/notebook-extension/tracker": {"windowingMode": "none", "codeCellConfig": {"lineWrap": True}},
+}
 
 
 @pytest.fixture(scope="session")
@@ -109,9 +121,9 @@ def chromium_executable():
     return path
 
 
-@pytest.fixture
+@pytest.fixture(scope="session")
 def browser(chromium_executable):
-    """A headless Playwright chromium (no browser download: Debian's binary)."""
+    """One headless Playwright chromium for the session (no browser download: Debian's binary)."""
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
@@ -120,3 +132,120 @@ def browser(chromium_executable):
             yield b
         finally:
             b.close()
+
+
+def get_json(url: str, timeout: float = 5.0, method: str = "GET"):
+    import json
+    import urllib.request
+
+    req = urllib.request.Request(url, method=method)
+    with urllib.request.urlopen(req, timeout=timeout) as resp:   # noqa: S310 (loopback only)
+        body = resp.read().decode()
+    return json.loads(body) if body else None
+
+
+def wait_for(predicate, timeout: float, what: str, interval: float = 0.25):
+    """Poll ``predicate`` until it returns something truthy; a TimeoutError that says ``what``."""
+    import time
+
+    deadline = time.monotonic() + timeout
+    last = None
+    while time.monotonic() < deadline:
+        try:
+            last = predicate()
+            if last:
+                return last
+        except Exception as exc:   # server not up yet, etc.
+            last = exc
+        time.sleep(interval)
+    raise TimeoutError(f"timed out after {timeout:.0f} s waiting for {what} (last: {last!r})")
+
+
+class LabServer:
+    """A running JupyterLab (``base`` URL, ``token``) rooted at the working copies ``root``."""
+
+    def __init__(self, base: str, token: str, root: Path, log: Path):
+        self.base, self.token, self.root, self.log = base, token, root, log
+
+    def api(self, path: str, method: str = "GET"):
+        sep = "&" if "?" in path else "?"
+        return get_json(f"{self.base}/api/{path}{sep}token={self.token}", method=method)
+
+    def url(self, notebook: str) -> str:
+        """The notebook alone in the lab (``reset``: no tabs restored from an earlier page)."""
+        return f"{self.base}/lab/tree/{notebook}?reset&token={self.token}"
+
+    def session(self, notebook: str):
+        return next((s for s in self.api("sessions") if s["path"] == notebook), None)
+
+    def wait_idle(self, notebook: str, timeout: float = 60) -> None:
+        """Until /api/sessions reports the notebook's kernel idle."""
+        wait_for(lambda: (s := self.session(notebook)) and s["kernel"]["execution_state"] == "idle",
+                 timeout, f"the kernel of {notebook} to be idle (/api/sessions)")
+
+    def shutdown(self, notebook: str) -> None:
+        """Stop the notebook's kernel (frees the CPU for the next test)."""
+        s = self.session(notebook)
+        if s:
+            self.api(f"sessions/{s['id']}", method="DELETE")
+
+
+@pytest.fixture(scope="session")
+def lab_server(tmp_path_factory, chromium_executable):
+    """One JupyterLab for the whole browser session, started exactly as ``make lab`` starts it
+    (:func:`nls_lessons.lab.lab_command`, the course's settings installed, root at fresh working
+    copies of every lesson) with isolated config/data/runtime/settings/workspace directories, in
+    its own process session, stopped by PID."""
+    import json
+    import secrets
+    import shutil
+    import signal
+    import subprocess
+
+    from nls_lessons import lab
+
+    tmp = tmp_path_factory.mktemp("jupyterlab")
+    shutil.rmtree(BROWSER_LESSONS, ignore_errors=True)
+    lab.ensure_working_copies(work_dir=BROWSER_LESSONS, log=lambda *_: None)
+    shutil.copy(REPO / "tests" / "fixtures" / "explorers_demo.ipynb", BROWSER_LESSONS / "explorers_demo.ipynb")
+    lab.install_lab_settings()
+    dirs = {name: tmp / name for name in ("config", "data", "runtime", "settings", "workspaces")}
+    for d in dirs.values():
+        d.mkdir()
+    for plugin, values in TEST_USER_SETTINGS.items():
+        target = dirs["settings"] / f"{plugin}.jupyterlab-settings"
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(json.dumps(values))
+    port, token = free_port(), secrets.token_hex(16)
+    env = {**os.environ, "JUPYTER_CONFIG_DIR": str(dirs["config"]), "JUPYTER_DATA_DIR": str(dirs["data"]),
+           "JUPYTER_RUNTIME_DIR": str(dirs["runtime"]), "JUPYTER_PLATFORM_DIRS": "1",
+           "JUPYTERLAB_SETTINGS_DIR": str(dirs["settings"]), "JUPYTERLAB_WORKSPACES_DIR": str(dirs["workspaces"]),
+           "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "PYTHONPATH": str(REPO)}
+    env.pop("MPLBACKEND", None)          # the kernel gets Jupyter's own inline backend
+    env.pop("NLS_STATIC", None)          # live widgets, not static frames
+    cmd = lab.lab_command(port, token, "127.0.0.1", open_browser=False, root_dir=BROWSER_LESSONS) + [
+        f"--LabApp.user_settings_dir={dirs['settings']}", f"--LabApp.workspaces_dir={dirs['workspaces']}",
+        "--LabApp.news_url="]
+    log_path = tmp / "jupyterlab.log"
+    log = open(log_path, "wb")
+    proc = subprocess.Popen(cmd, cwd=BROWSER_LESSONS, env=env, stdout=log, stderr=subprocess.STDOUT,
+                            start_new_session=True)
+    server = LabServer(f"http://127.0.0.1:{port}", token, BROWSER_LESSONS, log_path)
+    try:
+        try:
+            wait_for(lambda: proc.poll() is None and server.api("status"), 60, "JupyterLab to answer /api/status")
+        except TimeoutError:
+            log.flush()
+            raise RuntimeError("JupyterLab did not start:\n" + log_path.read_text()[-3000:])
+        yield server
+    finally:
+        try:
+            os.killpg(proc.pid, signal.SIGTERM)      # the server and its kernels (same session)
+            proc.wait(timeout=15)
+        except (ProcessLookupError, subprocess.TimeoutExpired):
+            try:
+                os.killpg(proc.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+            proc.wait(timeout=5)
+        log.close()
