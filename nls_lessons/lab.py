@@ -8,7 +8,7 @@ Working copies (issue 15, item 8):
 
 - Every lesson in ``notebooks/`` gets a plain ``.ipynb`` copy in ``lessons/`` (top level, next to
   ``notebooks/``, git-ignored), made once from the *learner* version of the lesson
-  (:func:`learner_notebook`: no runnable solution), without outputs and without Jupytext pairing.
+  (:func:`nls_lessons.learner.write_learner_copy`: solutions folded, none runnable), without outputs and without Jupytext pairing.
 - A copy is never overwritten: it is the learner's work. A lesson added to ``notebooks/`` later
   gets its copy on the next start. ``--reset NN`` (``make reset LESSON=NN``) replaces one copy with
   a fresh one and keeps the old one in ``lessons/.reset-backups/``.
@@ -23,6 +23,9 @@ The launcher also
 - installs the course's JupyterLab settings (:data:`LAB_SETTINGS`: RISE slides at 1280x720 with
   scrolling, wrapped code lines so nothing is clipped on a slide) as an ``overrides.d`` file in
   the environment's JupyterLab settings folder, which the lab and RISE both read;
+- starts every kernel with one BLAS/OpenMP thread (:data:`KERNEL_THREAD_ENV`, as ``make test``):
+  the course's models are tiny, and two threads on a busy 2-core laptop wait for each other
+  (lesson 02's MNIST-1D cell ran 19x slower that way);
 - picks a free port (8888 upwards) when the default one is busy;
 - adds ``--allow-root`` when run as root (JupyterLab refuses to start otherwise);
 - prints the URL, token included, before JupyterLab's own log starts.
@@ -70,21 +73,11 @@ LAB_SETTINGS = {
     "@jupyterlab/apputils-extension:notification": {"fetchNews": "false"},
 }
 SETTINGS_FILE_NAME = "nls-lessons.json"
+#: Set to 1 for JupyterLab and so for every kernel it starts (unless already set).
+KERNEL_THREAD_ENV = ("OMP_NUM_THREADS", "MKL_NUM_THREADS")
 
 
 # ---------------------------------------------------------------------------- working copies
-def learner_notebook(nb):
-    """The learner version of a lesson: the one place that decides what a learner's copy holds.
-
-    Today this is the learner export of ``make slides`` (:func:`nls_lessons.book.learner_cells`,
-    which ``nls_lessons.slides`` uses for ``build/learner/``: solution cells removed). When the
-    course has one public learner transformation, this call is the one line to switch.
-    """
-    from nls_lessons import book
-
-    return book.learner_cells(nb)
-
-
 def lessons(src_dir: Path | str = NOTEBOOKS) -> list[Path]:
     """The lesson sources in ``src_dir`` (``NN_topic``; the ``.py`` of a Jupytext pair)."""
     from nls_lessons import book
@@ -92,31 +85,18 @@ def lessons(src_dir: Path | str = NOTEBOOKS) -> list[Path]:
     return book.discover(src_dir)
 
 
-def working_copy(src: Path | str):
-    """The fresh working copy of lesson ``src``: learner version, no outputs, no Jupytext pairing."""
-    from nls_lessons import book
+def write_working_copy(src: Path | str, dst: Path | str) -> Path:
+    """Write the fresh working copy of lesson ``src`` to ``dst`` (overwrites: callers decide).
+
+    The copy is the learner version (:func:`nls_lessons.learner.write_learner_copy`: every
+    solution folded behind a closed "Show the solution", no outputs, no Jupytext pairing),
+    made from the lesson's paired ``.ipynb`` (the same cells, with stable cell ids).
+    """
+    from nls_lessons.learner import write_learner_copy
 
     src = Path(src)
-    paired = src.with_suffix(".ipynb")     # same cells (a test keeps the pair in sync), stable cell ids
-    nb = learner_notebook(book.read_notebook(paired if paired.exists() else src))
-    nb.metadata.pop("jupytext", None)        # a plain .ipynb: nothing to pair, nothing to refuse
-    for cell in nb.cells:
-        if cell.cell_type == "code":
-            cell.outputs = []
-            cell.execution_count = None
-    return nb
-
-
-def write_working_copy(src: Path | str, dst: Path | str) -> Path:
-    """Write the fresh working copy of ``src`` to ``dst`` (overwrites: callers decide)."""
-    import nbformat
-
-    dst = Path(dst)
-    dst.parent.mkdir(parents=True, exist_ok=True)
-    tmp = dst.with_name(f".{dst.name}.tmp")
-    nbformat.write(working_copy(src), str(tmp))
-    tmp.replace(dst)
-    return dst
+    paired = src.with_suffix(".ipynb")
+    return write_learner_copy(paired if paired.exists() else src, dst)
 
 
 def copy_path(src: Path | str, work_dir: Path | str = WORK_DIR) -> Path:
@@ -290,6 +270,8 @@ def main(argv: list[str] | None = None) -> None:
           f"\n      {url}\n\n  (Ctrl-C twice stops the server.)\n", flush=True)
     cmd = lab_command(port, token, args.host, open_browser=not args.no_browser, root_dir=work_dir)
     os.chdir(work_dir)
+    for name in KERNEL_THREAD_ENV:     # every kernel inherits this (lesson 02 explains why)
+        os.environ.setdefault(name, "1")
     os.execv(cmd[0], cmd)
 
 

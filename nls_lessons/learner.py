@@ -91,10 +91,9 @@ def learner_notebook(nb, *, html: bool = False):
             else:                                   # a written answer: its markdown, folded
                 body = cell.source
             source = folded(SOLUTION_SUMMARY, body, "nls-solution")
-            cell = nbformat.v4.new_markdown_cell(source, metadata=_metadata(cell, LEARNER_SOLUTION_TAG))
+            cell = _replaced(cell, source, LEARNER_SOLUTION_TAG)
         elif cell.get("cell_type") == "markdown" and _tags(cell) & HINT_TAGS:
-            source = folded(HINT_SUMMARY, cell.source, "nls-hint")
-            cell = nbformat.v4.new_markdown_cell(source, metadata=_metadata(cell, LEARNER_HINT_TAG))
+            cell = _replaced(cell, folded(HINT_SUMMARY, cell.source, "nls-hint"), LEARNER_HINT_TAG)
         cells.append(cell)
     nb.cells = cells
     return nb
@@ -156,6 +155,17 @@ def strip_outputs(nb):
     return nb
 
 
+def _replaced(cell, source: str, tag: str):
+    """A markdown cell holding ``source`` in place of ``cell``, keeping its id (so the same lesson
+    always gives the same learner notebook, byte for byte)."""
+    import nbformat
+
+    new = nbformat.v4.new_markdown_cell(source, metadata=_metadata(cell, tag))
+    if "id" in cell:
+        new["id"] = cell["id"]
+    return new
+
+
 def write_learner_copy(src: Path | str, dst: Path | str) -> Path:
     """Write the learner version of lesson ``src`` (``.py`` percent or ``.ipynb``) to ``dst``.
 
@@ -174,10 +184,8 @@ def write_learner_copy(src: Path | str, dst: Path | str) -> Path:
     if not src.is_file():
         raise FileNotFoundError(f"src: no lesson at {str(src)!r}")
     nb = strip_outputs(learner_notebook(jupytext.read(str(src))))
-    # jupytext pairing metadata would make JupyterLab write a .py beside the copy
-    nb.metadata.get("jupytext", {}).pop("formats", None)
-    if not nb.metadata.get("jupytext"):
-        nb.metadata.pop("jupytext", None)
+    # jupytext metadata would pair the copy (JupyterLab writing a .py beside it, or refusing it)
+    nb.metadata.pop("jupytext", None)
     dst.parent.mkdir(parents=True, exist_ok=True)
     tmp = dst.with_name(f".{dst.name}.{os.getpid()}.{uuid.uuid4().hex[:8]}.tmp")
     nbformat.write(nb, str(tmp))
