@@ -75,6 +75,9 @@ PAPER_RATES = (0.8, 0.6, 0.4, 0.0, -0.4, -0.8, -1.0, -2.0, -4.0, -6.0)   # ICLR 
 TABLE2_NOISE_RATES = (0.0, 0.2, 0.4, 0.6)                                 # C10 symmetric columns
 from .plots import PALETTE as OKABE_ITO  # noqa: E402  (the course palette, defined once in plots)
 DEFAULT_OUT = Path("artifacts") / "reproduce"
+#: Where the command line's default ``--out`` lands when run from the repository root, as the
+#: README does; lesson 05 reads it from here (working copies sit in another folder).
+COURSE_RESULTS = Path(__file__).resolve().parent.parent / DEFAULT_OUT
 
 # Training throughput (images / s, forward + backward) used by --dry-run when not calibrating.
 # CPU: measured by bench/gpu.py on the course's 2-core CI machine. CUDA: rough assumptions for

@@ -466,7 +466,15 @@ class Explorer:
 
     # ---- display
     def _repr_mimebundle_(self, **kwargs):
-        return self.widget._repr_mimebundle_(**kwargs)
+        """The live widget, plus its current figure as a plain PNG. JupyterLab shows the widget;
+        a front end without the widget manager (RISE's slideshow, jupyterlab-contrib/rise#119, or
+        a plain HTML export) shows the figure instead of a bare ``VBox(...)`` text."""
+        import base64
+
+        bundle = dict(self.widget._repr_mimebundle_(**kwargs))
+        if self.image.value:
+            bundle["image/png"] = base64.b64encode(bytes(self.image.value)).decode("ascii")
+        return bundle
 
     def show(self):
         """Display the explorer (when it is not the last expression of a cell)."""

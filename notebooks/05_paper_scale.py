@@ -29,8 +29,6 @@
 
 # %% slideshow={"slide_type": "-"}
 # %matplotlib inline
-from pathlib import Path
-
 from nls_lessons import cifar, reproduce
 from nls_lessons.exercises import lesson05 as ex
 from nls_lessons.resnet import count_parameters, resnet34
@@ -195,7 +193,7 @@ assert clean.idxmin() == 0.0 and clean[clean.index < 0].min() > clean[0.0]
 # of the two official routes, as Table 2 does; a run of one route alone is marked as such.
 
 # %%
-store = Path("..") / "artifacts" / "reproduce"
+store = reproduce.COURSE_RESULTS
 mine = reproduce.load_results(store)
 if len(mine):
     summary = reproduce.summarize(mine)

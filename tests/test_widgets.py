@@ -366,3 +366,18 @@ def test_set_rejects_values_outside_a_slider_instead_of_clamping():
         ex.set(smooth_rate=-20.0)
     assert ex.controls["smooth_rate"].value == 0.0
     ex.close()
+
+
+def test_explorer_display_carries_its_figure_for_front_ends_without_widgets():
+    """RISE's slideshow cannot load the widget manager (jupyterlab-contrib/rise#119): the display
+    bundle also holds the current figure, which such a front end shows instead of 'VBox(...)'."""
+    import base64
+
+    explorer = widgets.SmoothingExplorer(0.2)
+    try:
+        bundle = explorer._repr_mimebundle_()
+        assert "application/vnd.jupyter.widget-view+json" in bundle
+        png = base64.b64decode(bundle["image/png"])
+        assert png == bytes(explorer.image.value) and png.startswith(b"\x89PNG")
+    finally:
+        explorer.close()
