@@ -196,7 +196,7 @@ ece = pd.DataFrame([{"smooth_rate": r, "seed": s,
                     for (r, s), z in test_logits.items()])
 ece.pivot(index="seed", columns="smooth_rate", values=["ECE (%)", "accuracy (%)"]).round(1)
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # The reliability diagram of seed 0:
 
 # %%
@@ -207,7 +207,7 @@ for r, name in ((0.0, "CE"), (0.1, "LS r = 0.1")):
     plots.reliability_diagram(metrics.confidence(z).numpy(), correct, ax=ax, label=name)
 fig
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # **What to see.** The CE points lie far *below* the diagonal: in its most confident bin (about
 # 97 % confidence) the CE model is right only about three times in four. The LS points are much
 # closer to the diagonal, though still below it ($r = 0.1$ removes most, not all, of the
@@ -222,7 +222,7 @@ print("ECE drop CE → LS per seed (points):", drop.round(1).tolist())
 assert (drop > 5).all(), drop          # measured: 14.0 to 18.0 points on every seed
 assert drop.mean() > 10, drop.mean()   # measured mean 15.3 (28.6 → 13.2)
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # LS is not a calibration cure-all, though. On the **digits** with a linear model, CE is already
 # nearly calibrated, and LS *overshoots* into under-confidence:
 
@@ -234,7 +234,7 @@ for r in (0.0, 0.1):
     print(f"digits, linear, r = {r}: ECE = {ece_r:.1f} %, mean confidence "
           f"{metrics.confidence(z).mean():.3f}, accuracy {metrics.accuracy(z, digits.y_test):.3f}")
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # Here the LS model is right more often than it claims (confidence below accuracy), and its ECE is
 # *larger* than CE's. The rule of thumb: LS helps calibration when CE is over-confident, which is
 # typical for large networks and hard data, and the smooth rate must match the amount of
@@ -389,7 +389,7 @@ summary.round(2)
 # %%
 plots.accuracy_vs_rate(acc.columns, acc.mean(), std=acc.std(), title="digits, ε = 0.2: accuracy vs r")
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # **What to see.** Accuracy rises from CE ($r = 0$) through $r = 0.2$ to a plateau at
 # $r = 0.4$–$0.8$, about two points higher. The bands (± one standard deviation over seeds) of CE and
 # of the best LS rate overlap, which is why we compare *paired* differences, seed by seed, rather
@@ -411,7 +411,7 @@ assert (gain > 0).sum() >= 8, gain
 # Not only the best rate: every LS rate in the grid beats CE on average (no selection effect).
 assert (acc.drop(columns=0.0).mean() > acc[0.0].mean()).all()
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # Choosing the best $r$ on the same test seeds that we then report slightly flatters it; the last
 # check above guards against that by also asserting that *every* LS rate in the grid beats CE on
 # average. (The course's earlier reference measurement of a similar set-up found

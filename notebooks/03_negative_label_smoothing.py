@@ -171,7 +171,7 @@ seeds6 = list(range(6))
 direct, direct_hist = train.sweep(digits, [0.0, -0.8, -8.0], [0.4], seeds6, return_history=True, **setup)
 direct[["smooth_rate", "seed", "diverged", "diverged_epoch", "test_acc", "best_test_acc", "train_loss"]]
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # Every $r=-8$ run stopped with `diverged=True` (the warning above lists them) while the CE runs
 # trained to the end. The $r=-0.8$ runs did not cross the threshold in 20 epochs, but look at
 # their `train_loss`: around −1,000 nats, far below anything a bounded loss can reach, and still
@@ -190,7 +190,7 @@ warm, warm_hist = train.sweep(digits, [0.0, -0.8, -8.0], [0.4], seeds6, warmup_e
                               return_history=True, **setup)
 warm[["smooth_rate", "seed", "diverged", "test_acc", "best_test_acc", "train_loss"]]
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # The training loss of each run, per epoch (asinh axis: linear near 0, logarithmic far out). Watch the direct $r=-8$ runs
 # (vermillion) plunge by orders of magnitude until they are stopped. The warm-up runs (green)
 # follow CE (blue) for five epochs, drop once when the loss switches to NLS (its values are
@@ -221,7 +221,7 @@ summary = pd.DataFrame({name: {"diverged": f"{int(rows.diverged.sum())}/{len(row
                         for name, rows in runs.items()}).T
 summary.round(1)
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # Now the same comparisons **paired** (same seed: same noisy labels, initialisation and batch
 # order), in points of final test accuracy:
 
@@ -258,7 +258,7 @@ assert vs_stopped.min() > 8        # measured (6 seeds): +16 to +22 points
 control, ce = runs["CE, warm-up schedule (control)"], runs["CE, lr 0.03 throughout"]
 assert abs(control.test_acc.mean() - ce.best_test_acc.mean()) < 0.03   # measured: 85.6 vs 85.0 % (6 seeds)
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # **What the gain is due to.** Against CE at 0.03 throughout, the warm-up + NLS runs end about
 # 30 points higher, but most of that is the **learning-rate drop**, not NLS: CE at this large
 # rate memorises the noisy labels (its final accuracy is some 25 points below its best epoch),
@@ -399,7 +399,7 @@ conf_rates = [0.8, 0.4, 0.0, -0.4, -0.8, -2.0, -4.0, -8.0]
 fits = {(eps, r): train.fit(digits, r, eps, seed=0, device="cpu") for eps in (0.0, 0.4) for r in conf_rates}
 logits = {key: out.model(digits.x_test).detach() for key, out in fits.items()}
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # The paper's Figure 3 (ICLR numbering: CIFAR-10, $\varepsilon=0.6$, a ResNet) redrawn on our data
 # at $\varepsilon = 0.4$: MC of correct predictions in blue, wrong ones in
 # vermillion. With LS ($r=0.4$) both bunch near 0: the model hedges. With NLS ($r=-4$) the
@@ -413,7 +413,7 @@ for r in (-4.0, -0.8, 0.0, 0.4):
                  (z_test.argmax(1) == digits.y_test).numpy())
 plots.confidence_histograms(panels, title="model confidence on the clean test set, ε = 0.4")
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # **The misconception.** "NLS gives lower confidence on wrong predictions" is true *for MC*,
 # and MC near $-1$ means almost all probability sits on one **wrong** class. In the usual sense
 # (the maximum softmax probability) NLS is *more* confident, including when it is wrong. The
@@ -446,7 +446,7 @@ for eps, block in confidence_table.groupby("ε"):
     assert by_r.loc[-4.0, "confidence | wrong"] > by_r.loc[0.4, "confidence | wrong"] + 0.4
     assert by_r.loc[-4.0, "model_confidence | wrong"] < -0.8 < -0.2 < by_r.loc[0.4, "model_confidence | wrong"]
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # Read the table top to bottom within each ε: `confidence` climbs from about 0.2 (LS, $r=0.8$)
 # to about 0.99 (NLS), and `model_confidence | wrong` heads to −1. Accuracy does not follow
 # confidence: on clean data ($\varepsilon=0$) NLS is *less* accurate than CE **for this linear

@@ -138,7 +138,7 @@ print(f"{len(results)} models in {time.perf_counter() - start:.1f} s "
       f"({int(results.diverged.sum())} diverged); a rerun reads the cache")
 results.head()
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # One row per model. `test_acc` is the clean test accuracy after the last epoch, `best_test_acc`
 # the best over the 30 epochs (the official code reports this best-epoch number: it evaluates
 # on the test set after every epoch and keeps the best), `confidence` the mean max-softmax
@@ -156,7 +156,7 @@ for ax, (metric, s) in zip(axes, summaries.items()):
     plots.sweep_heatmap(s["table"], ax=ax, title=f"mean {s['metric_label']} (%)", value_label="%")
 fig
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # The same numbers as a table: CE, the best LS rate and the best NLS rate per noise rate, final
 # epoch next to best epoch.
 
@@ -170,7 +170,7 @@ for metric, s in summaries.items():
 side_by_side = pd.concat(side, axis=1).round(1)
 side_by_side
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # Three things to read off the table:
 # - at $\varepsilon = 0$ CE is best and NLS is clearly worse *for this linear model* (on clean
 #   CIFAR-10 with a ResNet-34 the paper's Table 2 has every NLS rate above CE, see section 3);
