@@ -71,7 +71,7 @@ eps_est = noise.estimate_noise_rate(mine.y_train, probs)
 eps_real = noise.noise_rate_of(digits.y_train, mine.y_train)        # needs clean labels: judging only
 print(f"estimated noise rate {eps_est:.3f}   (realised: {eps_real:.3f}, hidden nominal rate 0.6)")
 
-# %%
+# %% slideshow={"slide_type": "subslide"}
 fig, axes = plots.new_figure(1, 3, figsize=(15, 4.6))
 plots.transition_heatmap(hidden_T, ax=axes[0], colorbar=False, vmax=0.5, title="hidden T (nominal)")
 plots.transition_heatmap(noise.empirical_transition(digits.y_train, mine.y_train, 10), ax=axes[1],
@@ -152,10 +152,10 @@ by_rate = table.groupby("smooth_rate")[["val_acc", "val_epoch", "test_acc"]].mea
 print(f"chosen r = {chosen:g} (theory predicted {r_theory:g})")
 (100 * by_rate[["val_acc", "test_acc"]]).round(1).T
 
-# %%
+# %% slideshow={"slide_type": "subslide"}
 plots.validation_vs_test(by_rate, chosen=chosen, oracle=by_rate["test_acc"].idxmax(), theory=r_theory)
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # The two curves have different scales (the noisy one can reach at most $1-\varepsilon$, for a
 # perfect model) but roughly the same shape, as the line above predicts; with 250 labels the
 # noisy curve is coarse. The **T-corrected estimate** inverts the line with $\hat\varepsilon$:
@@ -211,10 +211,10 @@ report = pd.DataFrame([{"kind": r["kind"], "seed": r["seed"], "realised ε": r["
 accuracy = pd.DataFrame([{"kind": r["kind"], "seed": r["seed"], **r["acc"]} for r in runs])
 report.round(3)
 
-# %%
+# %% slideshow={"slide_type": "subslide"}
 plots.recipe_comparison(accuracy[["kind", "seed", "CE", "LS 0.1", "theory", "chosen", "oracle"]])
 
-# %%
+# %% slideshow={"slide_type": "subslide"}
 gap = accuracy.assign(**{"oracle − chosen": accuracy.oracle - accuracy.chosen,
                          "chosen − CE": accuracy.chosen - accuracy.CE})
 (100 * gap.groupby("kind", sort=False)[["CE", "LS 0.1", "theory", "chosen", "oracle",
