@@ -31,7 +31,8 @@ reset: $(STAMP)
 
 ## test: the whole suite (unit tests, every notebook under nbval, browser tests)
 test: $(STAMP)
-	$(TEST_ENV) $(BIN)/python -m pytest -n 2 --dist loadfile --nbval-lax tests notebooks
+	$(TEST_ENV) $(BIN)/python -m pytest -n 2 --dist loadfile --nbval-lax tests notebooks -m "not browser"
+	$(TEST_ENV) $(BIN)/python -m pytest tests -m browser
 
 unit: $(STAMP)
 	$(TEST_ENV) $(BIN)/python -m pytest -n 2 --dist loadfile tests -m "not browser"

@@ -119,7 +119,12 @@ def open_notebook(browser, lab_server, notebook: str, viewport=(1500, 1000)):
     page = browser.new_page(viewport={"width": viewport[0], "height": viewport[1]})
     page.set_default_timeout(30_000)
     page.goto(lab_server.url(notebook))
-    lab_server.wait_idle(notebook, 90)
+    try:
+        lab_server.wait_idle(notebook, 90)
+    except TimeoutError:              # a page load that never started its kernel: load it once more
+        shot(page, f"lab_{Path(notebook).stem}_no_kernel.png")
+        page.reload()
+        lab_server.wait_idle(notebook, 120)
     page.wait_for_selector(".jp-Notebook .jp-Cell", state="visible")
     return page
 
