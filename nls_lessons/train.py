@@ -973,8 +973,10 @@ def _check_fraction(value, name: str) -> float:
 
 
 def _check_fit_kwargs(fit_kwargs: dict, caller: str) -> dict:
-    allowed = {"model", "epochs", "batch_size", "optimizer", "lr", "weight_decay", "warmup_epochs",
-               "gls_lr_scale", "hidden", "channels", "warmup_restart", "device"}
+    import inspect
+
+    # every hyper-parameter of one fit, and the device; the noise is never added here
+    allowed = (set(inspect.signature(_fit_config).parameters) - {"noise_kind"}) | {"device"}
     unknown = sorted(set(fit_kwargs) - allowed)
     if unknown:
         raise TypeError(f"{caller} got unexpected keyword argument(s) {unknown}; it trains on the labels as "
@@ -1023,8 +1025,7 @@ def out_of_sample_probs(data: Dataset, folds: int = 5, seed: int = 0, *, smooth_
     data = _check_data(data)
     if not _is_int(folds) or folds < 2:
         raise ValueError(f"folds must be an integer >= 2, got {folds!r}")
-    if not _is_int(seed) or seed < 0:
-        raise ValueError(f"seed must be a non-negative integer, got {seed!r}")
+    seed = _check_seed(seed, "seed")
     rate = _check_rate(_one(smooth_rate, "smooth_rate"), "smooth_rate")
     cfg, device = _fit_kwargs_config(fit_kwargs, "out_of_sample_probs")
     progress = _check_flag(progress, "progress")

@@ -113,7 +113,7 @@ def test_out_of_sample_probs_bad_inputs(blobs):
         Case("folds-one", train.out_of_sample_probs, (mine,), {"folds": 1}, words=("folds", ">= 2")),
         Case("folds-float", train.out_of_sample_probs, (mine,), {"folds": 2.5}, words=("folds", "integer")),
         Case("folds-too-many", train.out_of_sample_probs, (mine,), {"folds": 10_000}, words=("folds", "class")),
-        Case("seed", train.out_of_sample_probs, (mine,), {"seed": -1}, words=("seed", "non-negative")),
+        Case("seed", train.out_of_sample_probs, (mine,), {"seed": -1}, words=("seed", ">= 0")),
         Case("data", train.out_of_sample_probs, ("digits",), words=("data", "Dataset")),
         Case("noise-kwarg", train.out_of_sample_probs, (mine,), {"noise_rate": 0.2}, exc=TypeError,
              words=("noise_rate", "as given")),
