@@ -1,4 +1,4 @@
-"""From figure to picture: PNG bytes, alt text and Jupyter's display. Every lesson, the
+"""From figure to picture: PNG bytes, alt text and Jupyter's display. Lessons 01-06, their
 explorers (:mod:`nls_lessons.widgets`), the book's static frames and the slides.
 
 :func:`to_png` renders a figure (fast zlib level); :func:`describe` writes its alt text from its

@@ -1,4 +1,4 @@
-"""The course's one figure style. Every lesson (01-06), the explorers, the book and the slides.
+"""The course's one figure style. Lessons 01-06, their explorers, the book and the slides.
 
 Owns the look (:data:`STYLE`: matplotlib rcParams with lecture-size fonts, the colour-blind-safe
 Okabe-Ito palette, no top/right spines), the colours that mean something everywhere (LS vs NLS,
