@@ -58,10 +58,8 @@ def describe(fig: Figure) -> str:
     return "Figure: " + "; ".join(p for p in parts if p) if parts else "Figure"
 
 
-_register_notebook_display()
-
-
 def _rgba_to_png(canvas) -> bytes:
+    """An Agg canvas's pixels as PNG bytes (RGB, fast zlib level): the explorers' blitted frames."""
     from PIL import Image
 
     w, h = canvas.get_width_height(physical=True)
@@ -69,3 +67,6 @@ def _rgba_to_png(canvas) -> bytes:
     buf = io.BytesIO()
     img.save(buf, format="PNG", compress_level=1)
     return buf.getvalue()
+
+
+_register_notebook_display()
