@@ -260,3 +260,33 @@ def test_training_curves_name_each_confidence_once():
     labels = [t.get_text() for t in ax.get_legend().texts]
     assert labels == ["max-softmax confidence", "model confidence MC"]
     assert "MC" not in ax.get_title() and "MC" not in ax.get_ylabel()
+
+
+# ------------------------------------------------------------------ issue 16: a package of small modules
+def test_one_module_per_kind_of_figure_behind_one_flat_namespace():
+    """``plots`` is a package (style, rendering, one module per lesson's figures); every name stays
+    reachable as ``plots.X``, each function or class is defined in exactly one module (moved, not
+    copied), and each module names the lesson(s) that use it in at most 500 lines."""
+    import importlib
+    import inspect
+    import pkgutil
+    import re
+
+    modules = {m.name: importlib.import_module(f"{plots.__name__}.{m.name}")
+               for m in pkgutil.iter_modules(plots.__path__)}
+    assert len(modules) > 1
+    defined = {}
+    for mod_name, mod in modules.items():
+        for name, obj in vars(mod).items():
+            if (inspect.isfunction(obj) or inspect.isclass(obj)) and obj.__module__ == mod.__name__:
+                defined.setdefault(name, []).append(mod_name)
+    assert {n: m for n, m in defined.items() if len(m) > 1} == {}
+    for name in plots.__all__:
+        obj = getattr(plots, name)
+        if inspect.isfunction(obj) or inspect.isclass(obj):
+            assert defined[name] == [obj.__module__.rsplit(".", 1)[1]], name
+    assert set(plots.__all__) >= {n for n, m in defined.items() if not n.startswith("_")}
+    assert plots._minus("r = -2, uniform-CE") == "r = −2, uniform-CE"     # the widgets use plots._minus
+    for mod in [plots, *modules.values()]:
+        assert re.search(r"Lessons? 0\d", mod.__doc__), f"{mod.__name__}: the docstring names its lesson(s)"
+        assert len(inspect.getsource(mod).splitlines()) <= 500, mod.__name__
