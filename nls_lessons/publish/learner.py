@@ -1,9 +1,10 @@
 """The learner version of a lesson: one mechanism that hides every answer until it is asked for.
 
-Used by the book (:mod:`nls_lessons.book`), the learner decks and ``build/learner/``
-(:mod:`nls_lessons.slides`), and the JupyterLab working copies (:mod:`nls_lessons.lab`)::
+Used by the book (:mod:`nls_lessons.publish.chapter`), the learner decks and ``build/learner/``
+(:mod:`nls_lessons.publish.slides`), and the JupyterLab working copies
+(:mod:`nls_lessons.publish.lab`)::
 
-    from nls_lessons.learner import learner_notebook, write_learner_copy
+    from nls_lessons.publish.learner import learner_notebook, write_learner_copy
     nb = learner_notebook(nb)                      # a transformed copy; ``nb`` is untouched
     write_learner_copy("notebooks/01_label_noise.py", "work/01_label_noise.ipynb")
 
