@@ -26,7 +26,7 @@ import re
 import shutil
 from pathlib import Path
 
-from nls_lessons.publish.learner import LEARNER_SOLUTION_TAG, SOLUTION_TAGS
+from nls_lessons.publish.learner import LEARNER_SOLUTION_TAG, SOLUTION_TAGS, fence
 
 # Tags: which cells leave which export.
 REMOVE_CELL = {"remove-cell", "remove_cell"}
@@ -127,12 +127,6 @@ def staticize(nb):
 
 
 # ---------------------------------------------------------------------------- markdown chapter
-def _fence(text: str, lang: str = "") -> str:
-    longest = max((len(m) for m in re.findall(r"`{3,}", text)), default=2)
-    ticks = "`" * max(3, longest + 1)
-    return f"{ticks}{lang}\n{text.rstrip()}\n{ticks}"
-
-
 def _stream_text(text: str) -> str:
     text = ANSI_RE.sub("", text)
     # progress bars rewrite their line with \r: keep what a terminal would show
@@ -207,9 +201,9 @@ class _Chapter:
         kind = out.get("output_type")
         if kind == "stream":
             text = _stream_text("".join(out.get("text", "")))
-            return _fence(text, "text") if text.strip() else ""
+            return fence(text, "text") if text.strip() else ""
         if kind == "error":
-            return _fence(ANSI_RE.sub("", "\n".join(out.get("traceback", []))), "text")
+            return fence(ANSI_RE.sub("", "\n".join(out.get("traceback", []))), "text")
         data = out.get("data", {})
         for mime in ("image/svg+xml", "image/png", "image/jpeg", "image/gif"):
             if mime in data:
@@ -232,7 +226,7 @@ class _Chapter:
         if "text/plain" in data:
             text = data["text/plain"]
             text = ANSI_RE.sub("", "".join(text) if isinstance(text, list) else text)
-            return _fence(text, "text") if text.strip() else ""
+            return fence(text, "text") if text.strip() else ""
         return ""
 
     def cell(self, cell) -> str:
@@ -252,7 +246,7 @@ class _Chapter:
         parts = []
         source = cell.source.strip()
         if source and not tags & REMOVE_INPUT:
-            code = _fence(source, "python")
+            code = fence(source, "python")
             parts.append(_details("Show code", code, "nls-code") if tags & HIDE_INPUT else code)
         if not tags & REMOVE_OUTPUT:
             rendered, images = [], 0
