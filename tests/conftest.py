@@ -98,8 +98,9 @@ REPO = Path(__file__).resolve().parent.parent
 #: The browser tests' working copies: the layout of ``lessons/`` (made by ``nls_lessons.publish.lab``),
 #: under the git-ignored build/ so a learner's own ``lessons/`` is never touched by a test.
 BROWSER_LESSONS = REPO / "build" / "browser-lessons"
-#: Settings of the test's JupyterLab user (on top of the course's overrides that nls_lessons/publish/lab.py installs):
-#: every cell in the DOM (no windowing), so "visible anywhere" and "no error output" see all cells.
+#: Settings of the test's JupyterLab user (on top of the course's overrides that
+#: nls_lessons/publish/lab.py installs): every cell in the DOM (no windowing), so "visible
+#: anywhere" and "no error output" see all cells.
 TEST_USER_SETTINGS = {
     "@jupyterlab/apputils-extension/notification": {"fetchNews": "false"},
     "@jupyterlab/docmanager-extension/plugin": {"autosave": False},
