@@ -22,12 +22,12 @@ $(STAMP): requirements.lock pyproject.toml
 
 ## lab: open your working copies (lessons/, made once from notebooks/) in JupyterLab (prints the URL)
 lab: $(STAMP)
-	$(BIN)/python -m nls_lessons.lab
+	$(BIN)/python -m nls_lessons.publish.lab
 
 ## reset: make LESSON=NN's working copy fresh again (the old one goes to lessons/.reset-backups/)
 reset: $(STAMP)
 	@test -n "$(LESSON)" || { echo "usage: make reset LESSON=03   (a lesson number or name)"; exit 2; }
-	$(BIN)/python -m nls_lessons.lab --reset "$(LESSON)"
+	$(BIN)/python -m nls_lessons.publish.lab --reset "$(LESSON)"
 
 ## test: the whole suite (unit tests, every notebook under nbval, browser tests)
 test: $(STAMP)
@@ -45,11 +45,11 @@ browser: $(STAMP)
 
 ## book: the static offline book (build/book/index.html); re-executes only changed notebooks
 book: $(STAMP)
-	$(BIN)/python -m nls_lessons.book
+	$(BIN)/python -m nls_lessons.publish.book
 
 ## slides: offline reveal.js decks (build/slides/), instructor copies with solutions (build/instructor/)
 slides: $(STAMP)
-	$(BIN)/python -m nls_lessons.slides
+	$(BIN)/python -m nls_lessons.publish.slides
 
 ## bench: benchmarks that print measured ratios (not pass/fail)
 bench: $(STAMP)

@@ -95,11 +95,12 @@ CHROMIUM_ARGS = [
     "--disable-dev-shm-usage",
 ]
 REPO = Path(__file__).resolve().parent.parent
-#: The browser tests' working copies: the layout of ``lessons/`` (made by ``nls_lessons.lab``),
+#: The browser tests' working copies: the layout of ``lessons/`` (made by ``nls_lessons.publish.lab``),
 #: under the git-ignored build/ so a learner's own ``lessons/`` is never touched by a test.
 BROWSER_LESSONS = REPO / "build" / "browser-lessons"
-#: Settings of the test's JupyterLab user (on top of the course's overrides that lab.py installs):
-#: every cell in the DOM (no windowing), so "visible anywhere" and "no error output" see all cells.
+#: Settings of the test's JupyterLab user (on top of the course's overrides that
+#: nls_lessons/publish/lab.py installs): every cell in the DOM (no windowing), so "visible
+#: anywhere" and "no error output" see all cells.
 TEST_USER_SETTINGS = {
     "@jupyterlab/apputils-extension/notification": {"fetchNews": "false"},
     "@jupyterlab/docmanager-extension/plugin": {"autosave": False},
@@ -193,7 +194,7 @@ class LabServer:
 @pytest.fixture(scope="session")
 def lab_server(tmp_path_factory, chromium_executable):
     """One JupyterLab for the whole browser session, started exactly as ``make lab`` starts it
-    (:func:`nls_lessons.lab.lab_command`, the course's settings installed, root at fresh working
+    (:func:`nls_lessons.publish.lab.lab_command`, the course's settings installed, root at fresh working
     copies of every lesson) with isolated config/data/runtime/settings/workspace directories, in
     its own process session, stopped by PID."""
     import json
@@ -202,7 +203,7 @@ def lab_server(tmp_path_factory, chromium_executable):
     import signal
     import subprocess
 
-    from nls_lessons import lab
+    from nls_lessons.publish import lab
 
     tmp = tmp_path_factory.mktemp("jupyterlab")
     shutil.rmtree(BROWSER_LESSONS, ignore_errors=True)

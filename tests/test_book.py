@@ -9,9 +9,9 @@ import sys
 
 import pytest
 
-from nls_lessons import book
+from nls_lessons.publish import book, chapter
 from nls_lessons.exercises import NOT_YET
-from nls_lessons.book_math import convert_math, main as math_main, process_book
+from nls_lessons.publish.book_math import convert_math, main as math_main, process_book
 
 from publishing import (ALLOWED_URL, EXEC_CACHE, FIXTURE, HINT_MARKER, REMOVED_MARKER, REPO, SCREENSHOTS,
                         SOLUTION_MARKER, WELCOME, outside_details, solution_details)
@@ -66,7 +66,7 @@ def test_preprocessor_protocol_roundtrip():
     a = out["items"][0]["Chapter"]
     assert _html_of_inline(a["content"]) == r"\(x\)"
     assert _html_of_inline(a["sub_items"][0]["Chapter"]["content"]).endswith(r"\(z\)")
-    proc = subprocess.run([sys.executable, "-m", "nls_lessons.book_math"], input=json.dumps([{}, bookjson]),
+    proc = subprocess.run([sys.executable, "-m", "nls_lessons.publish.book_math"], input=json.dumps([{}, bookjson]),
                           capture_output=True, text=True, cwd=REPO, check=True)
     assert json.loads(proc.stdout)["items"][0]["Chapter"]["content"] == a["content"]
 
@@ -84,7 +84,7 @@ def test_discover_sorts_lessons_and_reads_titles(tmp_path):
 def test_removed_cells_leave_the_chapter_and_solutions_are_folded(tmp_path):
     nb = book.read_notebook(FIXTURE)
     assert any(SOLUTION_MARKER in c.source for c in nb.cells)          # the fixture has one
-    md = book.notebook_to_markdown(nb, "book_demo", tmp_path)
+    md = chapter.notebook_to_markdown(nb, "book_demo", tmp_path)
     assert REMOVED_MARKER not in md
     assert "Speaker note" not in md                                       # notes cells: slides only
     assert "<details" in md and "Show code" in md                         # hide-input / hide-cell fold
@@ -95,7 +95,7 @@ def test_removed_cells_leave_the_chapter_and_solutions_are_folded(tmp_path):
 
 
 def test_learner_notebook_folds_solutions_and_hints():
-    from nls_lessons.learner import LEARNER_SOLUTION_TAG, learner_notebook
+    from nls_lessons.publish.learner import LEARNER_SOLUTION_TAG, learner_notebook
 
     nb = book.read_notebook(FIXTURE)
     before = json.dumps(nb, sort_keys=True)
@@ -118,7 +118,7 @@ def test_outputs_computed_from_a_solution_never_reach_a_static_page():
     """A check that runs after the solution (lesson 05's old order) would print the answer."""
     import nbformat
 
-    from nls_lessons.learner import CHECK_NOTE, learner_notebook, static_exercises
+    from nls_lessons.publish.learner import CHECK_NOTE, learner_notebook, static_exercises
 
     out = lambda text: [nbformat.v4.new_output("stream", name="stdout", text=text)]  # noqa: E731
     nb = nbformat.v4.new_notebook(cells=[
@@ -137,7 +137,7 @@ def test_outputs_computed_from_a_solution_never_reach_a_static_page():
 def test_written_answers_fold_too():
     import nbformat
 
-    from nls_lessons.learner import learner_notebook
+    from nls_lessons.publish.learner import learner_notebook
 
     cell = nbformat.v4.new_markdown_cell("**Answer.** WRITTEN-ANSWER-91b: LS wins at low noise.",
                                          metadata={"tags": ["solution"]})
@@ -149,7 +149,7 @@ def test_written_answers_fold_too():
 
 def test_every_lesson_hides_every_answer(tmp_path):
     """The real lessons: no solution line in a learner notebook or chapter outside a closed <details>."""
-    from nls_lessons.learner import learner_notebook
+    from nls_lessons.publish.learner import learner_notebook
 
     for lesson in book.discover():
         nb = book.read_notebook(lesson)
@@ -162,17 +162,17 @@ def test_every_lesson_hides_every_answer(tmp_path):
         learner = learner_notebook(nb)
         assert not any(book.is_solution(c) for c in learner.cells), lesson.name
         visible = "\n".join(outside_details(c.source) for c in learner.cells)
-        md = outside_details(book.notebook_to_markdown(nb, lesson.stem, tmp_path))
+        md = outside_details(chapter.notebook_to_markdown(nb, lesson.stem, tmp_path))
         for line in lines:
             assert line not in visible, (lesson.name, line)
             assert line not in md, (lesson.name, line)
-        assert len(solution_details(book.notebook_to_markdown(nb, lesson.stem, tmp_path))) == len(solutions)
+        assert len(solution_details(chapter.notebook_to_markdown(nb, lesson.stem, tmp_path))) == len(solutions)
 
 
 def test_write_learner_copy(tmp_path):
     import nbformat
 
-    from nls_lessons.learner import write_learner_copy
+    from nls_lessons.publish.learner import write_learner_copy
 
     dst = write_learner_copy(FIXTURE, tmp_path / "copies" / "book_demo.ipynb")
     nb = nbformat.read(str(dst), as_version=4)
@@ -190,17 +190,17 @@ def test_widget_outputs_become_static():
     import nbformat
 
     nb = nbformat.v4.new_notebook()
-    nb.metadata["widgets"] = {book.WIDGET_STATE: {"state": {
+    nb.metadata["widgets"] = {chapter.WIDGET_STATE: {"state": {
         "box": {"model_name": "VBoxModel", "state": {"children": ["IPY_MODEL_slider", "IPY_MODEL_out"]}},
         "slider": {"model_name": "FloatSliderModel", "state": {}},
         "out": {"model_name": "OutputModel", "state": {"outputs": [
             {"output_type": "stream", "name": "stdout", "text": "value 0.3\n"}]}}}}}
     outputs = [nbformat.v4.new_output("display_data", data={
-        book.WIDGET_VIEW: {"model_id": "box", "version_major": 2}, "text/plain": "interactive(children=(...))"}),
+        chapter.WIDGET_VIEW: {"model_id": "box", "version_major": 2}, "text/plain": "interactive(children=(...))"}),
         nbformat.v4.new_output("execute_result", data={"text/plain": "IntSlider(value=3)"}, execution_count=1),
         nbformat.v4.new_output("execute_result", data={"text/plain": "<function __main__.f(r=0.5)>"}),
         nbformat.v4.new_output("execute_result", data={"text/plain": "42"}, execution_count=2)]
-    static = book.static_outputs(outputs, nb)
+    static = chapter.static_outputs(outputs, nb)
     assert [o.get("text", o.get("data", {}).get("text/plain")) for o in static] == ["value 0.3\n", "42"]
 
 

@@ -1,7 +1,7 @@
 """Notebook execution for the book and slides never stalls (issue 13, item 1).
 
 - 20 cold executions of a small notebook, two worker processes at a time, through the same
-  path `make book` uses (:func:`nls_lessons.book.executed_notebooks`), with the watchdog set
+  path `make book` uses (:func:`nls_lessons.publish.book.executed_notebooks`), with the watchdog set
   to fail at once (no restart): a stall fails the test within seconds instead of hanging.
 - Every kernel talks over IPC sockets (no TCP ports to collide on).
 - A cell that hangs silently is retried once in a fresh kernel, then the error names the
@@ -14,8 +14,8 @@ import time
 import nbformat
 import pytest
 
-from nls_lessons import book
-from nls_lessons.execute import ExecutionError, execute
+from nls_lessons.publish import book
+from nls_lessons.publish.execute import ExecutionError, execute
 
 STRESS_ROUNDS = 20
 
@@ -111,7 +111,7 @@ def test_bad_watchdog_settings_are_named(tmp_path, kwargs, match):
 
 
 def test_silence_limit_from_the_environment(monkeypatch):
-    from nls_lessons import execute as ex
+    from nls_lessons.publish import execute as ex
 
     monkeypatch.setenv("NLS_SILENCE_TIMEOUT", "7.5")
     assert ex.silence_timeout_default() == 7.5

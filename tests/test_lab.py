@@ -13,7 +13,7 @@ import nbformat
 import pytest
 
 from bad_input import Case, check_case
-from nls_lessons import book, lab
+from nls_lessons.publish import book, lab
 
 REPO = Path(__file__).resolve().parent.parent
 STEMS = [p.stem for p in book.discover(REPO / "notebooks")]
@@ -116,7 +116,7 @@ def test_bad_reset_names_the_lessons(case):
 
 def test_reset_from_the_command_line_asks_nothing_and_says_what_it_did(work):
     run = lambda *args: subprocess.run(  # noqa: E731
-        [sys.executable, "-m", "nls_lessons.lab", "--lessons-dir", str(work), *args],
+        [sys.executable, "-m", "nls_lessons.publish.lab", "--lessons-dir", str(work), *args],
         cwd=REPO, capture_output=True, text=True, timeout=120, stdin=subprocess.DEVNULL)
     out = run("--copies-only")
     assert out.returncode == 0, out.stderr
@@ -130,7 +130,7 @@ def test_reset_from_the_command_line_asks_nothing_and_says_what_it_did(work):
 
 def test_make_reset_runs_the_same_command():
     makefile = (REPO / "Makefile").read_text()
-    assert "-m nls_lessons.lab --reset" in makefile and "\nreset:" in makefile
+    assert "-m nls_lessons.publish.lab --reset" in makefile and "\nreset:" in makefile
 
 
 # ---------------------------------------------------------------- the sources stay clean

@@ -7,7 +7,7 @@ import re
 
 import pytest
 
-from nls_lessons import book, slides
+from nls_lessons.publish import book, chapter, slides
 
 from publishing import (ALLOWED_URL, EXEC_CACHE, FIXTURE, REMOVED_MARKER, REPO, SCREENSHOTS,
                         SOLUTION_MARKER, WELCOME, outside_details)
@@ -38,7 +38,7 @@ def test_slide_cells_respect_tags_and_keep_slide_starts():
     assert SOLUTION_MARKER not in outside_details(text)                   # folded, as in the book
     assert "<summary>Show the solution</summary>" in text
     assert "import base64" not in text                         # hide-input code without outputs leaves
-    assert book.slide_type(learner.cells[0]) == "slide"
+    assert chapter.slide_type(learner.cells[0]) == "slide"
     assert SOLUTION_MARKER in json.dumps(slides.slide_cells(nb, instructor=True))
 
 
@@ -83,7 +83,7 @@ def test_solutions_only_in_instructor_exports(built):
 @pytest.mark.parametrize("lesson", book.discover(), ids=lambda p: p.stem)
 def test_every_lesson_deck_has_at_least_five_slides(lesson):
     cells = slides.slide_cells(_unexecuted(lesson)).cells
-    n = sum(book.slide_type(c) in ("slide", "subslide") for c in cells)
+    n = sum(chapter.slide_type(c) in ("slide", "subslide") for c in cells)
     assert n >= 5, f"{lesson.name}: {n} slide(s); mark its sections with slideshow slide_type metadata"
 
 

@@ -1,14 +1,15 @@
-"""Start JupyterLab on the learner's own working copies (``make lab`` runs ``python -m nls_lessons.lab``).
+"""Start JupyterLab on the learner's own working copies (``make lab`` runs this module).
 
-    python -m nls_lessons.lab                     # create missing copies, start JupyterLab
-    python -m nls_lessons.lab --reset 03          # lesson 03's copy back to fresh (asks nothing)
-    python -m nls_lessons.lab --copies-only       # create missing copies, do not start
+    python -m nls_lessons.publish.lab                     # create missing copies, start JupyterLab
+    python -m nls_lessons.publish.lab --reset 03          # lesson 03's copy back to fresh (asks nothing)
+    python -m nls_lessons.publish.lab --copies-only       # create missing copies, do not start
 
 Working copies (issue 15, item 8):
 
 - Every lesson in ``notebooks/`` gets a plain ``.ipynb`` copy in ``lessons/`` (top level, next to
   ``notebooks/``, git-ignored), made once from the *learner* version of the lesson
-  (:func:`nls_lessons.learner.write_learner_copy`: solutions folded, none runnable), without outputs and without Jupytext pairing.
+  (:func:`nls_lessons.publish.learner.write_learner_copy`: solutions folded, none runnable),
+  without outputs and without Jupytext pairing.
 - A copy is never overwritten: it is the learner's work. A lesson added to ``notebooks/`` later
   gets its copy on the next start. ``--reset NN`` (``make reset LESSON=NN``) replaces one copy with
   a fresh one and keeps the old one in ``lessons/.reset-backups/``.
@@ -42,7 +43,7 @@ import sys
 import time
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[2]
 NOTEBOOKS = REPO / "notebooks"
 #: The learner's working folder (git-ignored); ``$NLS_LESSONS_DIR`` moves it.
 WORK_DIR = Path(os.environ.get("NLS_LESSONS_DIR", REPO / "lessons"))
@@ -80,7 +81,7 @@ KERNEL_THREAD_ENV = ("OMP_NUM_THREADS", "MKL_NUM_THREADS")
 # ---------------------------------------------------------------------------- working copies
 def lessons(src_dir: Path | str = NOTEBOOKS) -> list[Path]:
     """The lesson sources in ``src_dir`` (``NN_topic``; the ``.py`` of a Jupytext pair)."""
-    from nls_lessons import book
+    from nls_lessons.publish import book
 
     return book.discover(src_dir)
 
@@ -88,11 +89,11 @@ def lessons(src_dir: Path | str = NOTEBOOKS) -> list[Path]:
 def write_working_copy(src: Path | str, dst: Path | str) -> Path:
     """Write the fresh working copy of lesson ``src`` to ``dst`` (overwrites: callers decide).
 
-    The copy is the learner version (:func:`nls_lessons.learner.write_learner_copy`: every
+    The copy is the learner version (:func:`nls_lessons.publish.learner.write_learner_copy`: every
     solution folded behind a closed "Show the solution", no outputs, no Jupytext pairing),
     made from the lesson's paired ``.ipynb`` (the same cells, with stable cell ids).
     """
-    from nls_lessons.learner import write_learner_copy
+    from nls_lessons.publish.learner import write_learner_copy
 
     src = Path(src)
     paired = src.with_suffix(".ipynb")
@@ -231,7 +232,8 @@ def lab_command(port: int, token: str, host: str, open_browser: bool,
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(prog="python -m nls_lessons.lab", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="python -m nls_lessons.publish.lab",
+                                     description=__doc__.splitlines()[0])
     parser.add_argument("--port", type=int, default=int(os.environ.get("NLS_LAB_PORT", 8888)),
                         help="first port to try (default 8888; the next free one is used if busy)")
     parser.add_argument("--host", default=os.environ.get("NLS_LAB_HOST", "127.0.0.1"))

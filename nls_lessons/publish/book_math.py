@@ -16,7 +16,8 @@ as ``[preprocessor.nlsmath]``) rewrites each chapter before mdBook renders it:
 The protocol (mdBook ≥ 0.4): ``<cmd> supports <renderer>`` exits 0 if supported; otherwise
 stdin holds ``[context, book]`` as JSON and stdout must hold the processed ``book``.
 
-Defined for the static book (issue 8); used by ``nls_lessons.book``.
+Defined for the static book (issue 8); used by ``nls_lessons.publish.book``
+(``book.toml`` runs it as ``python -m nls_lessons.publish.book_math``).
 """
 from __future__ import annotations
 

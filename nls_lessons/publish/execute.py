@@ -1,6 +1,6 @@
 """Executing notebooks for the book and the slides: no port races, and no silent waits.
 
-    from nls_lessons.execute import execute
+    from nls_lessons.publish.execute import execute
     nb = execute(nb, name="00_welcome.py", cwd="notebooks", env=env)
 
 Two things make a build dependable (issue 13, item 1):

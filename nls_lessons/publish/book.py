@@ -1,22 +1,23 @@
 """The static book: the lessons executed, converted to mdBook chapters, rendered offline.
 
-    python -m nls_lessons.book            # build/book/index.html (prints where it is)
-    python -m nls_lessons.book --help     # options: --notebooks, --root, --jobs, --no-mdbook, ...
+    python -m nls_lessons.publish.book            # build/book/index.html (prints where it is)
+    python -m nls_lessons.publish.book --help     # options: --notebooks, --root, --jobs, --no-mdbook, ...
 
 Pipeline (issue 8; ``book.toml`` at the top of the repository is the mdBook config):
 
 1. Every lesson ``notebooks/NN_*.py`` (py:percent, the source; or ``.ipynb``) is executed with
    ``NLS_STATIC=1``, so each explorer displays precomputed frames with a plain-JS slider
-   (:mod:`nls_lessons.frames`) instead of a live widget. Executed notebooks are cached under
+   (:mod:`nls_lessons.widgets.frames`) instead of a live widget. Executed notebooks are cached under
    ``build/exec-cache/`` keyed by a hash of the notebook's cells and of the library source, so
    an unchanged lesson is not executed again (jupyter-book style). Kernels talk over IPC
-   sockets and a watchdog restarts a kernel that falls silent (:mod:`nls_lessons.execute`).
+   sockets and a watchdog restarts a kernel that falls silent (:mod:`nls_lessons.publish.execute`).
 2. Each notebook becomes a chapter in the generated, git-ignored ``build/book-src/``: markdown
    cells as written, code in fenced blocks, figures as PNG/SVG files with alt text, HTML outputs
    with their ``data:`` images extracted to files, live-widget outputs replaced by what the
-   widget showed at its starting value, and ``SUMMARY.md`` from the notebooks' titles in order.
+   widget showed at its starting value, and ``SUMMARY.md`` from the notebooks' titles in order
+   (:mod:`nls_lessons.publish.chapter`, the page builder).
 3. ``mdbook build`` renders ``build/book/``; the ``nlsmath`` preprocessor
-   (:mod:`nls_lessons.book_math`) hands ``$…$`` to the vendored MathJax, loaded with
+   (:mod:`nls_lessons.publish.book_math`) hands ``$…$`` to the vendored MathJax, loaded with
    ``frames.js`` through ``additional-js`` from ``build/book-assets/``. Nothing is fetched
    from the network when the book is read.
 
@@ -24,18 +25,18 @@ Cell tags (the same in the book and the slides; see ``notebooks/instructor/READM
 ``remove-cell`` / ``remove-input`` / ``remove-output`` drop a cell / its code / its outputs;
 ``hide-cell`` / ``hide-input`` / ``hide-output`` fold them behind a "Show …" toggle in the book
 (slides drop them); ``solution`` cells are folded behind "Show the solution" with no output
-(:mod:`nls_lessons.learner`) and run only in instructor exports; a self-check's "Not yet"
+(:mod:`nls_lessons.publish.learner`) and run only in instructor exports; a self-check's "Not yet"
 verdict on the starter value becomes a note that checks run in JupyterLab; cells whose
 ``slide_type`` is ``notes`` are speaker notes (slides only).
+
+This module is the driver (finding, executing and caching the lessons; the assets; mdBook);
+used by ``make book`` and, for execution and the cache, by :mod:`nls_lessons.publish.slides`.
 """
 from __future__ import annotations
 
 import argparse
-import base64
 import concurrent.futures
-import copy
 import hashlib
-import html
 import json
 import multiprocessing
 import os
@@ -46,11 +47,14 @@ import sys
 import time
 from pathlib import Path
 
-from nls_lessons.learner import LEARNER_SOLUTION_TAG, SOLUTION_TAGS, is_solution
+from nls_lessons.publish.chapter import fill_solutions, notebook_to_markdown
+# book.is_solution: the tests (test_book, test_lab, test_browser_lessons) ask the book which cells are solutions
+from nls_lessons.publish.learner import is_solution  # noqa: F401
 
-PACKAGE = Path(__file__).resolve().parent
+PUBLISH = Path(__file__).resolve().parent       # nls_lessons/publish: the tools that serve the course
+PACKAGE = PUBLISH.parent                        # nls_lessons: the library the lessons import
 REPO = PACKAGE.parent
-ASSETS = PACKAGE / "assets"
+ASSETS = PUBLISH / "assets"
 VENDOR = ASSETS / "vendor"
 
 SRC_DIR = Path("build/book-src")          # relative to the book root (book.toml says the same)
@@ -59,31 +63,6 @@ ASSET_DIR = Path("build/book-assets")     # additional-js / -css in book.toml po
 CACHE_DIR = Path("build/exec-cache")
 
 LESSON_RE = re.compile(r"^\d\d_[\w-]+$")
-
-# Tags: which cells leave which export.
-REMOVE_CELL = {"remove-cell", "remove_cell"}
-REMOVE_INPUT = {"remove-input", "remove_input"}
-REMOVE_OUTPUT = {"remove-output", "remove_output"}
-HIDE_CELL = {"hide-cell", "hide_cell"}
-HIDE_INPUT = {"hide-input", "hide_input"}
-HIDE_OUTPUT = {"hide-output", "hide_output"}
-SOLUTION = SOLUTION_TAGS
-SOLUTION_PRE_RE = re.compile(r'<pre><code class="language-python">.*?</code></pre>', re.S)
-
-WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
-WIDGET_STATE = "application/vnd.jupyter.widget-state+json"
-# text/plain reprs that only mean "a widget was here" (or matplotlib noise): never shown.
-JUNK_REPR_RE = re.compile(
-    r"^\s*(?:interactive\(|Output\(|[A-Z]\w*(?:Slider|Box|Button|Buttons|Dropdown|Text|Textarea|"
-    r"Checkbox|Select|SelectMultiple|Progress|Play|Label|HTML|HTMLMath|Image|Tab|Accordion|Stack|"
-    r"Layout|Picker|Toggle|ToggleButton|ToggleButtons|Valid|Widget)\(|<Figure size [^>]*>\s*$|"
-    r"<matplotlib\.[\w.]+ object at 0x[0-9a-f]+>\s*$|<function [\w.<>]+\(.*\)>\s*$|\[<matplotlib\.[\w.]+ object at|Text\(-?[\d.e+-]+, -?[\d.e+-]+, )",
-    re.S)
-ANSI_RE = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
-DATA_URI_RE = re.compile(r"""(src|href)=(["'])data:image/(png|jpeg|gif|svg\+xml);base64,([A-Za-z0-9+/=\s]+)\2""")
-NOTEBOOK_LINK_RE = re.compile(r"\]\((\./)?(\d\d_[\w-]+)\.(?:ipynb|py)(#[^)\s]*)?\)")
-ALT_COMMENT_RE = re.compile(r"^\s*#\s*alt\s*:\s*(.+?)\s*$", re.M | re.I)
-IMAGE_EXT = {"image/png": "png", "image/jpeg": "jpg", "image/gif": "gif", "image/svg+xml": "svg"}
 
 
 # ---------------------------------------------------------------------------- notebooks
@@ -117,35 +96,20 @@ def title_of(nb, fallback: str) -> str:
     return fallback
 
 
-def tags_of(cell) -> set[str]:
-    return set(cell.get("metadata", {}).get("tags", []) or [])
-
-
-def slide_type(cell) -> str:
-    return (cell.get("metadata", {}).get("slideshow") or {}).get("slide_type", "-") or "-"
-
-
-def learner_cells(nb):
-    """The learner version of ``nb`` for static pages (a copy): solutions folded behind
-    "Show the solution", their code as raw HTML (kept out of the search index).
-
-    The one mechanism every learner-facing export uses: :func:`nls_lessons.learner.learner_notebook`.
-    """
-    from nls_lessons.learner import learner_notebook
-
-    return learner_notebook(nb, html=True)
-
-
 # ---------------------------------------------------------------------------- execution + cache
-# Modules that turn executed notebooks into pages: editing them does not change what a kernel computes.
-_BUILD_TOOLS = {"book.py", "book_math.py", "slides.py", "execute.py", "learner.py"}
+def _build_tool(path: Path) -> bool:
+    """A module of ``nls_lessons/publish/``: it turns executed notebooks into pages (or starts
+    JupyterLab), so editing it does not change what a kernel computes."""
+    return path.suffix == ".py" and path.parent == PUBLISH
+
 
 def library_fingerprint() -> str:
-    """Hash of the library's Python sources and front-end assets (not the vendored files)."""
+    """Hash of the library's Python sources and front-end assets (not the vendored files, not
+    the publishing modules)."""
     h = hashlib.sha256()
     for path in sorted(PACKAGE.rglob("*")):
         if path.is_file() and "__pycache__" not in path.parts and "vendor" not in path.parts \
-                and path.suffix in (".py", ".js", ".css", ".json") and path.name not in _BUILD_TOOLS:
+                and path.suffix in (".py", ".js", ".css", ".json") and not _build_tool(path):
             h.update(str(path.relative_to(PACKAGE)).encode())
             h.update(path.read_bytes())
     return h.hexdigest()
@@ -179,11 +143,11 @@ def execute_notebook(path: Path | str, *, timeout: float = 900, allow_errors: bo
                      silence_timeout: float | None = None, restarts: int = 1, log=None):
     """Execute one lesson with ``NLS_STATIC=1`` in its own folder; return the executed notebook.
 
-    Kernels use IPC sockets and a silence watchdog (:func:`nls_lessons.execute.execute`):
+    Kernels use IPC sockets and a silence watchdog (:func:`nls_lessons.publish.execute.execute`):
     a cell whose kernel stays silent for ``silence_timeout`` s is retried once in a fresh
-    kernel, then :class:`nls_lessons.execute.ExecutionError` names the notebook and cell.
+    kernel, then :class:`nls_lessons.publish.execute.ExecutionError` names the notebook and cell.
     """
-    from nls_lessons.execute import execute
+    from nls_lessons.publish.execute import execute
 
     path = Path(path)
     nb = read_notebook(path)
@@ -240,238 +204,6 @@ def executed_notebooks(paths, *, cache_dir: Path | str, jobs: int = 2, timeout: 
             if old != target:
                 old.unlink(missing_ok=True)
     return [nbformat.read(str(t), as_version=4) for _, t in plan]
-
-
-# ---------------------------------------------------------------------------- static outputs
-def _widget_state(nb) -> dict:
-    return ((nb.metadata.get("widgets") or {}).get(WIDGET_STATE) or {}).get("state") or {}
-
-
-def _widget_outputs(model_id: str, state: dict, seen=None) -> list:
-    """The outputs captured by Output widgets inside widget ``model_id`` (depth first)."""
-    seen = set() if seen is None else seen
-    if model_id in seen or model_id not in state:
-        return []
-    seen.add(model_id)
-    model = state[model_id]
-    st = model.get("state", {})
-    outs = list(st.get("outputs", [])) if model.get("model_name") == "OutputModel" else []
-    for child in st.get("children", []) or []:
-        if isinstance(child, str) and child.startswith("IPY_MODEL_"):
-            outs += _widget_outputs(child[len("IPY_MODEL_"):], state, seen)
-    return outs
-
-
-def static_outputs(outputs, nb) -> list:
-    """Outputs with live widgets replaced by what they displayed, and widget reprs dropped."""
-    import nbformat
-
-    state = _widget_state(nb)
-    result = []
-    for out in outputs:
-        data = out.get("data", {}) if out.get("output_type") in ("display_data", "execute_result") else None
-        if data is not None and WIDGET_VIEW in data:
-            model_id = (data[WIDGET_VIEW] or {}).get("model_id", "")
-            inner = [nbformat.from_dict(o) for o in _widget_outputs(model_id, state)]
-            result += static_outputs(inner, nb)
-            continue
-        if data is not None:
-            data = {k: v for k, v in data.items() if not k.startswith("application/vnd.jupyter.widget")}
-            text = data.get("text/plain", "")
-            text = "".join(text) if isinstance(text, list) else text
-            if set(data) <= {"text/plain"} and (not text.strip() or JUNK_REPR_RE.match(text)):
-                continue
-            out = copy.deepcopy(out)
-            out["data"] = data
-        result.append(out)
-    return result
-
-
-def staticize(nb):
-    """In place: every code cell's outputs made static (see :func:`static_outputs`)."""
-    for cell in nb.cells:
-        if cell.cell_type == "code":
-            cell.outputs = static_outputs(cell.get("outputs", []), nb)
-    return nb
-
-
-# ---------------------------------------------------------------------------- markdown chapter
-def _fence(text: str, lang: str = "") -> str:
-    longest = max((len(m) for m in re.findall(r"`{3,}", text)), default=2)
-    ticks = "`" * max(3, longest + 1)
-    return f"{ticks}{lang}\n{text.rstrip()}\n{ticks}"
-
-
-def _stream_text(text: str) -> str:
-    text = ANSI_RE.sub("", text)
-    # progress bars rewrite their line with \r: keep what a terminal would show
-    return "\n".join(line.rsplit("\r", 1)[-1] for line in text.split("\n"))
-
-
-def _details(summary: str, body: str, css: str) -> str:
-    return (f'<details class="nls-fold {css}"><summary>{html.escape(summary)}</summary>\n\n'
-            f"{body}\n\n</details>")
-
-
-class _Chapter:
-    """Writes one notebook's chapter markdown and its image files."""
-
-    def __init__(self, stem: str, src_dir: Path, solutions: dict | None = None):
-        self.stem = stem
-        self.src_dir = src_dir
-        self.solutions = solutions
-        self.img_rel = f"img/{stem}"
-        self.img_dir = src_dir / "img" / stem
-        self.count = 0
-        self.heading = ""
-
-    def _solution_placeholder(self, source: str) -> str:
-        """The folded solution with its code swapped for a placeholder that
-        :func:`fill_solutions` replaces in the built pages, after mdBook has built its search
-        index: a search never finds (nor shows a teaser of) an answer."""
-        key = f"{self.stem}-{len(self.solutions) + 1}"
-        body = SOLUTION_PRE_RE.search(source)
-        self.solutions[key] = body.group(0) if body else ""
-        hole = f'<div class="nls-solution-body" data-nls-solution="{key}"></div>'
-        return SOLUTION_PRE_RE.sub(lambda m: hole, source) if body else source
-
-    def _write_image(self, payload: bytes, ext: str) -> str:
-        self.count += 1
-        name = f"{self.stem}-fig{self.count:02d}.{ext}"
-        self.img_dir.mkdir(parents=True, exist_ok=True)
-        (self.img_dir / name).write_bytes(payload)
-        return f"{self.img_rel}/{name}"
-
-    def _alt(self, cell, out, index: int) -> str:
-        alts = ALT_COMMENT_RE.findall(cell.source)
-        if alts:
-            return alts[min(index, len(alts) - 1)]
-        meta = out.get("metadata", {}) or {}
-        # top-level keys, or per-mimetype ones (what an IPython formatter returning
-        # (data, {"alt": ...}) produces, as nls_lessons.plots does for every figure)
-        for scope in (meta, *(v for v in meta.values() if isinstance(v, dict))):
-            for key in ("alt", "alt_text"):
-                if isinstance(scope.get(key), str):
-                    return scope[key]
-        plain = out.get("data", {}).get("text/plain", "")
-        plain = "".join(plain) if isinstance(plain, list) else plain
-        if plain and not JUNK_REPR_RE.match(plain) and not plain.startswith("<"):
-            return plain.strip()[:200]
-        where = f" in “{self.heading}”" if self.heading else ""
-        return f"Figure {self.count}{where} ({self.stem})"
-
-    def _html(self, text: str) -> str:
-        def extract(m):
-            attr, quote, kind, payload = m.groups()
-            rel = self._write_image(base64.b64decode(re.sub(r"\s+", "", payload)), IMAGE_EXT[f"image/{kind}"])
-            return f"{attr}={quote}{rel}{quote}"
-
-        text = DATA_URI_RE.sub(extract, text)
-        # frames.js is loaded book-wide; drop inline copies of it
-        text = re.sub(r"<script>(?:(?!</script>).)*nlsFramesInit(?:(?!</script>).)*</script>", "", text, flags=re.S)
-        lines = [line for line in text.splitlines() if line.strip()]   # a blank line ends an HTML block
-        return '<div class="nls-output nls-html">\n' + "\n".join(lines) + "\n</div>"
-
-    def output(self, cell, out, index: int) -> str:
-        kind = out.get("output_type")
-        if kind == "stream":
-            text = _stream_text("".join(out.get("text", "")))
-            return _fence(text, "text") if text.strip() else ""
-        if kind == "error":
-            return _fence(ANSI_RE.sub("", "\n".join(out.get("traceback", []))), "text")
-        data = out.get("data", {})
-        for mime in ("image/svg+xml", "image/png", "image/jpeg", "image/gif"):
-            if mime in data:
-                payload = data[mime]
-                payload = "".join(payload) if isinstance(payload, list) else payload
-                raw = payload.encode() if mime == "image/svg+xml" else base64.b64decode(payload)
-                alt = self._alt(cell, out, index)
-                rel = self._write_image(raw, IMAGE_EXT[mime])
-                alt_md = re.sub(r"([\[\]\\])", r"\\\1", alt.replace("\n", " "))
-                return f"![{alt_md}]({rel})"
-        if "text/html" in data:
-            text = data["text/html"]
-            return self._html("".join(text) if isinstance(text, list) else text)
-        if "text/markdown" in data:
-            text = data["text/markdown"]
-            return "".join(text) if isinstance(text, list) else text
-        if "text/latex" in data:
-            text = data["text/latex"]
-            return "".join(text) if isinstance(text, list) else text
-        if "text/plain" in data:
-            text = data["text/plain"]
-            text = ANSI_RE.sub("", "".join(text) if isinstance(text, list) else text)
-            return _fence(text, "text") if text.strip() else ""
-        return ""
-
-    def cell(self, cell) -> str:
-        tags = tags_of(cell)
-        if tags & (REMOVE_CELL | SOLUTION) or slide_type(cell) == "notes":
-            return ""
-        if cell.cell_type == "markdown":
-            for line in cell.source.splitlines():
-                m = re.match(r"^#{1,6}\s+(.+?)\s*$", line)
-                if m:
-                    self.heading = re.sub(r"[*_`]", "", m.group(1))
-            if self.solutions is not None and LEARNER_SOLUTION_TAG in tags:
-                return self._solution_placeholder(cell.source)
-            return NOTEBOOK_LINK_RE.sub(lambda m: f"]({m.group(2)}.md{m.group(3) or ''})", cell.source)
-        if cell.cell_type != "code":
-            return ""
-        parts = []
-        source = cell.source.strip()
-        if source and not tags & REMOVE_INPUT:
-            code = _fence(source, "python")
-            parts.append(_details("Show code", code, "nls-code") if tags & HIDE_INPUT else code)
-        if not tags & REMOVE_OUTPUT:
-            rendered, images = [], 0
-            for out in cell.get("outputs", []):
-                md = self.output(cell, out, images)
-                if out.get("output_type") in ("display_data", "execute_result") and any(
-                        k.startswith("image/") for k in out.get("data", {})):
-                    images += 1
-                if md:
-                    rendered.append(md)
-            if rendered:
-                body = "\n\n".join(rendered)
-                parts.append(_details("Show output", body, "nls-outputs") if tags & HIDE_OUTPUT else body)
-        if not parts:
-            return ""
-        text = "\n\n".join(parts)
-        return _details("Show code cell", text, "nls-cell") if tags & HIDE_CELL else text
-
-
-def notebook_to_markdown(nb, stem: str, src_dir: Path | str, solutions: dict | None = None) -> str:
-    """One executed notebook → the chapter's markdown; images are written under ``src_dir/img/stem``.
-
-    Solutions are folded (:func:`learner_cells`). With a ``solutions`` dict, their code is left
-    out of the markdown (a placeholder per solution, its HTML stored in the dict) for
-    :func:`fill_solutions` to put back into the built pages.
-    """
-    from nls_lessons.learner import static_exercises
-
-    src_dir = Path(src_dir)
-    shutil.rmtree(src_dir / "img" / stem, ignore_errors=True)
-    chapter = _Chapter(stem, src_dir, solutions)
-
-    nb = static_exercises(staticize(learner_cells(nb)))
-    blocks = [chapter.cell(c) for c in nb.cells]
-    return "\n\n".join(b.strip("\n") for b in blocks if b.strip()) + "\n"
-
-
-PLACEHOLDER_RE = re.compile(r'<div class="nls-solution-body" data-nls-solution="([\w.-]+)"></div>')
-
-
-def fill_solutions(out_dir: Path, solutions: dict) -> int:
-    """Put each solution's code into the built pages (``print.html`` too); return how many."""
-    filled = 0
-    for page in Path(out_dir).glob("*.html"):
-        text = page.read_text(encoding="utf-8")
-        new, n = PLACEHOLDER_RE.subn(lambda m: solutions.get(m.group(1), m.group(0)), text)
-        if n:
-            page.write_text(new, encoding="utf-8")
-            filled += n
-    return filled
 
 
 # ---------------------------------------------------------------------------- assets + mdBook
@@ -545,7 +277,7 @@ def mdbook_executable() -> str:
 
 def run_mdbook(root: Path, *, log=print) -> None:
     env = dict(os.environ)
-    # book.toml runs the math preprocessor as `python -m nls_lessons.book_math`: this Python.
+    # book.toml runs the math preprocessor as `python -m nls_lessons.publish.book_math`: this Python.
     env["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), env.get("PATH", "")])
     env["PYTHONPATH"] = os.pathsep.join(p for p in (str(REPO), env.get("PYTHONPATH", "")) if p)
     proc = subprocess.run([mdbook_executable(), "build", str(root)], cwd=root, env=env,
@@ -603,7 +335,8 @@ def build_book(notebooks=None, *, root: Path | str = REPO, jobs: int = 2, run_md
 
 
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m nls_lessons.book", description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(prog="python -m nls_lessons.publish.book",
+                                     description=__doc__.split("\n")[0])
     parser.add_argument("notebooks", nargs="*", help="lessons to include (default: every notebooks/NN_*.py)")
     parser.add_argument("--root", default=str(REPO), help="book root holding build/ (default: the repository)")
     parser.add_argument("--jobs", type=int, default=2, help="notebooks executed in parallel (default 2)")

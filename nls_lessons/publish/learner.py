@@ -1,9 +1,10 @@
 """The learner version of a lesson: one mechanism that hides every answer until it is asked for.
 
-Used by the book (:mod:`nls_lessons.book`), the learner decks and ``build/learner/``
-(:mod:`nls_lessons.slides`), and the JupyterLab working copies (:mod:`nls_lessons.lab`)::
+Used by the book (:mod:`nls_lessons.publish.chapter`), the learner decks and ``build/learner/``
+(:mod:`nls_lessons.publish.slides`), and the JupyterLab working copies
+(:mod:`nls_lessons.publish.lab`)::
 
-    from nls_lessons.learner import learner_notebook, write_learner_copy
+    from nls_lessons.publish.learner import learner_notebook, write_learner_copy
     nb = learner_notebook(nb)                      # a transformed copy; ``nb`` is untouched
     write_learner_copy("notebooks/01_label_noise.py", "work/01_label_noise.ipynb")
 
@@ -42,10 +43,12 @@ def is_solution(cell) -> bool:
     return bool(_tags(cell) & SOLUTION_TAGS)
 
 
-def _fence(code: str) -> str:
-    longest = max((len(m) for m in re.findall(r"`{3,}", code)), default=2)
+def fence(text: str, lang: str = "") -> str:
+    """``text`` in a markdown code fence longer than any backtick run inside it (the book's
+    chapters use it too)."""
+    longest = max((len(m) for m in re.findall(r"`{3,}", text)), default=2)
     ticks = "`" * max(3, longest + 1)
-    return f"{ticks}python\n{code.strip()}\n{ticks}"
+    return f"{ticks}{lang}\n{text.rstrip()}\n{ticks}"
 
 
 def folded(summary: str, body: str, css: str) -> str:
@@ -80,14 +83,12 @@ def learner_notebook(nb, *, html: bool = False):
     static sites (the book), whose search must not find an answer. Shapes: the result has as
     many cells as ``nb``, in the same order.
     """
-    import nbformat
-
     nb = copy.deepcopy(nb)
     cells = []
     for cell in nb.cells:
         if is_solution(cell):
             if cell.get("cell_type") == "code":
-                body = _pre(cell.source) if html else _fence(cell.source)
+                body = _pre(cell.source) if html else fence(cell.source.strip(), "python")
             else:                                   # a written answer: its markdown, folded
                 body = cell.source
             source = folded(SOLUTION_SUMMARY, body, "nls-solution")

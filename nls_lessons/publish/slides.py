@@ -1,22 +1,22 @@
 """Lecture mode: every lesson as a self-contained, offline reveal.js deck, plus instructor copies.
 
-    python -m nls_lessons.slides          # build/slides/NN_topic.slides.html (+ index.html)
-    python -m nls_lessons.slides --help
+    python -m nls_lessons.publish.slides          # build/slides/NN_topic.slides.html (+ index.html)
+    python -m nls_lessons.publish.slides --help
 
 For live teaching, present a notebook in JupyterLab with RISE (``jupyterlab-rise``, in the
 course environment): the same cell metadata drives both. This module builds the offline decks
 (issue 9):
 
 - Notebooks are executed with ``NLS_STATIC=1`` through the book's cache
-  (:func:`nls_lessons.book.executed_notebooks`), so an explorer shows its precomputed frames with
+  (:func:`nls_lessons.publish.book.executed_notebooks`), so an explorer shows its precomputed frames with
   a plain-JS slider, and a live widget shows what it displayed at its starting value.
 - Slide structure comes from the cells' ``slideshow.slide_type`` (slide / subslide / fragment /
   skip / notes), exactly as RISE reads it; ``notes`` cells become speaker notes (press ``s``).
 - Cells tagged ``remove-*`` or ``hide-*`` leave the slides (``hide-input`` keeps the outputs);
   ``solution`` cells run only in the instructor decks; the learner decks fold them behind
-  "Show the solution" (:mod:`nls_lessons.learner`, the same as the book and ``build/learner/``).
+  "Show the solution" (:mod:`nls_lessons.publish.learner`, the same as the book and ``build/learner/``).
 - reveal.js, its notes plugin, MathJax and ``frames.js`` are inlined from
-  ``nls_lessons/assets/vendor/``: one HTML file per lesson, no network needed.
+  ``nls_lessons/publish/assets/vendor/``: one HTML file per lesson, no network needed.
 
 Every notebook in ``notebooks/instructor/`` (say the condensed ``50_minute_lecture.ipynb``)
 becomes a deck as well, listed in ``build/slides/index.html`` under "Condensed lectures".
@@ -36,8 +36,8 @@ import sys
 import time
 from pathlib import Path
 
-from nls_lessons import book
-from nls_lessons.learner import write_learner_copy
+from nls_lessons.publish import book, chapter
+from nls_lessons.publish.learner import write_learner_copy
 
 ASSETS = book.ASSETS
 VENDOR = book.VENDOR
@@ -82,22 +82,22 @@ def slide_cells(nb, *, instructor: bool = False):
     """A copy of an executed notebook ready for the deck.
 
     Folds solution cells (unless ``instructor``), drops ``remove-*``/``hide-*`` cells and inputs,
-    empty code cells, and live-widget outputs (see :func:`nls_lessons.book.staticize`). A dropped
+    empty code cells, and live-widget outputs (see :func:`nls_lessons.publish.chapter.staticize`). A dropped
     cell that started a slide hands its ``slide_type`` to the next cell kept.
     """
-    from nls_lessons.learner import static_exercises
+    from nls_lessons.publish.learner import static_exercises
 
-    nb = copy.deepcopy(nb) if instructor else static_exercises(book.learner_cells(nb))
-    book.staticize(nb)
+    nb = copy.deepcopy(nb) if instructor else static_exercises(chapter.learner_cells(nb))
+    chapter.staticize(nb)
     kept, pending = [], None
     for cell in nb.cells:
-        tags = book.tags_of(cell)
-        stype = book.slide_type(cell)
-        drop = bool(tags & (book.REMOVE_CELL | book.HIDE_CELL))
+        tags = chapter.tags_of(cell)
+        stype = chapter.slide_type(cell)
+        drop = bool(tags & (chapter.REMOVE_CELL | chapter.HIDE_CELL))
         if cell.cell_type == "code" and not drop:
-            if tags & (book.REMOVE_INPUT | book.HIDE_INPUT):
+            if tags & (chapter.REMOVE_INPUT | chapter.HIDE_INPUT):
                 cell.metadata.setdefault("transient", {})["remove_source"] = True
-            if tags & (book.REMOVE_OUTPUT | book.HIDE_OUTPUT):
+            if tags & (chapter.REMOVE_OUTPUT | chapter.HIDE_OUTPUT):
                 cell.outputs = []
             hidden_source = cell.metadata.get("transient", {}).get("remove_source")
             if (hidden_source or not cell.source.strip()) and not cell.outputs:
@@ -113,7 +113,7 @@ def slide_cells(nb, *, instructor: bool = False):
         pending = None
         kept.append(cell)
     nb.cells = kept
-    if nb.cells and book.slide_type(nb.cells[0]) not in ("slide", "skip", "notes"):
+    if nb.cells and chapter.slide_type(nb.cells[0]) not in ("slide", "skip", "notes"):
         nb.cells[0].metadata.setdefault("slideshow", {})["slide_type"] = "slide"
     return nb
 
@@ -161,7 +161,7 @@ def _write_index(out_dir: Path, decks: list[tuple[str, str]], heading: str,
 
 
 def write_notebook_copies(paths, root: Path) -> None:
-    """``build/learner/`` (solutions folded, :func:`nls_lessons.learner.write_learner_copy`) and
+    """``build/learner/`` (solutions folded, :func:`nls_lessons.publish.learner.write_learner_copy`) and
     ``build/instructor/`` (everything), no outputs."""
     import nbformat
 
@@ -230,7 +230,8 @@ def build_slides(notebooks=None, *, root: Path | str = book.REPO, jobs: int = 2,
 
 
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m nls_lessons.slides", description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(prog="python -m nls_lessons.publish.slides",
+                                     description=__doc__.split("\n")[0])
     parser.add_argument("notebooks", nargs="*", help="lessons (default: every notebooks/NN_*.py)")
     parser.add_argument("--root", default=str(book.REPO), help="folder holding build/ (default: the repository)")
     parser.add_argument("--jobs", type=int, default=2, help="notebooks executed in parallel (default 2)")
