@@ -147,7 +147,7 @@ def test_ci_runs_the_readme_test_command():
 
 # ---------------------------------------------------------------- lab launcher
 def test_lab_command_allows_root(monkeypatch):
-    from nls_lessons import lab
+    from nls_lessons.publish import lab
 
     monkeypatch.setattr(os, "geteuid", lambda: 0)
     assert "--allow-root" in lab.lab_command(8888, "t", "127.0.0.1", open_browser=False)
@@ -156,7 +156,7 @@ def test_lab_command_allows_root(monkeypatch):
 
 
 def test_busy_port_is_skipped():
-    from nls_lessons import lab
+    from nls_lessons.publish import lab
 
     with socket.socket() as busy:
         busy.bind(("127.0.0.1", 0))
@@ -168,14 +168,14 @@ def test_busy_port_is_skipped():
 
 @pytest.mark.slow
 def test_lab_starts_and_serves_the_course(tmp_path):
-    """`python -m nls_lessons.lab` prints a URL that answers, on a free port, serving the working
+    """`python -m nls_lessons.publish.lab` prints a URL that answers, on a free port, serving the working
     copies (not the repository: notebooks/ is out of JupyterLab's reach)."""
     work = tmp_path / "lessons"
     env = dict(os.environ,
                JUPYTER_CONFIG_DIR=str(tmp_path / "config"), JUPYTER_DATA_DIR=str(tmp_path / "data"),
                JUPYTER_RUNTIME_DIR=str(tmp_path / "runtime"), NLS_LAB_PORT=str(free_port()),
                NLS_LESSONS_DIR=str(work))
-    proc = subprocess.Popen([sys.executable, "-m", "nls_lessons.lab", "--no-browser"], cwd=REPO, env=env,
+    proc = subprocess.Popen([sys.executable, "-m", "nls_lessons.publish.lab", "--no-browser"], cwd=REPO, env=env,
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True)
     try:
         url = None
