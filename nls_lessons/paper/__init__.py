@@ -73,7 +73,8 @@ from .report import (OKABE_ITO, PAPER_DIR, TABLE2_NOISE_RATES, format_table, pap
 from .runner import grid_size, initial_state, plan_grid, run_cell, run_grid, select
 from .store import COURSE_RESULTS, DEFAULT_OUT, KEY, ROWS_DIR, export_csv, load_results, save_rows
 
-#: The public names (what ``from nls_lessons.paper import *`` and the old ``nls_lessons.reproduce`` give).
+#: The public names (what ``from nls_lessons.paper import *`` gives, and the compatibility module
+#: ``reproduce.py`` re-exports).
 __all__ = [
     # protocols
     "NOISE_METHODS", "PAPER_RATES", "PRECISIONS", "PROTOCOL_NAMES", "PROTOCOLS", "ROUTES", "DataSpec", "Phase",
