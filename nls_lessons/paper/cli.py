@@ -258,7 +258,7 @@ def _dry_run(args, cells, routes, device) -> int:
         mine = [c for c in cells if c["protocol"] is protocol]
         if args.calibrate:
             thr = estimate.measure_throughput(protocol.model, device, min(protocol.gls.batch_size, 64), steps=3,
-                                     widths=protocol.widths, amp=protocol.amp)
+                                              widths=protocol.widths, amp=protocol.amp)
             source = "measured here just now"
         else:
             thr = estimate.assumed_throughput(protocol, device.type)
@@ -267,7 +267,8 @@ def _dry_run(args, cells, routes, device) -> int:
         print(estimate.describe_plan(mine, protocol, args.smooth_rates, device, thr, source))
         if device.type == "cpu":
             gpu = estimate.assumed_throughput(protocol, "cuda")
-            sec = sum(estimate.estimate_seconds(protocol, *estimate._sizes(c["spec"]), len(c["rates"]), gpu) for c in mine)
+            sec = sum(estimate.estimate_seconds(protocol, *estimate._sizes(c["spec"]), len(c["rates"]), gpu)
+                      for c in mine)
             print(f"on one GPU (assumed {gpu:,.0f} images/s, an H100 in {protocol.precision}; not measured "
                   f"here): ~{estimate.format_duration(sec)}")
     if len(routes) > 1:
