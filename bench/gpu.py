@@ -22,7 +22,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import torch  # noqa: E402
 
-from nls_lessons import reproduce as R  # noqa: E402
+from nls_lessons import paper as R  # noqa: E402
 from nls_lessons.device import resolve_device  # noqa: E402
 
 

@@ -10,7 +10,7 @@ Checks, each timed and recorded (ok / error / skipped when the time budget is sp
    largest difference in test accuracy between the two (they should agree to float tolerance).
 2. ``live_retrain``: the live explorer's retrain (``widgets.training_compute``) on the device,
    its seconds, and its test accuracy next to the CPU's.
-3. ``protocol_<name>``: each reproduce route (official, direct, fast; ``paper`` = official +
+3. ``protocol_<name>``: each route of ``nls_lessons.paper`` (official, direct, fast; ``paper`` = official +
    direct) for one short epoch (warm-up included) on full-size synthetic CIFAR (50,000 train /
    10,000 test images; smoke: a few dozen), three smooth rates stacked.
 4. ``precision``: the same ResNet-34 batch in fp32 and under bf16 autocast: throughput of each
@@ -42,7 +42,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import torch  # noqa: E402
 
-from nls_lessons import cifar, reproduce as R  # noqa: E402
+from nls_lessons import paper as R  # noqa: E402
 from nls_lessons.device import resolve_device  # noqa: E402
 
 RATES = (0.4, 0.0, -2.0)
@@ -113,7 +113,7 @@ def check_protocol(name, device, sz, out_dir) -> dict:
 
 
 def check_precision(device, sz) -> dict:
-    from nls_lessons.resnet import autocast, build_model, init_parameters, prepare_model
+    from nls_lessons.paper.resnet import autocast, build_model, init_parameters, prepare_model
 
     big, widths = sz["big_model"], sz["widths"] if sz["big_model"] == "fastnet" else None
     thr = {p: R.measure_throughput(big, device, sz["batch"], steps=sz["steps"], amp=(p == "bf16"),
@@ -133,7 +133,7 @@ def check_precision(device, sz) -> dict:
 
 
 def check_oom_fallback(device, sz) -> dict:
-    real = R.train_models
+    real = R.engine.train_models            # run_cell calls it through its module
     seen = []
 
     def limited(init_state, model_fn, rates, *a, **k):
@@ -145,11 +145,11 @@ def check_oom_fallback(device, sz) -> dict:
     spec = R.DataSpec("synthetic", "symmetric", 0.4, n_train=min(sz["n_train"], 512), n_test=min(sz["n_test"], 256))
     protocol = R.get_protocol("fast", epochs=1, warmup_epochs=1, batch_size=sz["batch"],
                               widths=sz["widths"] or (16, 32, 64, 128))
-    R.train_models = limited
+    R.engine.train_models = limited
     try:
         rows = R.run_cell(spec, list(RATES), protocol, 0, device)
     finally:
-        R.train_models = real
+        R.engine.train_models = real
     return dict(stack_sizes_tried=seen, rows=len(rows),
                 ok=bool(len(rows) == len(RATES) and seen[1] == len(RATES) and seen[-1] == 1))
 

@@ -1,6 +1,7 @@
 """Datasets as tensors, offline.
 
-Lesson 01 (CIFAR-N label files), 02-04 (digits, the 2-D toys, mnist1d), 05 (CIFAR).
+Lesson 01 (CIFAR-N label files), 02-04 (digits, the 2-D toys, mnist1d), 05 (the CIFAR-N label
+files again; the CIFAR images are loaded by :mod:`nls_lessons.paper.cifar`).
 
 The small datasets come as a :class:`Dataset` bundle of torch tensors: a stratified
 train/test split, standardised with *training* statistics only, so nothing about the test
@@ -250,8 +251,3 @@ def mnist1d(n: int = 5000, seed: int = 0) -> Dataset:
     return _split_standardise(f"mnist1d(n={n}, seed={seed})", raw["x"], raw["y"], 0.2, seed,
                               per_feature=False)
 
-
-def cifar(*args, **kwargs):
-    """torchvision CIFAR-10/100 from a local root (lesson 05); see nls_lessons.cifar.cifar."""
-    from nls_lessons.cifar import cifar as _cifar
-    return _cifar(*args, **kwargs)

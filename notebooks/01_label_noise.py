@@ -328,9 +328,9 @@ assert off.iloc[0] > 0.2 and off.iloc[3] > 0.15
 
 # %% tags=["hide-cell"] slideshow={"slide_type": "skip"}
 # Claim: those values, read from the shipped copy of the ICLR submission's Table 2 (data/paper).
-from nls_lessons import reproduce
+from nls_lessons import paper
 
-asym = reproduce.paper_table2().query("dataset == 'cifar10' and noise == 'pairflip'")
+asym = paper.paper_table2().query("dataset == 'cifar10' and noise == 'pairflip'")
 best_ls = asym[asym.smooth_rate > 0].groupby("noise_rate")["mean"].max()
 best_nls = asym[asym.smooth_rate < 0].groupby("noise_rate")["mean"].max()
 assert (best_ls[0.2], best_nls[0.2]) == (90.49, 89.70) and (best_ls[0.3], best_nls[0.3]) == (87.90, 88.33)

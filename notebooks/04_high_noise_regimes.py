@@ -40,7 +40,7 @@ import time
 import numpy as np
 import pandas as pd
 
-from nls_lessons import data, plots, reproduce, theory, train, widgets
+from nls_lessons import data, paper, plots, theory, train, widgets
 from nls_lessons.exercises import lesson04 as ex
 
 # %% [markdown] slideshow={"slide_type": "slide"}
@@ -341,7 +341,7 @@ ex.check_best_rate(answer, results, noise_rate=0.6)
 # not confirmed):
 
 # %%
-table2 = reproduce.paper_table2()
+table2 = paper.paper_table2()
 asym = table2[(table2.dataset == "cifar10") & (table2.noise == "pairflip")]
 asym = asym.pivot_table(index="smooth_rate", columns="noise_rate", values="mean").sort_index(ascending=False)
 best_by_side = pd.DataFrame({"best LS": asym[asym.index > 0].max(), "r (LS)": asym[asym.index > 0].idxmax(),

@@ -29,9 +29,10 @@
 
 # %% slideshow={"slide_type": "-"}
 # %matplotlib inline
-from nls_lessons import cifar, reproduce
+from nls_lessons import paper
+from nls_lessons.paper import cifar
 from nls_lessons.exercises import lesson05 as ex
-from nls_lessons.resnet import count_parameters, resnet34
+from nls_lessons.paper.resnet import count_parameters, resnet34
 
 n_params = count_parameters(resnet34(10))
 print(f"ResNet-34 for CIFAR-10: {n_params:,} parameters")
@@ -86,7 +87,7 @@ assert abs(n_params / 1e6 - 21.3) < 0.05
 
 # %% slideshow={"slide_type": "subslide"}
 for name in ("official", "direct", "paper", "fast"):
-    for p in reproduce.protocol_routes(name):
+    for p in paper.protocol_routes(name):
         warm = f"warm-up {p.warmup.epochs} ep" if p.warmup else "no warm-up"
         print(f"{name:9s} {p.name:9s} {p.model:9s} {warm:16s} GLS {p.gls.epochs:3d} ep at lr {p.gls.lr:<7g} "
               f"{p.precision}, {p.noise_method} noise draw")
@@ -100,10 +101,10 @@ for name in ("official", "direct", "paper", "fast"):
 # and a run that is killed or interrupted resumes where it stopped.
 #
 # ```bash
-# python -m nls_lessons.reproduce --dataset cifar10 --noise symmetric \
+# python -m nls_lessons.paper --dataset cifar10 --noise symmetric \
 #     --noise-rate 0 0.2 0.4 0.6 --protocol paper --seeds 0 1 2
 # # the course's quick recipe: minutes, not Table 2's recipe
-# python -m nls_lessons.reproduce --dataset cifar10 --noise symmetric \
+# python -m nls_lessons.paper --dataset cifar10 --noise symmetric \
 #     --noise-rate 0.6 --protocol fast --seeds 0 1 2
 # ```
 #
@@ -121,7 +122,7 @@ import contextlib
 import io
 
 with contextlib.redirect_stderr(io.StringIO()):   # the missing-data note was printed just above
-    reproduce.main(["--noise", "symmetric", "--noise-rate", "0.6", "--protocol", "paper",
+    paper.main(["--noise", "symmetric", "--noise-rate", "0.6", "--protocol", "paper",
                     "--seeds", "0", "--dry-run", "--device", "cpu"])   # one column of the grid above
 
 # %% [markdown] slideshow={"slide_type": "slide"}
@@ -132,10 +133,10 @@ with contextlib.redirect_stderr(io.StringIO()):   # the missing-data note was pr
 # epochs on the CPU. The numbers say nothing about CIFAR; the pipeline is what we test.
 
 # %% slideshow={"slide_type": "subslide"}
-specs = [reproduce.DataSpec("synthetic", "symmetric", eps, n_train=512, n_test=256) for eps in (0.2, 0.4)]
-tiny = reproduce.get_protocol("fast", warmup_epochs=4, epochs=2, widths=(8, 16, 16, 16), batch_size=64)
+specs = [paper.DataSpec("synthetic", "symmetric", eps, n_train=512, n_test=256) for eps in (0.2, 0.4)]
+tiny = paper.get_protocol("fast", warmup_epochs=4, epochs=2, widths=(8, 16, 16, 16), batch_size=64)
 rates = [0.4, 0.0, -2.0]
-results = reproduce.run_grid(specs, rates, tiny, seeds=[0], out=None, device="cpu", progress=False)
+results = paper.run_grid(specs, rates, tiny, seeds=[0], out=None, device="cpu", progress=False)
 results[["noise_rate", "realised_noise_rate", "smooth_rate", "warmup_best_acc", "best_acc", "final_acc", "diverged"]]
 
 # %% tags=["hide-cell"] slideshow={"slide_type": "skip"}
@@ -147,7 +148,7 @@ assert low["warmup_best_acc"].iloc[0] > 30, "the tiny warm-up should beat chance
 assert not results["diverged"].any()
 
 # %% slideshow={"slide_type": "subslide"}
-fig = reproduce.plot_results(reproduce.summarize(results), title="Tiny synthetic run (pipeline check, not CIFAR)")
+fig = paper.plot_results(paper.summarize(results), title="Tiny synthetic run (pipeline check, not CIFAR)")
 fig
 
 # %% [markdown]
@@ -172,8 +173,8 @@ for ax in fig.axes:
 # small linear models of lessons 03–04, the ResNet-34 gains from either kind of smoothing on clean data.
 
 # %% slideshow={"slide_type": "subslide"}
-table2 = reproduce.paper_table2()
-reproduce.plot_table2("cifar10", "symmetric").figure
+table2 = paper.paper_table2()
+paper.plot_table2("cifar10", "symmetric").figure
 
 # %% [markdown]
 # *Figure: Table 2's CIFAR-10 test accuracy against smooth rate for ε = 0, 0.2, 0.4, 0.6; a
@@ -194,12 +195,12 @@ assert clean.idxmin() == 0.0 and clean[clean.index < 0].min() > clean[0.0]
 # of the two official routes, as Table 2 does; a run of one route alone is marked as such.
 
 # %%
-store = reproduce.COURSE_RESULTS
-mine = reproduce.load_results(store)
+store = paper.COURSE_RESULTS
+mine = paper.load_results(store)
 if len(mine):
-    summary = reproduce.summarize(mine)
-    print(reproduce.format_table(summary))
-    display(reproduce.plot_results(summary))
+    summary = paper.summarize(mine)
+    print(paper.format_table(summary))
+    display(paper.plot_results(summary))
 else:
     print(f"no results yet under {store.resolve()}; run the command of section 3 on a GPU")
 
@@ -218,7 +219,7 @@ print({k: round(v, 4) for k, v in rates_n.items()})
 # %% tags=["hide-cell"] slideshow={"slide_type": "skip"}
 expected = {"aggre": 0.0901, "random1": 0.1723, "random2": 0.1812, "random3": 0.1764, "worst": 0.4021}
 assert all(abs(rates_n[k] - v) < 5e-5 for k, v in expected.items())
-assert len(reproduce.paper_cifar_n()) == 0
+assert len(paper.paper_cifar_n()) == 0
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## 6 · Exercises
@@ -287,7 +288,7 @@ ex.check_nls_ls_gap(answer)
 #   (`losses.diverging`: a non-finite loss or $|\ell| > 10^4(1+|r|)$).
 # - All smooth rates of one cell share the checkpoint, the batches and the official noisy labels,
 #   so they are compared paired and trained together as one stacked model.
-# - `python -m nls_lessons.reproduce` runs the grid (resumable and safe to kill, `--dry-run`, Dask
+# - `python -m nls_lessons.paper` runs the grid (resumable and safe to kill, `--dry-run`, Dask
 #   for clusters) and prints your table next to Table 2; `fast` is the course's quick recipe, not
 #   the paper's, and its agreement with Table 2 is still to be measured.
 #

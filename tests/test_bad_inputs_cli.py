@@ -1,4 +1,4 @@
-"""Bad input to lesson 05's command line and to ``nls_lessons.reproduce``'s public functions.
+"""Bad input to lesson 05's command line and to ``nls_lessons.paper``'s public functions.
 
 Every CLI case must stop *before* any training (``run_cell`` is replaced by a function that
 fails the test) with exit status 2 and a message on stderr that names the argument and what
@@ -11,7 +11,8 @@ import math
 import pytest
 
 from bad_input import Case, check_case
-from nls_lessons import cifar, reproduce as R
+from nls_lessons import paper as R
+from nls_lessons.paper import cifar
 from nls_lessons.exercises import lesson05
 
 SYN = ["--dataset", "synthetic", "--noise", "symmetric", "--noise-rate", "0.2", "--device", "cpu",
@@ -56,8 +57,8 @@ CLI_CASES = [
 def no_training(monkeypatch):
     def fail(*a, **k):
         raise AssertionError("training started although an argument was bad")
-    monkeypatch.setattr(R, "run_cell", fail)
-    monkeypatch.setattr(R, "measure_throughput", fail)
+    monkeypatch.setattr(R.runner, "run_cell", fail)
+    monkeypatch.setattr(R.estimate, "measure_throughput", fail)
 
 
 @pytest.mark.parametrize("dry", [True, False], ids=["dry-run", "run"])

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 import torch
 
-from nls_lessons import cifar
+from nls_lessons.paper import cifar
 
 
 def write_cifar10_by_hand(root, per_batch=6, n_test=4, seed=0):

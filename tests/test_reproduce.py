@@ -10,9 +10,11 @@ import pytest
 import torch
 
 from exercise_contract import contract_tests
-from nls_lessons import cifar, losses, reproduce as R
+from nls_lessons import losses
+from nls_lessons import paper as R
+from nls_lessons.paper import cifar
 from nls_lessons.exercises import lesson05
-from nls_lessons.resnet import build_model
+from nls_lessons.paper.resnet import build_model
 
 TINY = ["--widths", "4", "8", "8", "8", "--batch-size", "32", "--device", "cpu", "--no-progress"]
 
@@ -98,7 +100,7 @@ def test_divergence_uses_the_librarys_one_definition(monkeypatch):
             out = out + 9.6e17 * torch.tensor([1.0, 0.0], device=out.device)
         return out
 
-    monkeypatch.setattr(R.losses, "gls_loss", huge_in_epoch_2)
+    monkeypatch.setattr(losses, "gls_loss", huge_in_epoch_2)
     a, b = R.train_models(state, fn, [-2.0, 0.0], train, test, phase, device="cpu")
     assert a["diverged"] and a["diverged_epoch"] == 2 and not b["diverged"] and b["diverged_epoch"] is None
     assert math.isfinite(a["history"][0]) and all(math.isnan(h) for h in a["history"][1:])
@@ -128,7 +130,7 @@ def test_cli_end_to_end_and_resume(tiny_root, tmp_path, capsys, monkeypatch):
         calls.append(list(rates))
         return real(spec, rates, *a, **kw)
 
-    monkeypatch.setattr(R, "run_cell", spy)
+    monkeypatch.setattr(R.runner, "run_cell", spy)
     assert R.main(args) == 0 and calls == []
     assert len(pd.read_csv(out / "results.csv")) == 3
     assert R.main(args[:12] + ["-6"] + args[12:]) == 0
@@ -289,13 +291,33 @@ GRID_ROWS = 2 * 2 * PER_CELL      # noise rates x seeds x smooth rates
 
 def cli(out, *extra):
     env = dict(os.environ, PYTHONPATH=str(ROOT), OMP_NUM_THREADS="1", MKL_NUM_THREADS="1")
-    return subprocess.Popen([sys.executable, "-m", "nls_lessons.reproduce", *SMOKE, "--out", str(out), *extra],
+    return subprocess.Popen([sys.executable, "-m", "nls_lessons.paper", *SMOKE, "--out", str(out), *extra],
                             env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=ROOT)
 
 
 def stored_keys(out):
     frame = R.load_results(out)
-    return [R._row_key(*row) for row in frame[R.KEY].itertuples(index=False)]
+    return [R.store._row_key(*row) for row in frame[R.KEY].itertuples(index=False)]
+
+
+def test_the_old_command_and_module_still_work_and_point_to_the_new_ones(tmp_path):
+    """`python -m nls_lessons.reproduce` (lesson 05's command before the package) says in one
+    line where it went and runs `python -m nls_lessons.paper` with the same arguments; the old
+    module gives the same names as the package."""
+    env = dict(os.environ, PYTHONPATH=str(ROOT), OMP_NUM_THREADS="1", MKL_NUM_THREADS="1")
+    argv = [*SMOKE, "--dry-run", "--out", str(tmp_path / "o")]
+    old, new = (subprocess.run([sys.executable, "-m", module, *argv], env=env, capture_output=True, text=True,
+                               cwd=ROOT, timeout=300) for module in ("nls_lessons.reproduce", "nls_lessons.paper"))
+    assert old.returncode == new.returncode == 0, old.stderr + new.stderr
+    assert old.stdout == new.stdout and old.stdout.count("[todo]") == 4     # the same plan, from the same args
+    pointer = [line for line in old.stderr.splitlines() if "nls_lessons.paper" in line]
+    assert len(pointer) == 1 and "moved" in pointer[0] and "nls_lessons.reproduce" in pointer[0]
+    assert "nls_lessons.paper" not in new.stderr
+    assert R.build_parser().prog == "python -m nls_lessons.paper"
+    from nls_lessons import reproduce
+
+    assert all(getattr(reproduce, name) is getattr(R, name) for name in R.__all__)
+    assert reproduce.run_grid is R.runner.run_grid and reproduce.paper_table2 is R.report.paper_table2
 
 
 def test_kill_9_during_a_run_then_resume_loses_and_duplicates_nothing(tmp_path):
@@ -382,7 +404,7 @@ def test_ctrl_c_says_how_many_rows_are_saved_and_how_to_resume(tmp_path, capsys,
             raise KeyboardInterrupt
         return real(*a, **k)
 
-    monkeypatch.setattr(R, "run_cell", interrupted)
+    monkeypatch.setattr(R.runner, "run_cell", interrupted)
     out = tmp_path / "out"
     code = R.main(SMOKE + ["--out", str(out)])
     err = capsys.readouterr().err

@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 import torch
 
-from nls_lessons import resnet
+from nls_lessons.paper import resnet
 
 
 def test_resnet34_shape_and_parameter_count():

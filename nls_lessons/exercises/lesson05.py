@@ -18,7 +18,7 @@ _NOISES = ("symmetric", "pairflip")
 
 def _column(dataset: str, noise: str, noise_rate):
     """The ten rows of one Table 2 column, as a Series smooth_rate -> mean accuracy (%)."""
-    from ..reproduce import paper_table2
+    from ..paper import paper_table2
 
     t = paper_table2()
     columns = sorted({(d, n, float(e)) for d, n, e in t[["dataset", "noise", "noise_rate"]].itertuples(index=False)})

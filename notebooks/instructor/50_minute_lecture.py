@@ -39,7 +39,7 @@ import numpy as np
 import pandas as pd
 import torch
 
-from nls_lessons import data, losses, metrics, noise, plots, reproduce, theory, train, widgets
+from nls_lessons import data, losses, metrics, noise, paper, plots, theory, train, widgets
 
 digits = data.digits(seed=0)          # 8x8 digits, 70/30 stratified split, standardised
 K = 10
@@ -230,7 +230,7 @@ assert ((runs["NLS −8 after warm-up"] - runs["CE, warm-up schedule (control)"]
 # per column:
 
 # %%
-table2 = reproduce.paper_table2()
+table2 = paper.paper_table2()
 table2["setting"] = table2.dataset + " " + table2.noise + " " + table2.noise_rate.map("{:g}".format)
 wide = table2.pivot_table(index="smooth_rate", columns="setting", values="mean", sort=False)
 pd.DataFrame({"best LS": wide[wide.index > 0].max(), "CE": wide.loc[0.0],

@@ -1,6 +1,7 @@
 """CIFAR-10/100 as uint8 tensors from a local folder, with synthetic or CIFAR-N noisy labels.
 
-Lesson 05 (paper scale). ``nls_lessons.data.cifar(...)`` forwards here.
+Lesson 05 (paper scale): ``nls_lessons.paper.cifar``. The CIFAR-N label files themselves are read by
+:func:`nls_lessons.data.load_cifar_n` (lesson 01 uses them without images).
 
 The images are read by torchvision from its usual on-disk layout (the "python version"
 tarballs from https://www.cs.toronto.edu/~kriz/cifar.html, extracted)::
@@ -28,16 +29,13 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from . import noise as noise_module
+from .. import noise as noise_module
+from ..data import CIFAR_N_LABEL_SETS, DATA_DIR, load_cifar_n
 
 DATASETS = ("cifar10", "cifar100")
 SYNTHETIC_NOISE = ("clean",) + noise_module.KINDS
-CIFAR_N_LABEL_SETS = {
-    "cifar10": ("aggre", "worst", "random1", "random2", "random3"),
-    "cifar100": ("noisy",),
-}
 ENV_VAR = "NLS_DATA_DIR"
-DEFAULT_ROOT = Path(__file__).resolve().parent.parent / "data"
+DEFAULT_ROOT = DATA_DIR
 
 # Normalisation of the official code (PAPER_NOTES §3.2).
 MEAN_STD = {
@@ -251,7 +249,7 @@ def with_noise(data: CifarData, noise: str | None, noise_rate: float = 0.0, seed
         noisy = noise_module.inject(data.labels, noise_module.transition_matrix(noise, k, rate), seed,
                                     method=noise_method)
     else:
-        clean_n, noisy_n = _load_cifar_n(data.dataset, noise)
+        clean_n, noisy_n = load_cifar_n(data.dataset, noise)
         if len(noisy_n) != len(data):
             raise ValueError(
                 f"CIFAR-N label set {noise!r} has {len(noisy_n)} labels but the {data.dataset} "
@@ -354,12 +352,6 @@ def _check_noise(dataset: str, noise, noise_rate, train: bool) -> str:
         return noise
     raise ValueError(f"noise for {dataset} must be one of {SYNTHETIC_NOISE} (synthetic) or "
                      f"{label_sets} (CIFAR-N human labels), got {noise!r}")
-
-
-def _load_cifar_n(dataset: str, label_set: str):
-    from .data import load_cifar_n   # owned by the data module; imported lazily
-
-    return load_cifar_n(dataset, label_set)
 
 
 def _torchvision_class(dataset: str, verify: bool):
