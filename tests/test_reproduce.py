@@ -433,3 +433,17 @@ def test_cifar_n_table_ships_only_values_with_a_primary_source():
         assert isinstance(source, str) and source.strip()
         assert not any(word in source.lower() for word in secondary), source
     assert len(t) == 0        # today no primary source confirms a CIFAR-N accuracy of the paper
+
+
+def test_lesson_05s_old_imports_give_the_moved_modules_themselves():
+    """A working copy of lesson 05 made before the move imports ``cifar``, ``reproduce`` and
+    ``nls_lessons.resnet``: those names still work and are the paper package's own objects (so a
+    monkeypatch or an isinstance check through either name means the same thing)."""
+    import nls_lessons.paper.cifar as moved_cifar
+    import nls_lessons.paper.resnet as moved_resnet
+    from nls_lessons import cifar, reproduce
+    from nls_lessons.resnet import count_parameters, resnet34
+
+    assert cifar is moved_cifar
+    assert (count_parameters, resnet34) == (moved_resnet.count_parameters, moved_resnet.resnet34)
+    assert reproduce.run_grid is R.run_grid
