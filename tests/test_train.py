@@ -372,17 +372,17 @@ def test_a_damaged_cache_entry_is_recomputed_with_a_warning_naming_the_file(entr
 
 def test_the_key_covers_the_training_code(digits, tmp_path, monkeypatch):
     """CODE_FINGERPRINT hashes the source of every module of the train package, and of models,
-    losses, noise, data and metrics; a different fingerprint is a different entry."""
+    losses, noise, checks, data and metrics; a different fingerprint is a different entry."""
     import hashlib
     import sys
     from pathlib import Path
 
-    from nls_lessons import data as data_module, losses as losses_module, noise as noise_module
+    from nls_lessons import checks, data as data_module, losses as losses_module, noise as noise_module
     package = Path(train.__file__).parent
     loaded = {Path(m.__file__) for name, m in list(sys.modules.items()) if name.startswith("nls_lessons.train.")}
     assert loaded and loaded <= set(package.glob("*.py"))          # every loaded train module is hashed
     h = hashlib.sha256()
-    for module in (data_module, losses_module, metrics, models, noise_module):
+    for module in (checks, data_module, losses_module, metrics, models, noise_module):
         h.update(module.__name__.encode())
         h.update(Path(module.__file__).read_bytes())
     for path in sorted(package.glob("*.py")):

@@ -29,6 +29,7 @@ import pandas as pd
 import torch
 
 import nls_lessons
+from nls_lessons import checks as _checks
 from nls_lessons import data as _data
 from nls_lessons import losses as _losses
 from nls_lessons import metrics as _metrics
@@ -45,7 +46,7 @@ def _code_fingerprint() -> str:
     modules training uses, then every module of this package (found on disk, so a module
     added to the package is covered without a list to update)."""
     h = hashlib.sha256()
-    for module in (_data, _losses, _metrics, _models, _noise):
+    for module in (_checks, _data, _losses, _metrics, _models, _noise):
         h.update(module.__name__.encode())
         h.update(Path(module.__file__).read_bytes())
     for path in sorted(Path(__file__).parent.glob("*.py")):
@@ -56,7 +57,7 @@ def _code_fingerprint() -> str:
 
 CODE_FINGERPRINT = _code_fingerprint()
 """Fingerprint of the training code as imported (the ``nls_lessons.train`` package, models,
-losses, noise, data, metrics): part of every sweep cache key."""
+losses, noise, checks, data, metrics): part of every sweep cache key."""
 
 
 class SweepCacheWarning(UserWarning):

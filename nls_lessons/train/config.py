@@ -16,6 +16,7 @@ import numpy as np
 import torch
 from torch import Tensor
 
+from nls_lessons import checks as _checks
 from nls_lessons import models as _models
 from nls_lessons import noise as _noise
 from nls_lessons.data import Dataset
@@ -136,14 +137,14 @@ def check_grid(smooth_rates, noise_rates, seeds) -> tuple[list[float], list[floa
 def _check_noise_rate(value, name: str) -> float:
     if isinstance(value, np.bool_):
         raise TypeError(f"{name} must be a number in [0, 1), got {value!r}")
-    return _noise.check_noise_rate(value, name)
+    return _checks.check_noise_rate(value, name)
 
 
 def _check_seed(value, name: str) -> int:
     if not _is_int(value):
         what = "integers >= 0 (explicit seeds)" if name.endswith("s") else "an integer >= 0 (an explicit seed)"
         raise ValueError(f"{name} must be {what}, got {value!r}")
-    return _noise.check_seed(value, name)
+    return _checks.check_seed(value, name)
 
 
 def _one(value, name: str):
