@@ -62,7 +62,8 @@ def sweep(data: Dataset, smooth_rates, noise_rates, seeds, *, noise_kind: str = 
         client: a ``dask.distributed.Client``; each chunk then runs as one task on its
             workers (the local numbers, bit for bit, with the same torch build and threads).
         max_models_per_chunk, memory_budget: bound the models trained together (default:
-            as many as fit ``memory_budget`` bytes, a finite number > 0, see :func:`~nls_lessons.train.models_per_chunk`).
+            as many as fit ``memory_budget`` bytes, a finite number > 0, see
+            :func:`~nls_lessons.train.models_per_chunk`).
         return_history: also return the per-epoch history.
 
     Returns:

@@ -72,11 +72,12 @@ def fit(data: Dataset, smooth_rate: float, noise_rate: float, seed: int, *, nois
         warn: bool = True) -> FitResult:
     """Train one model with GLS rate ``smooth_rate`` on labels with ``noise_rate`` noise.
 
-    Lessons 02-03 (the live retrain). The same engine and pairing as :func:`~nls_lessons.train.sweep` (a grid
-    of one), so ``fit(data, r, eps, s).history`` matches the sweep's row (r, eps, s).
-    ``smooth_rate``, ``noise_rate`` and ``seed`` are one number each (a 0-d tensor counts;
-    for many, use :func:`~nls_lessons.train.sweep`). Other arguments as :func:`~nls_lessons.train.sweep` (``warn=False`` silences
-    the divergence warning); returns a :class:`FitResult`.
+    Lessons 02-03 (the live retrain). The same engine and pairing as
+    :func:`~nls_lessons.train.sweep` (a grid of one), so ``fit(data, r, eps, s).history``
+    matches the sweep's row (r, eps, s). ``smooth_rate``, ``noise_rate`` and ``seed`` are one
+    number each (a 0-d tensor counts; for many, use :func:`~nls_lessons.train.sweep`). Other
+    arguments as :func:`~nls_lessons.train.sweep` (``warn=False`` silences the divergence
+    warning); returns a :class:`FitResult`.
     """
     from tqdm.auto import tqdm
 
