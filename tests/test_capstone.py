@@ -229,7 +229,7 @@ def test_select_smooth_rate_breaks_ties_towards_the_mildest_rate(monkeypatch):
         res = pd.DataFrame([{"smooth_rate": r, "seed": s, "diverged": False} for r in rates for s in seeds])
         return res, hist
 
-    monkeypatch.setattr(train, "sweep", fake_sweep)
+    monkeypatch.setattr(train.selection, "sweep", fake_sweep)
     ds = data.toy2d("blobs", n=200, seed=1, num_classes=2, noise=0.05)
     rates = [-8.0, -1.0, 0.0, 0.6]
     assert train.select_smooth_rate(ds, rates, seeds=(0,))[0] == 0.6                  # prior 0: the mildest

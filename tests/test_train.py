@@ -144,7 +144,7 @@ def test_cache_hits_and_misses(digits, tmp_path, monkeypatch):
         raise AssertionError("a cache hit must not train")
 
     with monkeypatch.context() as patch:
-        patch.setattr(train, "_train_chunk", no_training)
+        patch.setattr(train.chunks, "_train_chunk", no_training)
         hit, hit_history = train.sweep(*args, cache=tmp_path, return_history=True, **SMALL)
     pd.testing.assert_frame_equal(hit, first)
     assert len(hit_history) == 2 * 3
@@ -220,7 +220,7 @@ def test_the_divergence_rule_is_losses_diverging(toy, monkeypatch):
         calls.append(loss.shape)
         return torch.zeros_like(loss, dtype=torch.bool)
 
-    monkeypatch.setattr(train, "diverging", never)
+    monkeypatch.setattr(train.stacked, "diverging", never)
     run = train.fit(toy, -8.0, 0.2, 0, **DIVERGE | dict(epochs=2))
     assert calls and not run.diverged and run.diverged_epoch is None
 
@@ -306,7 +306,7 @@ def _entry_files(directory):
 def test_a_cache_hit_gives_the_fresh_frames_exactly(entry, monkeypatch):
     args, options, (results, history), directory = entry
     assert results["diverged"].any() and results["diverged_epoch"].isna().any()
-    monkeypatch.setattr(train, "_train_chunk", lambda *a, **k: pytest.fail("a cache hit must not train"))
+    monkeypatch.setattr(train.chunks, "_train_chunk", lambda *a, **k: pytest.fail("a cache hit must not train"))
     with warnings_as_errors():
         hit, hit_history = train.sweep(*args, return_history=True, **options)
     pd.testing.assert_frame_equal(hit, results, check_exact=True)
@@ -371,22 +371,27 @@ def test_a_damaged_cache_entry_is_recomputed_with_a_warning_naming_the_file(entr
 
 
 def test_the_key_covers_the_training_code(digits, tmp_path, monkeypatch):
-    """CODE_FINGERPRINT hashes the source of train, models, losses, noise, data and metrics;
-    a different fingerprint is a different entry."""
+    """CODE_FINGERPRINT hashes the source of every module of the train package, and of models,
+    losses, noise, checks, data and metrics; a different fingerprint is a different entry."""
     import hashlib
+    import sys
     from pathlib import Path
 
-    from nls_lessons import data as data_module, losses as losses_module, noise as noise_module
+    from nls_lessons import checks, data as data_module, losses as losses_module, noise as noise_module
+    package = Path(train.__file__).parent
+    loaded = {Path(m.__file__) for name, m in list(sys.modules.items()) if name.startswith("nls_lessons.train.")}
+    assert loaded and loaded <= set(package.glob("*.py"))          # every loaded train module is hashed
     h = hashlib.sha256()
-    for module in (data_module, losses_module, metrics, models, noise_module):
+    for module in (checks, data_module, losses_module, metrics, models, noise_module):
         h.update(module.__name__.encode())
         h.update(Path(module.__file__).read_bytes())
-    h.update(train.__name__.encode())
-    h.update(Path(train.__file__).read_bytes())
+    for path in sorted(package.glob("*.py")):
+        h.update(f"nls_lessons.train.{path.stem}".encode())
+        h.update(path.read_bytes())
     assert train.CODE_FINGERPRINT == h.hexdigest()
     args = (digits, [0.4], 0.2, [0])
     train.sweep(*args, cache=tmp_path, **CACHED)
-    monkeypatch.setattr(train, "CODE_FINGERPRINT", "edited")
+    monkeypatch.setattr(train.cache, "CODE_FINGERPRINT", "edited")
     train.sweep(*args, cache=tmp_path, **CACHED)
     assert len(list(tmp_path.glob("*.json"))) == 2
 
