@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from .noise import MAX_CLASSES, check_integer, check_num_classes, check_number, check_seed
+from .checks import MAX_CLASSES, check_integer, check_num_classes, check_number, check_seed
 
 DATA_DIR = Path(__file__).resolve().parent.parent / "data"
 CIFAR_N_DIR = DATA_DIR / "cifar-n"

@@ -21,7 +21,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from .noise import check_num_classes, is_bool, reject_bool_items
+from .checks import check_num_classes, is_bool, reject_bool_items
 
 _REDUCTIONS = ("none", "mean", "sum")
 

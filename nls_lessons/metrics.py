@@ -30,7 +30,7 @@ import torch
 from torch import Tensor
 
 from .losses import _as_labels, _check_labels
-from .noise import check_integer
+from .checks import check_integer
 
 MAX_BINS = 10_000
 """Largest ``n_bins`` of :func:`reliability_bins` / :func:`expected_calibration_error`."""

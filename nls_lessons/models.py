@@ -51,7 +51,7 @@ def _check_sizes(in_features, num_classes, hidden, channels) -> None:
 
 
 def _check_seed(seed, name: str = "seed") -> int:
-    from .noise import check_seed
+    from .checks import check_seed
     return check_seed(seed, name)
 
 

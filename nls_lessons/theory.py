@@ -38,7 +38,8 @@ import torch.nn.functional as F
 from torch import Tensor
 
 from .losses import _as_labels, _check_labels, _check_logits
-from .noise import check_num_classes, check_number, check_transition_matrix, is_bool, reject_bool_items
+from .checks import check_num_classes, check_number, is_bool, reject_bool_items
+from .noise import check_transition_matrix
 
 _REDUCTIONS = ("none", "mean", "sum")
 
