@@ -13,6 +13,7 @@ import pytest
 from matplotlib.figure import Figure
 
 from nls_lessons import plots, widgets
+from nls_lessons.widgets import training_widget
 
 WIDGET_MIME = "application/vnd.jupyter.widget-view+json"
 
@@ -350,7 +351,8 @@ def test_long_work_shows_elapsed_time(monkeypatch):
         return original(*args, **kwargs)
 
     ex = widgets.TrainingExplorer(0.0, 0.2, debounce=0.0, epochs=2)
-    monkeypatch.setattr(widgets, "training_compute", slow)
+    # the explorer calls the compute of its own module (nls_lessons.widgets.training_widget)
+    monkeypatch.setattr(training_widget, "training_compute", slow)
     ex.progress.observe(lambda change: seen.append(change["new"]), names="description")
     ex.set(smooth_rate=-1.0)
     assert ex.wait(30) and ex.error is None
@@ -381,3 +383,29 @@ def test_explorer_display_carries_its_figure_for_front_ends_without_widgets():
         assert png == bytes(explorer.image.value) and png.startswith(b"\x89PNG")
     finally:
         explorer.close()
+
+
+#: Every public name of the single-module ``nls_lessons/widgets.py`` before it became a package
+#: (issue 16): learners' code, notebooks and the book call them as ``widgets.<name>``.
+OLD_PUBLIC_NAMES = (
+    "CURVE_RATES", "DEFAULT_CACHE", "Explorer", "LIVE_TRAIN", "MAX_GRID", "NOISE_SLIDER", "N_DIGITS",
+    "NoiseExplorer", "RECIPE_KINDS", "RECIPE_RATES", "RECIPE_STATIC", "RECIPE_TRAIN", "RecipeExplorer",
+    "SMOOTH_SLIDER", "STATIC_ENV", "STATIC_VALUES", "SWEEP_NOISE_RATES", "SWEEP_SEEDS", "SWEEP_SMOOTH_RATES",
+    "SWEEP_TRAIN", "SmoothingExplorer", "SweepExplorer", "TOY_DATASETS", "TRAIN_NOISE_SLIDER", "TrainingExplorer",
+    "decision_grid", "default_sweep", "live_dataset", "noise_compute", "noise_explorer", "recipe_compute",
+    "recipe_explorer", "recipe_frames", "recipe_transition", "smoothing_compute", "smoothing_explorer",
+    "static_frames", "static_mode", "sweep_compute", "sweep_explorer", "sweep_summary", "training_compute",
+    "training_explorer", "training_panel",
+)
+
+
+def test_the_package_keeps_every_name_of_the_old_module():
+    """Issue 16: ``widgets.X`` keeps working for every public name the module had, and the
+    explorer functions are the functions (not the submodules named after them)."""
+    missing = [n for n in OLD_PUBLIC_NAMES if not hasattr(widgets, n)]
+    assert not missing, f"nls_lessons.widgets lost {missing}"
+    assert set(OLD_PUBLIC_NAMES) | {"frames"} == set(widgets.__all__)
+    for name in ("noise_explorer", "smoothing_explorer", "training_explorer", "sweep_explorer", "recipe_explorer"):
+        assert callable(getattr(widgets, name)) and not isinstance(getattr(widgets, name), type(widgets)), name
+    assert widgets.frames.FRAMES_JS.is_file(), widgets.frames.FRAMES_JS
+    assert issubclass(widgets.TrainingExplorer, widgets.Explorer)
