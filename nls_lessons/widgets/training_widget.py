@@ -16,6 +16,7 @@ from nls_lessons import noise as _noise
 from nls_lessons import plots
 from nls_lessons.widgets import frames as _frames
 from nls_lessons.widgets.base import STATIC_VALUES, Explorer, _Elapsed, static_html, static_mode
+from nls_lessons.widgets.rate_axis import AxisWorker, noise_neighbours, train_axis
 from nls_lessons.widgets.controls import (MAX_GRID, SMOOTH_SLIDER, TRAIN_NOISE_SLIDER, _check_choice, _check_int,
                                           _check_slider, _check_smooth_rate, _device_toggle, _float_slider, _minus,
                                           _r)
@@ -63,7 +64,7 @@ def decision_grid(dataset: str, grid: int):
 
 def training_compute(smooth_rate: float, noise_rate: float, noise_kind: str = "symmetric", *,
                      dataset: str = "blobs", seed: int = 0, device: str = "cpu", grid: int = 70,
-                     **fit_kwargs) -> dict:
+                     axis=None, **fit_kwargs) -> dict:
     """Lessons 02-03: train one small model (under a second on a CPU) and summarise it.
 
     Uses :func:`nls_lessons.train.fit` with :data:`LIVE_TRAIN` settings (override with
@@ -73,6 +74,11 @@ def training_compute(smooth_rate: float, noise_rate: float, noise_kind: str = "s
     for 2-D data also xx, yy (G, G) and probs (G, G, K) over a grid (:func:`decision_grid`)
     plus x_train, y_train (clean) and noisy; for digits mc and correct (test set) for an MC
     histogram.
+
+    ``axis``: a :class:`nls_lessons.widgets.rate_axis.RateAxis` trained for this setting (the
+    same data, noise, seed, device and ``fit_kwargs``); when ``smooth_rate`` is on it, its model
+    is looked up instead of trained (the same model, so the same numbers; ``from_axis`` is then
+    True and ``seconds`` the lookup time).
     """
     import torch
 
@@ -86,9 +92,16 @@ def training_compute(smooth_rate: float, noise_rate: float, noise_kind: str = "s
     grid = _check_int(grid, "grid", 2, MAX_GRID)
     data = live_dataset(dataset)
     kwargs = {**LIVE_TRAIN[dataset], **fit_kwargs}
+    from_axis = axis is not None and axis.has(smooth_rate)
+    if from_axis and not axis.matches(data, noise_rate, noise_kind, seed):
+        raise ValueError(f"axis was trained for another setting (noise_rate={axis.noise_rate}, "
+                         f"noise_kind={axis.noise_kind!r}, seed={axis.seed}); pass the axis of this one")
     t0 = time.perf_counter()
-    fitted = train.fit(data, smooth_rate, noise_rate, seed, noise_kind=noise_kind,
-                       device=device, warn=False, **kwargs)
+    if from_axis:
+        fitted = axis.fitted(smooth_rate)
+    else:
+        fitted = train.fit(data, smooth_rate, noise_rate, seed, noise_kind=noise_kind,
+                           device=device, warn=False, **kwargs)
     model = fitted.model.eval()
     seconds = time.perf_counter() - t0
     last = fitted.history.iloc[-1]
@@ -98,6 +111,7 @@ def training_compute(smooth_rate: float, noise_rate: float, noise_kind: str = "s
         "test_acc": fitted.test_acc, "confidence": float(last["confidence"]),
         "model_confidence": float(last["model_confidence"]),
         "diverged": fitted.diverged, "seconds": seconds, "num_classes": data.num_classes,
+        "from_axis": from_axis,
     }
     dev = next(model.parameters()).device
     with torch.no_grad():
@@ -119,14 +133,21 @@ training_panel = plots.training_panel
 
 
 class TrainingExplorer(Explorer):
-    """Lessons 02-03: every change retrains a small model (≤ 1 s) and redraws it."""
+    """Lessons 02-03: every change retrains a small model (≤ 1 s) and redraws it.
+
+    With ``rate_axis=True`` (the default) the explorer also trains every r of its slider at
+    once in the background after each new setting (:mod:`nls_lessons.widgets.rate_axis`),
+    so a later move of r looks its model up instead of training it: the same model, the same
+    numbers, in the time of a redraw. ``rate_axis=False``: one fit per move (the earlier path,
+    kept for comparison in bench/widgets.py).
+    """
 
     name = "training"
     dpi = 72
     panel_class = plots.TrainingPanel
 
     def __init__(self, smooth_rate=0.0, noise_rate=0.3, noise_kind="symmetric", *, dataset="blobs", seed=0,
-                 debounce=0.02, fresh_figure=False, **fit_kwargs):
+                 debounce=0.02, fresh_figure=False, rate_axis=True, **fit_kwargs):
         # the sliders report only on release (continuous_update=False), so a short debounce
         # suffices: a long one would only add its length to every move
         import ipywidgets as W
@@ -137,6 +158,8 @@ class TrainingExplorer(Explorer):
         dataset = _check_choice(dataset, "dataset", TOY_DATASETS)
         self.seed, self.fit_kwargs = _noise.check_seed(seed), fit_kwargs
         self._elapsed = None
+        self.axes = AxisWorker() if rate_axis else None
+        self._axis_job = None
         device, reason = _device_toggle()
         self.progress = W.FloatProgress(value=1.0, min=0.0, max=1.0, description="idle",
                                         style={"description_width": "initial"}, layout=W.Layout(width="300px"))
@@ -153,8 +176,39 @@ class TrainingExplorer(Explorer):
                          debounce=debounce, extra=[W.HBox([self.progress, reason])], fresh_figure=fresh_figure)
 
     def compute(self, smooth_rate, noise_rate, noise_kind, dataset, device):
-        return training_compute(smooth_rate, noise_rate, noise_kind, dataset=dataset, seed=self.seed,
-                                device=device, **self.fit_kwargs)
+        axis = None
+        if self.axes is not None:
+            axis = self.axes.get((dataset, noise_rate, noise_kind, device))
+            if axis is not None and not axis.matches(live_dataset(dataset), noise_rate, noise_kind, self.seed):
+                axis = None
+        result = training_compute(smooth_rate, noise_rate, noise_kind, dataset=dataset, seed=self.seed,
+                                  device=device, axis=axis, **self.fit_kwargs)
+        self._axis_job = (dataset, noise_rate, noise_kind, device)
+        return result
+
+    def _train_axis_later(self):
+        """After a frame: train this setting's r axis in the background, then its ε neighbours'."""
+        if self.axes is None or self._axis_job is None:
+            return
+        dataset, noise_rate, noise_kind, device = self._axis_job
+        self._axis_job = None
+        kwargs = {**LIVE_TRAIN[dataset], **{k: v for k, v in self.fit_kwargs.items() if k != "grid"}}
+
+        def job(eps):
+            return ((dataset, eps, noise_kind, device),
+                    lambda stop: train_axis(live_dataset(dataset), eps, noise_kind, self.seed, device=device,
+                                            should_stop=stop, **kwargs))
+
+        self.axes.want([job(noise_rate)] + [job(eps) for eps in noise_neighbours(noise_rate)])
+
+    def wait_for_axis(self, timeout: float = 60.0) -> bool:
+        """Block until the background r axis of the current setting is trained (tests, bench)."""
+        return self.axes is None or self.axes.wait(timeout)
+
+    def close(self):
+        if self.axes is not None:
+            self.axes.close()
+        super().close()
 
     def plot(self, result):
         return plots.training_panel(result)
@@ -181,13 +235,17 @@ class TrainingExplorer(Explorer):
         self.progress.value = 1.0
         self.progress.bar_style = "success" if ok else "danger"
         self.progress.description = "done" if ok else "failed"
+        if ok:
+            self._train_axis_later()
 
     def describe(self, r):
         extra = " <b>diverged</b> (NLS is unbounded below; try a smaller |r|)" if r["diverged"] else ""
+        how = (f"trained on {r['device']} with every r of the slider at once (looked up in {r['seconds']:.2f} s)"
+               if r.get("from_axis") else f"trained on {r['device']} in {r['seconds']:.2f} s")
         return _minus(f"<b>r = {_r(r['smooth_rate'])}</b>, ε = {_r(r['noise_rate'])} ({r['noise_kind']}): "
                       f"test accuracy {100 * r['test_acc']:.1f} %, max-softmax confidence {r['confidence']:.2f}, "
                       f"model confidence MC {r['model_confidence']:.2f} (test-set means); "
-                      f"trained on {r['device']} in {r['seconds']:.2f} s{extra}")
+                      f"{how}{extra}")
 
 
 def _static_frames(kw, add, frames, alts) -> str:
