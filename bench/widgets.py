@@ -11,7 +11,8 @@ move so all see the same machine load:
   every r of the slider at once in the background (``nls_lessons.widgets.rate_axis``), and a
   move of r looks its model up (the same model as a retrain). The bench waits for that axis
   before moving r (a learner looks at the first frame for longer than the axis takes) and
-  prints what the axis cost; a move of another control (the ε rows) still trains its one model.
+  prints what the axes cost (the setting's and one ε step either side); an ε step is a lookup
+  too, an ε jump (or another control) still trains its one model.
 
 Every path runs each explorer's own debounce (the wait for a slider to settle, part of what a
 learner feels). "fit" is the median training time of the moves that trained. Not a pass/fail test.
@@ -51,7 +52,8 @@ def _cases():
     cells = [{"noise_rate": e, "smooth_rate": r} for e in widgets.SWEEP_NOISE_RATES[1:]
              for r in widgets.SWEEP_SMOOTH_RATES[::3]]
     r_moves = [{"smooth_rate": r} for r in (-2.0, -0.5, 0.4, 0.8, -1.0, 0.2)]
-    eps_moves = [{"noise_rate": e} for e in (0.1, 0.4, 0.2, 0.5, 0.15, 0.35)]
+    eps_steps = [{"noise_rate": e} for e in (0.35, 0.4, 0.45, 0.4, 0.35, 0.3)]      # one slider step each
+    eps_jumps = [{"noise_rate": e} for e in (0.1, 0.5, 0.2, 0.6, 0.15, 0.45)]
 
     def training(**kw):
         return lambda path: widgets.TrainingExplorer(fresh_figure=path == "fresh", rate_axis=path == "axis", **kw)
@@ -63,7 +65,8 @@ def _cases():
          [{"smooth_rate": r} for r in (-8.0, -4.0, -2.0, -1.0, -0.5, 0.2, 0.4, 0.8)], False),
         ("training explorer, blobs, r moves", training(), r_moves, True),
         ("training explorer, digits, r moves", training(dataset="digits"), r_moves, True),
-        ("training explorer, blobs, ε moves", training(), eps_moves, True),
+        ("training explorer, blobs, ε steps", training(), eps_steps, True),
+        ("training explorer, blobs, ε jumps", training(), eps_jumps, True),
         ("sweep explorer (cached)", lambda path: widgets.SweepExplorer(sweep, fresh_figure=path == "fresh"),
          cells, False),
     ]

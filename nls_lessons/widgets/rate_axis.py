@@ -12,6 +12,9 @@ step either side, so a step of the noise slider is a lookup too. A move of any o
 trains its one model and starts the axes of the new setting (one no longer wanted stops at
 its next epoch).
 
+On the CPU only: on a GPU, M stacked models may run other kernels than one model (so the
+last bits could differ from a fit), and a GPU retrain is quick anyway.
+
 The cost of one axis, measured by ``bench/widgets.py``: about 2 fits for digits' linear model,
 about 5 for the 2-D MLP. Until it is ready, a move trains its one model as before.
 """

@@ -192,6 +192,10 @@ class TrainingExplorer(Explorer):
             return
         dataset, noise_rate, noise_kind, device = self._axis_job
         self._axis_job = None
+        if device != "cpu":
+            # on a GPU a stacked model may take other kernels than one model (last-bit
+            # differences), and a retrain is quick there: each move trains its model
+            return
         kwargs = {**LIVE_TRAIN[dataset], **{k: v for k, v in self.fit_kwargs.items() if k != "grid"}}
 
         def job(eps):
