@@ -15,8 +15,9 @@ its next epoch).
 On the CPU only: on a GPU, M stacked models may run other kernels than one model (so the
 last bits could differ from a fit), and a GPU retrain is quick anyway.
 
-The cost of one axis, measured by ``bench/widgets.py``: about 2 fits for digits' linear model,
-about 5 for the 2-D MLP. Until it is ready, a move trains its one model as before.
+The cost (``bench/widgets.py``'s "axis" column: the setting's axis and both ε neighbours'):
+a few seconds of background work on a CPU (2-D MLP about 6 s, digits about 3 s, on 2 busy
+cores). Until an axis is ready, a move trains its one model as before.
 """
 from __future__ import annotations
 
