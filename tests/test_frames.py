@@ -6,7 +6,8 @@ from html.parser import HTMLParser
 
 import pytest
 
-from nls_lessons import frames, plots
+from nls_lessons import plots
+from nls_lessons.widgets import frames
 
 
 class _Collect(HTMLParser):

@@ -13,6 +13,7 @@ import pytest
 from matplotlib.figure import Figure
 
 from nls_lessons import plots, widgets
+from nls_lessons.widgets import training_widget
 
 WIDGET_MIME = "application/vnd.jupyter.widget-view+json"
 
@@ -350,7 +351,8 @@ def test_long_work_shows_elapsed_time(monkeypatch):
         return original(*args, **kwargs)
 
     ex = widgets.TrainingExplorer(0.0, 0.2, debounce=0.0, epochs=2)
-    monkeypatch.setattr(widgets, "training_compute", slow)
+    # the explorer calls the compute of its own module (nls_lessons.widgets.training_widget)
+    monkeypatch.setattr(training_widget, "training_compute", slow)
     ex.progress.observe(lambda change: seen.append(change["new"]), names="description")
     ex.set(smooth_rate=-1.0)
     assert ex.wait(30) and ex.error is None
@@ -381,3 +383,100 @@ def test_explorer_display_carries_its_figure_for_front_ends_without_widgets():
         assert png == bytes(explorer.image.value) and png.startswith(b"\x89PNG")
     finally:
         explorer.close()
+
+
+#: Every public name of the single-module ``nls_lessons/widgets.py`` before it became a package
+#: (issue 16): learners' code, notebooks and the book call them as ``widgets.<name>``.
+OLD_PUBLIC_NAMES = (
+    "CURVE_RATES", "DEFAULT_CACHE", "Explorer", "LIVE_TRAIN", "MAX_GRID", "NOISE_SLIDER", "N_DIGITS",
+    "NoiseExplorer", "RECIPE_KINDS", "RECIPE_RATES", "RECIPE_STATIC", "RECIPE_TRAIN", "RecipeExplorer",
+    "SMOOTH_SLIDER", "STATIC_ENV", "STATIC_VALUES", "SWEEP_NOISE_RATES", "SWEEP_SEEDS", "SWEEP_SMOOTH_RATES",
+    "SWEEP_TRAIN", "SmoothingExplorer", "SweepExplorer", "TOY_DATASETS", "TRAIN_NOISE_SLIDER", "TrainingExplorer",
+    "decision_grid", "default_sweep", "live_dataset", "noise_compute", "noise_explorer", "recipe_compute",
+    "recipe_explorer", "recipe_frames", "recipe_transition", "smoothing_compute", "smoothing_explorer",
+    "static_frames", "static_mode", "sweep_compute", "sweep_explorer", "sweep_summary", "training_compute",
+    "training_explorer", "training_panel",
+)
+
+
+def test_the_package_keeps_every_name_of_the_old_module():
+    """Issue 16: ``widgets.X`` keeps working for every public name the module had, and the
+    explorer functions are the functions (not the submodules named after them)."""
+    missing = [n for n in OLD_PUBLIC_NAMES if not hasattr(widgets, n)]
+    assert not missing, f"nls_lessons.widgets lost {missing}"
+    assert set(OLD_PUBLIC_NAMES) | {"frames"} == set(widgets.__all__)
+    for name in ("noise_explorer", "smoothing_explorer", "training_explorer", "sweep_explorer", "recipe_explorer"):
+        assert callable(getattr(widgets, name)) and not isinstance(getattr(widgets, name), type(widgets)), name
+    assert widgets.frames.FRAMES_JS.is_file(), widgets.frames.FRAMES_JS
+    assert issubclass(widgets.TrainingExplorer, widgets.Explorer)
+
+
+def _same_result(a: dict, b: dict) -> None:
+    """Every number of two training results equal (bit for bit), timing fields aside."""
+    assert set(a) == set(b)
+    for k in set(a) - {"seconds", "from_axis"}:
+        if isinstance(a[k], pd.DataFrame):
+            pd.testing.assert_frame_equal(a[k], b[k], check_exact=True)
+        elif isinstance(a[k], np.ndarray):
+            assert np.array_equal(a[k], b[k], equal_nan=a[k].dtype.kind == "f"), k
+        else:
+            assert a[k] == b[k], k
+
+
+@pytest.mark.parametrize("dataset, fit_kwargs, diverging", [
+    ("blobs", {}, False),                         # the live settings
+    ("digits", {"epochs": 6}, False),
+    ("blobs", {"epochs": 8, "lr": 3.0}, True),    # most NLS models diverge: frozen models too
+])
+def test_the_r_axis_gives_the_very_models_a_retrain_gives(dataset, fit_kwargs, diverging):
+    """Issue 15 item 14: the training explorer looks r up in a stacked axis of every slider
+    value instead of retraining; what it shows must be what a retrain shows, number for number."""
+    from nls_lessons.widgets import rate_axis
+
+    kwargs = {**widgets.LIVE_TRAIN[dataset], **fit_kwargs}
+    axis = rate_axis.train_axis(widgets.live_dataset(dataset), 0.4, "symmetric", 0, **kwargs)
+    assert len(axis.rates) == 91 and axis.rates[0] == -8.0 and axis.rates[-1] == 1.0 and 0.0 in axis.rates
+    diverged = [r for r in axis.rates if axis.fitted(r).diverged]
+    assert bool(diverged) == diverging
+    rates = [-2.0, -0.7000000000000001, 0.0, 0.4, 1.0] + diverged[:1] + diverged[-1:]   # a slider's -0.7 too
+    for r in rates:
+        looked_up = widgets.training_compute(r, 0.4, dataset=dataset, axis=axis, **fit_kwargs)
+        retrained = widgets.training_compute(r, 0.4, dataset=dataset, **fit_kwargs)
+        assert looked_up["from_axis"] and not retrained["from_axis"]
+        _same_result(looked_up, retrained)
+    assert not axis.has(0.05)                                     # off the slider's grid: a fit
+    with pytest.raises(ValueError, match="another setting"):
+        widgets.training_compute(0.0, 0.3, dataset=dataset, axis=axis, **fit_kwargs)
+
+
+def test_the_noise_draw_depends_on_the_exact_noise_rate():
+    """Why an axis is matched by its labels, not by a rounded ε: the noise seed is derived from
+    repr(noise_rate), so a slider's 0.35000000000000003 is another draw than 0.35."""
+    from nls_lessons.widgets import rate_axis
+
+    data = widgets.live_dataset("blobs")
+    axis = rate_axis.train_axis(data, 0.35, "symmetric", 0, rates=(0.0,), model="mlp", epochs=1)
+    assert axis.matches(data, 0.35, "symmetric", 0)
+    assert not axis.matches(data, 0.35000000000000003, "symmetric", 0)
+    assert not axis.matches(data, 0.35, "pairflip", 0) and not axis.matches(data, 0.35, "symmetric", 1)
+    assert rate_axis.noise_neighbours(0.35000000000000003) == [0.3, 0.4]
+    assert rate_axis.noise_neighbours(0.0) == [0.05] and rate_axis.noise_neighbours(0.8) == [0.75]
+
+
+def test_the_training_explorer_looks_r_up_after_its_axis_is_trained():
+    """After the first frame the explorer trains the r axis (and one ε step either side) in the
+    background; a later move of r or of ε by one step is a lookup that shows what a retrain shows."""
+    ex = widgets.TrainingExplorer(0.0, 0.3, debounce=0.0, epochs=3)
+    today = widgets.TrainingExplorer(0.0, 0.3, debounce=0.0, epochs=3, rate_axis=False)
+    assert not ex.result["from_axis"] and today.axes is None
+    assert ex.wait_for_axis(120) and not ex.axes.errors
+    for move in ({"smooth_rate": -1.5}, {"noise_rate": 0.35}, {"smooth_rate": 0.8}):
+        for e in (ex, today):
+            e.set(**move)
+            assert e.wait(60) and e.error is None
+        assert ex.result["from_axis"] and not today.result["from_axis"], move
+        _same_result(ex.result, today.result)
+        assert "every r of the slider at once" in ex.status.value
+        assert ex.wait_for_axis(120)
+    ex.close()
+    today.close()

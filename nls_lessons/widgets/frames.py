@@ -15,7 +15,8 @@ no page shows an empty widget area. The HTML contract (the book and slides rely 
 
 Keys are slider indices: ``"i"`` for one parameter, ``"i,j"`` for two (in ``data-params``
 order, space separated). The initial frame is visible without JavaScript; ``frames.js``
-(:data:`FRAMES_JS`, plain JS, no dependencies) swaps frames when a slider moves.
+(:data:`FRAMES_JS`, plain JS, no dependencies; the file is ``nls_lessons/assets/frames.js``,
+shipped with the book's and the slides' assets) swaps frames when a slider moves.
 """
 from __future__ import annotations
 
@@ -26,7 +27,7 @@ import json
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
-FRAMES_JS = Path(__file__).resolve().parent / "assets" / "frames.js"
+FRAMES_JS = Path(__file__).resolve().parents[1] / "assets" / "frames.js"
 
 
 def frames_js() -> str:

@@ -1,0 +1,180 @@
+"""Lesson 06's recipe explorer: hidden noise on digits → estimate ε̂ → predict r → validate.
+
+Owns the lesson's data sets (:func:`recipe_transition`, including the human-like T from
+CIFAR-10N's label files), :func:`recipe_compute` (the whole recipe, end to end),
+:class:`RecipeExplorer`, its static frames (:func:`recipe_frames`) and :func:`recipe_explorer`.
+"""
+from __future__ import annotations
+
+import functools
+
+import numpy as np
+
+from nls_lessons import noise as _noise
+from nls_lessons import plots
+from nls_lessons.widgets import frames as _frames
+from nls_lessons.widgets.base import Explorer, static_mode
+from nls_lessons.widgets.controls import _float_slider, _minus, _r
+
+
+#: The noise kinds of lesson 06's untrusted data sets: two named models and a human-like one.
+RECIPE_KINDS = ("symmetric", "pairflip", "human")
+#: The candidate smooth rates lesson 06 validates (the theory's prediction is added to them).
+RECIPE_RATES = (0.6, 0.4, 0.2, 0.1, 0.0, -0.2, -0.5, -1.0, -2.0, -4.0, -8.0)
+RECIPE_TRAIN = {"model": "linear", "epochs": 30}
+
+
+@functools.lru_cache(maxsize=1)
+def _human_transition() -> np.ndarray:
+    from nls_lessons.data import load_cifar_n
+
+    clean, noisy = load_cifar_n("cifar10", "worst")
+    return _noise.empirical_transition(clean, noisy, 10)
+
+
+def recipe_transition(kind: str, noise_rate: float) -> np.ndarray:
+    """The (10, 10) T of lesson 06's data sets. "human": the CIFAR-10N ``worst`` annotators'
+    realised T (computed from the shipped label files) mixed with the identity so that its
+    average off-diagonal mass is ``noise_rate`` (at about 0.40 it is the human T itself)."""
+    if kind not in RECIPE_KINDS:
+        raise ValueError(f"kind must be one of {RECIPE_KINDS}, got {kind!r}")
+    if kind != "human":
+        return _noise.transition_matrix(kind, 10, noise_rate)
+    eps = _noise.check_noise_rate(noise_rate)
+    human = _human_transition()
+    human_rate = 1.0 - float(np.mean(np.diag(human)))
+    if eps > human_rate:
+        raise ValueError(f"noise_rate for the human kind must lie in [0, {human_rate:.2f}] (the CIFAR-10N "
+                         f"worst annotators' own rate), got {eps}")
+    w = eps / human_rate
+    return (1 - w) * np.eye(10) + w * human
+
+
+def recipe_compute(kind: str = "symmetric", noise_rate: float = 0.6, *, seed: int = 0, folds: int = 5,
+                   smooth_rates=RECIPE_RATES, clean_optimal_rate: float = 0.0, **fit_kwargs) -> dict:
+    """Lesson 06's recipe on digits whose training labels carry hidden noise, end to end.
+
+    1. Noisy training labels: ``noise.inject`` with :func:`recipe_transition` (seed derived from
+       ``seed``); the clean test set is kept for judging only.
+    2. Estimate: cross-fitted probabilities (:func:`train.out_of_sample_probs`), then cleanlab's
+       confident joint (:func:`noise.estimate_transition`, :func:`noise.estimate_noise_rate`).
+    3. Predict: r_theory = (r* - kappa_hat) / (1 - kappa_hat) from the estimated rate (symmetric
+       reading; kappa_hat capped below 1).
+    4. Validate: :func:`train.select_smooth_rate` over ``smooth_rates`` plus r_theory.
+
+    Returns a dict: kind, noise_rate, seed, T_true, T_realised, T_estimated (10, 10),
+    realised_rate, estimated_rate, r_theory, chosen_rate, table (select_smooth_rate's, one
+    row per rate), oracle_rate (best clean test accuracy at the validation-chosen epoch: needs
+    the clean labels, for judging only), and the clean test accuracies ``acc`` of the chosen,
+    oracle, CE (r = 0), LS (r = 0.1) and theory rates, plus ``paper_oracle`` (best rate *and*
+    best epoch on the clean test set, the paper's reporting).
+    """
+    import dataclasses
+
+    from nls_lessons import data, theory, train
+
+    kw = {**RECIPE_TRAIN, **fit_kwargs}
+    digits = data.digits(0)
+    T = recipe_transition(kind, noise_rate)
+    noisy = _noise.inject(digits.y_train, T, train.derive_seed(seed, "recipe", kind, noise_rate))
+    untrusted = dataclasses.replace(digits, y_train=noisy, name=f"{digits.name}|{kind} {noise_rate:g}")
+    probs = train.out_of_sample_probs(untrusted, folds=folds, seed=seed, **kw)
+    eps_hat = _noise.estimate_noise_rate(noisy, probs)
+    cap = 0.98 * 9 / 10
+    r_theory = round(float(theory.optimal_smooth_rate(min(eps_hat, cap), 10, clean_optimal_rate)), 2)
+    rates = sorted({float(r) for r in smooth_rates} | {0.0, 0.1, r_theory}, reverse=True)
+    chosen, table = train.select_smooth_rate(untrusted, rates, seeds=(seed,), prior_rate=r_theory, **kw)
+    by_rate = table.groupby("smooth_rate")[["val_acc", "test_acc", "oracle_test_acc"]].mean()
+    oracle = float(by_rate["test_acc"].idxmax())
+    acc = {name: float(by_rate.loc[r, "test_acc"]) for name, r in
+           (("chosen", chosen), ("oracle", oracle), ("CE", 0.0), ("LS 0.1", 0.1), ("theory", r_theory))}
+    return {
+        "kind": kind, "noise_rate": float(noise_rate), "seed": seed,
+        "T_true": T, "T_realised": _noise.empirical_transition(digits.y_train, noisy, 10),
+        "T_estimated": _noise.estimate_transition(noisy, probs),
+        "realised_rate": float((noisy != digits.y_train).float().mean()), "estimated_rate": eps_hat,
+        "r_theory": r_theory, "chosen_rate": chosen, "oracle_rate": oracle, "table": table,
+        "by_rate": by_rate, "acc": acc, "paper_oracle": float(by_rate["oracle_test_acc"].max()),
+    }
+
+
+class RecipeExplorer(Explorer):
+    """Lesson 06: pick a hidden noise kind and strength; the whole recipe reruns (a few seconds)."""
+
+    name = "recipe"
+    dpi = 72
+
+    def __init__(self, kind="pairflip", noise_rate=0.3, *, seed=0, debounce=0.3):
+        import ipywidgets as W
+
+        recipe_transition(kind, noise_rate)                      # names a bad kind or rate now
+        if not 0.0 <= noise_rate <= 0.8:
+            raise ValueError(f"noise_rate must lie in [0, 0.8] (the slider's range), got {noise_rate!r}")
+        self.seed = _noise.check_seed(seed)
+        self.progress = W.FloatProgress(value=1.0, min=0.0, max=1.0, description="idle",
+                                        style={"description_width": "initial"}, layout=W.Layout(width="320px"))
+        controls = {
+            "kind": W.Dropdown(options=list(RECIPE_KINDS), value=kind, description="hidden noise",
+                               style={"description_width": "initial"}),
+            "noise_rate": _float_slider("noise rate ε", noise_rate, 0.0, 0.8, 0.05, continuous=False),
+        }
+        super().__init__(controls, title="Your own data: estimate → predict → validate",
+                         debounce=debounce, extra=[self.progress])
+
+    def compute(self, kind, noise_rate):
+        if kind == "human":
+            noise_rate = min(noise_rate, 0.4)
+        return recipe_compute(kind, noise_rate, seed=self.seed)
+
+    def plot(self, result):
+        return plots.recipe_panel(result)
+
+    def _started(self, params):
+        self.progress.description = "running the recipe (cross-fit, estimate, validate) …"
+        self.progress.bar_style = "info"
+        self.progress.value = 0.3
+
+    def _finished(self, ok):
+        self.progress.value = 1.0
+        self.progress.bar_style = "success" if ok else "danger"
+        self.progress.description = "done" if ok else "failed"
+
+    def describe(self, r):
+        return _minus(f"<b>{r['kind']} ε = {_r(r['noise_rate'])}</b>: estimated ε̂ = {r['estimated_rate']:.2f} "
+                      f"(realised {r['realised_rate']:.2f}); theory r = {_r(r['r_theory'])}; chosen r = "
+                      f"{_r(r['chosen_rate'])} ({100 * r['acc']['chosen']:.1f} % clean test) vs oracle r = "
+                      f"{_r(r['oracle_rate'])} ({100 * r['acc']['oracle']:.1f} %)")
+
+
+#: The hidden-noise settings lesson 06's static (book/slides) frames are precomputed for.
+RECIPE_STATIC = {"kind": list(RECIPE_KINDS), "noise_rate": [0.2, 0.4]}
+
+
+def recipe_frames(*, dpi: float = 64, seed: int = 0, **values) -> str:
+    """Lesson 06's explorer as precomputed frames (HTML, see :mod:`nls_lessons.widgets.frames`)."""
+    params = {k: list(values.pop(k, v)) for k, v in RECIPE_STATIC.items()}
+    if values:
+        raise TypeError(f"recipe_frames got unexpected arguments {sorted(values)}; allowed: {sorted(RECIPE_STATIC)}")
+    frames, alts = {}, {}
+    for i, kind in enumerate(params["kind"]):
+        for j, eps in enumerate(params["noise_rate"]):
+            res = recipe_compute(kind, eps, seed=seed)
+            fig = plots.recipe_panel(res)
+            frames[(i, j)] = plots.to_png(fig, dpi=dpi)
+            plots.close(fig)
+            alts[f"{i},{j}"] = _minus(
+                f"Hidden and estimated 10-by-10 transition matrices for {kind} noise at ε = {_r(eps)} "
+                f"(estimated {res['estimated_rate']:.2f}), and noisy-validation and clean-test accuracy "
+                f"against r: chosen r = {_r(res['chosen_rate'])}, oracle r = {_r(res['oracle_rate'])}.")
+    return _frames.frames_html(frames, params, alt=alts, labels={"kind": "hidden noise", "noise_rate": "noise rate ε"},
+                               initial={"kind": 0, "noise_rate": len(params["noise_rate"]) - 1},
+                               title=f"precomputed: seed {seed}")
+
+
+def recipe_explorer(kind: str = "pairflip", noise_rate: float = 0.3, *, seed: int = 0):
+    """Lesson 06: the recipe explorer (or its static frames when ``NLS_STATIC=1``)."""
+    if static_mode():
+        from IPython.display import HTML
+
+        return HTML(recipe_frames(seed=seed))
+    return RecipeExplorer(kind, noise_rate, seed=seed)
