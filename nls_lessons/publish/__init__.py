@@ -10,8 +10,8 @@
 - :mod:`~nls_lessons.publish.learner`: the learner version of a lesson (solutions folded behind
   "Show the solution"), shared by the book, the decks and the working copies.
 - :mod:`~nls_lessons.publish.execute`: notebook execution with IPC kernels and a silence watchdog.
-- ``assets/``: ``frames.js`` (the explorers' static frames), the slides template, vendored
-  MathJax and reveal.js.
+- ``assets/``: the slides template, vendored MathJax and reveal.js (the explorers' static
+  frames script, ``frames.js``, lives beside :mod:`nls_lessons.widgets.frames`, which owns it).
 
 It may import the whole library (layers 0-4: the modules, ``widgets``, ``paper``, ``exercises``);
 nothing below imports it. The submodules are not imported here: ``python -m

@@ -251,7 +251,9 @@ def write_assets(asset_dir: Path) -> None:
     asset_dir.mkdir(parents=True, exist_ok=True)
     (asset_dir / "mathjax-config.js").write_text(MATHJAX_CONFIG, encoding="utf-8")
     _copy_if_changed(VENDOR / "mathjax" / "tex-svg-full.js", asset_dir / "tex-svg-full.js")
-    frames = ASSETS / "frames.js"
+    from nls_lessons.widgets.frames import FRAMES_JS   # the explorers' static frames own it
+
+    frames = FRAMES_JS
     if frames.exists():
         _copy_if_changed(frames, asset_dir / "frames.js")
     else:   # the explorers' frames need it; a page without frames is fine with an empty file

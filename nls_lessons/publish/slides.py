@@ -15,8 +15,8 @@ course environment): the same cell metadata drives both. This module builds the 
 - Cells tagged ``remove-*`` or ``hide-*`` leave the slides (``hide-input`` keeps the outputs);
   ``solution`` cells run only in the instructor decks; the learner decks fold them behind
   "Show the solution" (:mod:`nls_lessons.publish.learner`, the same as the book and ``build/learner/``).
-- reveal.js, its notes plugin, MathJax and ``frames.js`` are inlined from
-  ``nls_lessons/publish/assets/vendor/``: one HTML file per lesson, no network needed.
+- reveal.js, its notes plugin and MathJax (from ``nls_lessons/publish/assets/vendor/``) and
+  ``frames.js`` (from ``nls_lessons/widgets/``) are inlined: one HTML file per lesson, no network needed.
 
 Every notebook in ``notebooks/instructor/`` (say the condensed ``50_minute_lecture.ipynb``)
 becomes a deck as well, listed in ``build/slides/index.html`` under "Condensed lectures".
@@ -65,7 +65,9 @@ def _assets() -> dict[str, str]:
     read = lambda p: p.read_text(encoding="utf-8")  # noqa: E731
     theme = read(VENDOR / "reveal.js" / "theme" / "white.css")
     theme = re.sub(r"@import\s+url\([^)]*\)\s*;?", "", theme)      # web fonts: not vendored
-    frames = ASSETS / "frames.js"
+    from nls_lessons.widgets.frames import FRAMES_JS   # the explorers' static frames own it
+
+    frames = FRAMES_JS
     return {
         "reveal_version": REVEAL_VERSION,
         "reveal_css": read(VENDOR / "reveal.js" / "reveal.css"),

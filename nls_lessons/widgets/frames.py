@@ -15,7 +15,7 @@ no page shows an empty widget area. The HTML contract (the book and slides rely 
 
 Keys are slider indices: ``"i"`` for one parameter, ``"i,j"`` for two (in ``data-params``
 order, space separated). The initial frame is visible without JavaScript; ``frames.js``
-(:data:`FRAMES_JS`, plain JS, no dependencies; the file is ``nls_lessons/assets/frames.js``,
+(:data:`FRAMES_JS`, plain JS, no dependencies; the file is ``nls_lessons/widgets/frames.js``,
 shipped with the book's and the slides' assets) swaps frames when a slider moves.
 """
 from __future__ import annotations
@@ -27,11 +27,11 @@ import json
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
-FRAMES_JS = Path(__file__).resolve().parents[1] / "assets" / "frames.js"
+FRAMES_JS = Path(__file__).resolve().with_name("frames.js")
 
 
 def frames_js() -> str:
-    """The source of ``assets/frames.js`` (binds every ``.nls-frames``; ``window.nlsFramesInit(root)``)."""
+    """The source of ``widgets/frames.js`` (binds every ``.nls-frames``; ``window.nlsFramesInit(root)``)."""
     return FRAMES_JS.read_text(encoding="utf-8")
 
 

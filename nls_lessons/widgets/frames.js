@@ -1,4 +1,4 @@
-/* nls-lessons: static explorer frames (see nls_lessons/frames.py for the HTML contract).
+/* nls-lessons: static explorer frames (see nls_lessons/widgets/frames.py for the HTML contract).
  * Plain JavaScript, no dependencies. Binds every .nls-frames block once; moving a range
  * slider shows the matching img.nls-frame (data-key "i" or "i,j") and updates the
  * output.nls-frames-value. window.nlsFramesInit(root) (re)binds the blocks inside root (or root itself).
