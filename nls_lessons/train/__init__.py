@@ -23,7 +23,7 @@ from .config import OPTIMIZERS, SGD_MOMENTUM, WARMUP_RESTARTS, TrainConfig, _che
 from .grid import sweep
 from .pairing import batch_order, derive_seed, noisy_labels
 from .results import HISTORY_COLUMNS, RESULT_COLUMNS
-from .selection import SELECTION_COLUMNS, _subset, out_of_sample_probs, select_smooth_rate
+from .selection import SELECTION_COLUMNS, _fit_kwargs_config, _subset, out_of_sample_probs, select_smooth_rate
 from .single import FitResult, fit, reference_fit
 from .stacked import EPOCH_METRICS, EVAL_BATCH, DivergenceWarning, _evaluate, _train_chunk, stacked_gls_loss
 

@@ -48,6 +48,16 @@ class FitResult:
     diverged: bool
     diverged_epoch: int | None
 
+    @classmethod
+    def from_chunk(cls, out, index: int, epochs: int, noisy_labels: Tensor) -> "FitResult":
+        """Model ``index`` (of M) of a trained chunk (``_train_chunk(..., keep_model=True)`` with
+        one seed) as a :class:`FitResult`: the one place a chunk's model becomes what ``fit``
+        returns (``fit`` itself, the training explorer's r axis)."""
+        div = int(out.diverged_epoch[0, index]) or None
+        history = pd.DataFrame({"epoch": np.arange(1, epochs + 1),
+                                **{k: v[0, index] for k, v in out.history.items()}})
+        return cls(out.net.module(0, index), history, noisy_labels, div is not None, div)
+
     @property
     def test_acc(self) -> float:
         """The last epoch's clean test accuracy."""
@@ -89,12 +99,12 @@ def fit(data: Dataset, smooth_rate: float, noise_rate: float, seed: int, *, nois
     with tqdm(total=epochs, disable=not progress, unit="epoch", desc=f"fit r={r:g} eps={eps:g}") as bar:
         out = _train_chunk(data, [seed], [(eps, r)], cfg, device, on_epoch=lambda: bar.update(1),
                            keep_model=True)
-    div = int(out.diverged_epoch[0, 0]) or None
-    if div and warn:
-        warnings.warn(f"the model (r={r}, eps={eps}, seed={seed}) diverged in epoch {div} and was stopped "
-                      "there; try warmup_epochs with a small gls_lr_scale", DivergenceWarning, stacklevel=2)
-    history = pd.DataFrame({"epoch": np.arange(1, epochs + 1), **{k: v[0, 0] for k, v in out.history.items()}})
-    return FitResult(out.net.module(0, 0), history, noisy_labels(data, noise_kind, eps, seed), div is not None, div)
+    result = FitResult.from_chunk(out, 0, epochs, noisy_labels(data, noise_kind, eps, seed))
+    if result.diverged and warn:
+        warnings.warn(f"the model (r={r}, eps={eps}, seed={seed}) diverged in epoch {result.diverged_epoch} "
+                      "and was stopped there; try warmup_epochs with a small gls_lr_scale",
+                      DivergenceWarning, stacklevel=2)
+    return result
 
 
 def reference_fit(data: Dataset, smooth_rate: float, noise_rate: float, seed: int, *,

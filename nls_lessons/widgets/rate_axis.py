@@ -91,16 +91,10 @@ class RateAxis:
 
     def fitted(self, smooth_rate: float):
         """The :class:`nls_lessons.train.FitResult` of ``smooth_rate`` (a rate of the axis)."""
-        import pandas as pd
-
         from nls_lessons import train
 
-        j = self._index[_rate_key(smooth_rate)]
-        out = self._out
-        div = int(out.diverged_epoch[0, j]) or None
-        history = pd.DataFrame({"epoch": np.arange(1, self.epochs + 1),
-                                **{k: v[0, j] for k, v in out.history.items()}})
-        return train.FitResult(out.net.module(0, j), history, self.labels.clone(), div is not None, div)
+        return train.FitResult.from_chunk(self._out, self._index[_rate_key(smooth_rate)], self.epochs,
+                                          self.labels.clone())
 
 
 def train_axis(data, noise_rate: float, noise_kind: str, seed: int, *, rates=SMOOTH_AXIS, device: str = "cpu",
