@@ -253,6 +253,25 @@ def next_step(deck) -> bool:
     return True
 
 
+def to_first_slide(deck) -> None:
+    """Back to the deck's first slide as a lecturer gets there: Home, then Page Up.
+
+    Home is RISE's "first slide", ``Reveal.slide(0)``: the first *stack*, at the subslide last
+    shown there (reveal.js remembers it per stack), so in a deck whose title slide has subslides
+    (the set-up cell) Home lands on one of them; Page Up (reveal.js "previous") climbs to the top.
+    """
+    deck.keyboard.press("Escape")           # command mode: RISE's Home binding
+    deck.keyboard.press("Home")
+    wait_for(lambda: slide_state(deck)[0].startswith("#/slide-0-"), 10, "the first stack (Home)")
+    for _ in range(50):
+        state = slide_state(deck)
+        if state[0].startswith("#/slide-0-0"):
+            return
+        deck.keyboard.press("PageUp")
+        wait_for(lambda: slide_state(deck) != state, 5, "the previous subslide (Page Up)", 0.2)
+    raise AssertionError(f"Page Up did not reach the first slide (at {slide_state(deck)[0]})")
+
+
 # Known open work (issue 15, item 3), measured on every lesson: some slides are still taller
 # than 1280x720 once their outputs are in place; lesson 00's raw `interact` shows as text (RISE
 # 0.43 cannot load the widget manager, jupyterlab-contrib/rise#119; the course's explorers show
@@ -304,9 +323,7 @@ def test_lesson_presents_with_rise(stem, lab_server, browser):
             steps += 1
         t_run = time.monotonic() - t0
         # 2. the deck again from the first slide, outputs in place: measure every slide
-        deck.keyboard.press("Escape")
-        deck.keyboard.press("Home")
-        wait_for(lambda: slide_state(deck)[0].startswith("#/slide-0-0"), 10, "the first slide again")
+        to_first_slide(deck)
         problems = {}
         for _ in range(600):
             deck.wait_for_timeout(300)          # RISE re-syncs the layout after a slide change
@@ -315,7 +332,7 @@ def test_lesson_presents_with_rise(stem, lab_server, browser):
             found = deck.evaluate(SLIDE_OVERFLOW_JS, [SLIDE_W, SLIDE_H])
             if found.get("problems") and found["id"] not in problems:
                 problems[found["id"]] = found["problems"]
-                if len(problems) <= 3:
+                if len(problems) <= 12:
                     shot(deck, f"rise_{stem}_overflow_{found['id']}.png")
             if not next_step(deck):
                 break
