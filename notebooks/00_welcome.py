@@ -76,16 +76,17 @@ assert report["torch"].startswith("2."), "the course needs PyTorch 2"
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## A first widget
 #
-# Move the slider. It changes the smooth rate $r$ and shows the smoothed target of the label
-# $y = 2$ among $K = 5$ classes. For $r$ between 0 and 1 the target is softened; for $r < 0$
-# the true class gets more than 1 and the others less than 0, yet the entries still sum to 1.
-# (Without a live kernel, for example in the book, the cell shows the result for the
-# slider's starting value.)
+# `show_target` prints the smoothed target of the label $y = 2$ among $K = 5$ classes for one
+# smooth rate $r$. The course's **smoothing explorer** below draws it for any $r$: move its
+# slider. For $r$ between 0 and 1 the target is softened; for $r < 0$ the true class gets more
+# than 1 and the others less than 0, yet the entries still sum to 1 (its other two panels, the
+# loss, are lesson 02's topic). Without a live kernel, in the book, the explorer shows its
+# figure at a few fixed rates; on a RISE slide, which cannot show live widgets, it shows the
+# figure for the slider's starting value.
 
-# %%
-import ipywidgets as widgets
-
+# %% slideshow={"slide_type": "subslide"}
 from nls_lessons.losses import gls_targets
+from nls_lessons.widgets import smoothing_explorer
 
 
 def show_target(smooth_rate=0.3):
@@ -93,8 +94,8 @@ def show_target(smooth_rate=0.3):
     print("target:", [round(v, 3) for v in target.tolist()], "  sum =", round(float(target.sum()), 6))
 
 
-widgets.interact(show_target, smooth_rate=widgets.FloatSlider(0.3, min=-2.0, max=1.0, step=0.1,
-                                                              description="r"));
+show_target(0.3)
+smoothing_explorer(0.3, num_classes=5, label=2)
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
 # **Self-check.** With $K = 5$ and $r = 0.5$, what is the target of the true class?

@@ -88,7 +88,7 @@ from nls_lessons.exercises import lesson01 as ex
 #
 # Let us draw the three matrices for $K = 10$ and $\varepsilon = 0.4$.
 
-# %%
+# %% slideshow={"slide_type": "subslide"}
 eps = 0.4
 kinds = ["symmetric", "pairflip", "asymmetric"]
 Ts = {kind: noise.transition_matrix(kind, 10, eps) for kind in kinds}
@@ -161,13 +161,13 @@ for seed in range(20):
     rate = noise.noise_rate_of(y_clean, noise.inject(y_clean, T_sym, seed=seed))
     assert abs(rate - 0.2) < 4 * sd, (seed, rate)
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # The realised matrix, side by side with the nominal one:
 
 # %%
 T_hat = noise.empirical_transition(y_clean, y_noisy, 10)
 fig = plots.transition_heatmaps({"nominal T (symmetric, ε = 0.2)": T_sym, "realised T̂ (1,257 labels)": T_hat},
-                               vmax=0.07)
+                               vmax=0.07, figsize=(7.2, 3.3))
 off_hat = T_hat[~np.eye(10, dtype=bool)]
 print(f"realised diagonal: {np.diag(T_hat).min():.3f} to {np.diag(T_hat).max():.3f} (nominal 0.8); "
       f"off-diagonal: {off_hat.min():.3f} to {off_hat.max():.3f} (nominal {0.2 / 9:.3f})")
@@ -227,7 +227,7 @@ assert np.abs(T_hat_big - T_sym).max() < gap.max() / 3   # 40x the labels: about
 # essentially one class), and $\varepsilon = 0$ returns the clean labels, where the official
 # generator would still flip about 8 % (the truncated normal around 0 has mean about 0.08).
 
-# %%
+# %% slideshow={"slide_type": "subslide"}
 y_inst = noise.instance_dependent(digits.x_train, y_clean, 0.4, seed=0)
 T_inst = noise.empirical_transition(y_clean, y_inst, 10)
 print(f"instance-dependent, ε = 0.4: realised rate {noise.noise_rate_of(y_clean, y_inst):.3f}")
@@ -302,7 +302,7 @@ T_worst = noise.empirical_transition(clean_w, noisy_w, 10)
 names = ["airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck"]
 plots.transition_heatmap(T_worst, class_names=names, title="CIFAR-10N worst: realised T̂", vmax=0.8)
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # **What to see.** Human noise is *not* symmetric. The diagonal varies by class (cats keep their
 # label least often, horses most), and the off-diagonal mass concentrates in a few bright
 # cells, mostly mirrored pairs: **automobile ↔ truck** and **cat ↔ dog**, then deer → horse. The

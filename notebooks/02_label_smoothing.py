@@ -61,7 +61,7 @@ if "OMP_NUM_THREADS" not in os.environ:
 # The worked example of the paper's ICLR 2022 submission: $K = 3$, $r = 0.3$ turns $[0, 1, 0]$ into
 # $[0.1, 0.8, 0.1]$.
 
-# %%
+# %% slideshow={"slide_type": "subslide"}
 print(losses.gls_targets([1], num_classes=3, smooth_rate=0.3))
 fig, axes = plots.new_figure(1, 3, figsize=(14, 3.8))
 for ax, r in zip(axes, [0.0, 0.2, 0.8]):
@@ -122,7 +122,7 @@ for r in rates:
 #
 # and *rises* again if the model becomes more confident than that. The figure shows one curve per $r$.
 
-# %%
+# %% slideshow={"slide_type": "subslide"}
 plots.loss_curves(smooth_rates=(0.0, 0.1, 0.4, 0.8), ylim=(0, 6))
 
 # %% [markdown]
@@ -184,7 +184,7 @@ for r in (0.1, 0.2, 0.5, 0.8):
 # differ only in the loss. The ten runs take about 20 s on one laptop core; the bars show their
 # progress.
 
-# %%
+# %% slideshow={"slide_type": "subslide"}
 mnist = data.mnist1d(n=2000, seed=0)
 seeds = range(5)
 runs = {(r, s): train.fit(mnist, r, 0.0, s, model="mlp", progress=True)
@@ -200,7 +200,7 @@ ece.pivot(index="seed", columns="smooth_rate", values=["ECE (%)", "accuracy (%)"
 # The reliability diagram of seed 0:
 
 # %%
-fig, ax = plots.new_figure(figsize=(5.2, 4.8))
+fig, ax = plots.new_figure(figsize=(5.6, 4.2))
 for r, name in ((0.0, "CE"), (0.1, "LS r = 0.1")):
     z = test_logits[(r, 0)]
     correct = (z.argmax(-1) == mnist.y_test).numpy()
@@ -275,7 +275,7 @@ rng = np.random.default_rng(0)
 P = rng.dirichlet(np.ones(K), size=100)          # 100 random clean posteriors
 assert np.allclose(P @ noise.transition_matrix("symmetric", K, eps), (1 - kap) * P + kap / K, atol=1e-12)
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # The same holds for the labels themselves: lesson 01's realised $\hat T$ on the digits is the
 # empirical version of this map for one-hot clean posteriors, row $i$ being $(1-\kappa)e_i + \kappa/K$.
 # On 50,000 CIFAR-10 labels the counts land on the formula to within about a percentage point:
@@ -307,10 +307,10 @@ assert (np.abs(row3 - ((1 - kap) * np.eye(K)[3] + kap / K)) < 4 * sd_row + 1e-9)
 # and $r = 0.4$ that factor is $0.6 \times 1/3 = 0.2$: the target class's lead over the others is a
 # fifth of the clean one. The bars below show the three stages.
 
-# %%
+# %% slideshow={"slide_type": "subslide"}
 r = 0.4
 p_ls = (1 - r) * p_noisy + r / K
-fig, ax = plots.new_figure(figsize=(8, 3.8))
+fig, ax = plots.new_figure(figsize=(8, 3.4))
 stages = [(p_clean, "clean p"), (p_noisy, f"noisy, ε = {eps}"), (p_ls, f"noisy + LS r = {r}")]
 for i, (vec, name) in enumerate(stages):
     ax.bar(np.arange(K) + (i - 1) * 0.27, vec, width=0.27, label=name)
@@ -326,7 +326,7 @@ fig
 # $p_3 - p_k$, for several noise and smooth rates. It is always $(1-r)(1-\kappa)$ times the clean
 # lead.
 
-# %%
+# %% slideshow={"slide_type": "subslide"}
 lead = pd.DataFrame({f"r = {r}": {eps_: (1 - r) * (1 - theory.kappa(eps_, K)) * (p_clean[3] - p_clean[0])
                                   for eps_ in (0.0, 0.2, 0.4, 0.6, 0.8)} for r in (0.0, 0.2, 0.4)})
 lead.index.name = "ε"
@@ -386,7 +386,7 @@ acc = 100 * results.pivot(index="seed", columns="smooth_rate", values="test_acc"
 summary = pd.DataFrame({"mean (%)": acc.mean(), "std (%)": acc.std()}).T
 summary.round(2)
 
-# %%
+# %% slideshow={"slide_type": "subslide"}
 plots.accuracy_vs_rate(acc.columns, acc.mean(), std=acc.std(), title="digits, ε = 0.2: accuracy vs r")
 
 # %% [markdown] slideshow={"slide_type": "subslide"}

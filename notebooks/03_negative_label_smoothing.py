@@ -66,7 +66,7 @@ for r in (0.4, 0.0, -2.0):
     t = losses.gls_targets([3], num_classes=10, smooth_rate=r)[0]
     print(f"r = {r:+.1f}: label entry {t[3]:.2f}, others {t[0]:+.2f}, sum {t.sum():.6f}")
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # In the bar chart below, look at the label's bar standing above the dotted line at 1 and the
 # nine other bars *below* zero. That is the whole idea of NLS in one picture.
 
@@ -134,7 +134,7 @@ for r in (0.4, 0.0, -2.0):
     values = losses.gls_loss(z_big, torch.full((4,), 3), r, reduction="none")
     print(f"r = {r:+.1f}:", "  ".join(f"c={int(ci):>4}: {v:9.2f}" for ci, v in zip(c, values)))
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # The same story as a picture: the GLS loss when the model gives probability $p_y$ to the label
 # and spreads the rest evenly. The LS curves (0.4, 0.8) turn up before $p_y = 1$; the CE curve
 # flattens at 0; the NLS curves (−0.5, −2, thick) keep falling as $p_y \to 1$.
@@ -164,7 +164,7 @@ plots.loss_curves((-0.5, 0.0, 0.4, 0.8), num_classes=10, highlight=-2.0)
 # past $-10^4\,(1+|r|)$ (its logits have saturated), keeps its last finite weights, flags it
 # `diverged` and warns once.
 
-# %%
+# %% slideshow={"slide_type": "subslide"}
 digits = data.digits(seed=0)
 setup = dict(model="mlp", lr=0.03, epochs=20, device="cpu", progress=False)
 seeds6 = list(range(6))

@@ -73,7 +73,7 @@ for eps in (0.2, 0.4, 0.6, 0.8):
           f"{theory.optimal_smooth_rate(eps, 10, 0.0):+.3f},  r_opt(r* = 0.4) = "
           f"{theory.optimal_smooth_rate(eps, 10, 0.4):+.3f}")
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # The phase diagram (the paper's Figure 2, ICLR numbering, drawn there for $K=2$; here for
 # $K=10$): colour is $r_{\text{opt}}$, the
 # black line is $r_{\text{opt}}=0$. Above it (little noise, a clean problem that likes smoothing)
@@ -204,7 +204,7 @@ for metric, s in summaries.items():
 paired = pd.DataFrame(paired_rows).round(2)
 paired[paired.metric == "final test accuracy"]
 
-# %%
+# %% slideshow={"slide_type": "subslide"}
 paired[paired.metric == "best-epoch test accuracy"]
 
 # %% tags=["hide-cell"] slideshow={"slide_type": "skip"}
@@ -243,7 +243,7 @@ for ax, s in zip(axes, summaries.values()):
     plots.best_rate_vs_noise(s["best"], theory=s["theory"], ax=ax, title=f"best two r, {s['metric_label']}")
 fig
 
-# %%
+# %% slideshow={"slide_type": "subslide"}
 best_r = pd.DataFrame({s["metric_label"]: s["table"].idxmax(axis=1) for s in summaries.values()})
 best_r["theory r_opt (r* = 0)"] = [theory.optimal_smooth_rate(e, 10, 0.0) for e in best_r.index]
 best_r.round(2)
@@ -312,7 +312,7 @@ assert final_08["−8 → −16"] > final_08["−32 → −64"] and abs(final_08
 # $r=-64$ are already close to that limit). The paper's grid stops at $-8$ (UCI) or $-6$ (CIFAR),
 # and its best rates sit on that edge at high noise too.
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # **Exercise 3.** From `results`, find the smooth rate with the highest **mean final** test
 # accuracy at $\varepsilon = 0.6$. (Filter, group by `smooth_rate`, average, `idxmax`.)
 
@@ -355,7 +355,7 @@ assert best_by_side.loc[0.2, "best LS"] > best_by_side.loc[0.2, "best NLS"]     
 assert best_by_side.loc[0.3, "best NLS"] > best_by_side.loc[0.3, "best LS"]          # 88.33 vs 87.90
 assert best_by_side.loc[0.3, "r (NLS)"] == -0.4
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # At 20 % the best LS rate wins ($r=0.4$: 90.49 % against the best NLS rate's 89.70 %); at 30 %
 # NLS wins ($r=-0.4$: 88.33 % against the best LS rate's 87.90 %), by less than at the symmetric
 # columns. Same data, model and seeds as our sweep, now with pair-flip noise at 0.2 and 0.4:
@@ -365,7 +365,7 @@ pairflip = train.sweep(digits, smooth_rates, [0.2, 0.4], seeds, noise_kind="pair
 pf = {m: widgets.sweep_summary(pairflip, m)["table"] for m in ("test_acc", "best_test_acc")}
 pd.concat({"final": pf["test_acc"], "best epoch": pf["best_test_acc"]}).round(1)
 
-# %%
+# %% slideshow={"slide_type": "subslide"}
 pf_rows = []
 for metric, table in pf.items():
     per_seed = pairflip.pivot_table(index=["noise_rate", "seed"], columns="smooth_rate", values=metric) * 100
@@ -386,7 +386,7 @@ for metric in ("test_acc", "best_test_acc"):
     assert row["min"] > 1.0 and row["seeds LS ahead"] == len(seeds), row
     assert pf[metric].loc[0.2].idxmax() > 0, pf[metric].loc[0.2]
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # At $\varepsilon=0.2$ LS wins by several points on every seed, final or best epoch, as in the
 # paper's 0.2 column and the opposite of symmetric noise at high rates. At $\varepsilon=0.4$ the
 # picture is mixed (look at the table): by the final epoch CE and LS have memorised many flipped

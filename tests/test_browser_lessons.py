@@ -10,7 +10,9 @@ new page and stops its kernel afterwards.
 - ``test_lesson_presents_with_rise``: Alt+R in the lab opens the slideshow at the first slide; then
   the deck at 1280x720 (the lecture projector) from a fresh kernel: every code cell of every slide
   runs in order with Shift+Enter and prints no error, and no slide is wider or taller than
-  1280x720 (measured in the browser: the slide's content box, code editors and outputs).
+  1280x720 (measured in the browser: the slide's content box, code editors and outputs), and no
+  widget shows as its text repr (RISE cannot load the widget manager, jupyterlab-contrib/rise#119:
+  a widget on a slide needs a figure of its own in its mimebundle, as the course's explorers have).
 - ``test_editing_a_copy_leaves_the_repository_clean``: edit, save and present (RISE saves) a
   working copy; ``git status --porcelain`` is what it was, ``notebooks/`` untouched.
 
@@ -253,13 +255,38 @@ def next_step(deck) -> bool:
     return True
 
 
-# Known open work (issue 15, item 3), measured on every lesson: some slides are still taller
-# than 1280x720 once their outputs are in place; lesson 00's raw `interact` shows as text (RISE
-# 0.43 cannot load the widget manager, jupyterlab-contrib/rise#119; the course's explorers show
-# their figure instead); in lessons 01-04 the deck does not return to its first slide for the
-# measuring pass. The test runs and reports all of it; it is expected to fail until those land.
-@pytest.mark.xfail(reason="RISE decks not yet within 1280x720 on every slide (issue 15 item 3)", strict=False)
-@pytest.mark.parametrize("stem", STEMS)
+def to_first_slide(deck) -> None:
+    """Back to the deck's first slide as a lecturer gets there: Home, then Page Up.
+
+    Home is RISE's "first slide", ``Reveal.slide(0)``: the first *stack*, at the subslide last
+    shown there (reveal.js remembers it per stack), so in a deck whose title slide has subslides
+    (the set-up cell) Home lands on one of them; Page Up (reveal.js "previous") climbs to the top.
+    """
+    deck.keyboard.press("Escape")           # command mode: RISE's Home binding
+    deck.keyboard.press("Home")
+    wait_for(lambda: slide_state(deck)[0].startswith("#/slide-0-"), 10, "the first stack (Home)")
+    for _ in range(50):
+        state = slide_state(deck)
+        if state[0].startswith("#/slide-0-0"):
+            return
+        deck.keyboard.press("PageUp")
+        wait_for(lambda: slide_state(deck) != state, 5, "the previous subslide (Page Up)", 0.2)
+    raise AssertionError(f"Page Up did not reach the first slide (at {slide_state(deck)[0]})")
+
+
+#: Lessons whose deck fails for a cause outside the lessons (strict: an xpass fails too).
+#: 05: its one markdown code block (the command lines) is 1283 px wide. RISE 0.43's own CSS gives
+#: every pre `.rise-enabled .reveal pre {width: 100%; overflow: hidden}`, and JupyterLab's
+#: `.jp-RenderedHTMLCommon > pre {margin: 1.5em 2em}` shifts that full-width box 2em to the right,
+#: past its cell and the slide (text in those last 2em would be cut). Fix: a rise.css beside the
+#: working copies (RISE loads `<folder>/rise.css`) with `.rise-enabled .reveal
+#: .jp-RenderedHTMLCommon > pre {width: auto}`.
+RISE_KNOWN = {"05_paper_scale": "RISE's pre width 100% + JupyterLab's pre margin: a markdown code block "
+                                "overflows the slide by 2em (needs a rise.css from nls_lessons.lab)"}
+
+
+@pytest.mark.parametrize("stem", [pytest.param(s, marks=pytest.mark.xfail(reason=RISE_KNOWN[s], strict=True))
+                                  if s in RISE_KNOWN else s for s in STEMS])
 def test_lesson_presents_with_rise(stem, lab_server, browser):
     notebook = f"{stem}.ipynb"
     t0 = time.monotonic()
@@ -304,9 +331,7 @@ def test_lesson_presents_with_rise(stem, lab_server, browser):
             steps += 1
         t_run = time.monotonic() - t0
         # 2. the deck again from the first slide, outputs in place: measure every slide
-        deck.keyboard.press("Escape")
-        deck.keyboard.press("Home")
-        wait_for(lambda: slide_state(deck)[0].startswith("#/slide-0-0"), 10, "the first slide again")
+        to_first_slide(deck)
         problems = {}
         for _ in range(600):
             deck.wait_for_timeout(300)          # RISE re-syncs the layout after a slide change
@@ -315,11 +340,15 @@ def test_lesson_presents_with_rise(stem, lab_server, browser):
             found = deck.evaluate(SLIDE_OVERFLOW_JS, [SLIDE_W, SLIDE_H])
             if found.get("problems") and found["id"] not in problems:
                 problems[found["id"]] = found["problems"]
-                if len(problems) <= 3:
+                if len(problems) <= 12:
                     shot(deck, f"rise_{stem}_overflow_{found['id']}.png")
             if not next_step(deck):
                 break
         shot(deck, f"rise_{stem}_last.png")
+        last = deck.evaluate("""() => [...document.querySelectorAll('.reveal .slides section')]
+                                  .filter(s => !s.querySelector('section')).pop().id""")
+        assert slide_state(deck)[0].startswith(f"#/{last}"), \
+            f"{stem}: the measuring pass stopped at {slide_state(deck)[0]}, before the last slide {last}"
         print(f"\n{stem}: RISE {steps} steps, {len(ran) - len(unreachable)} code cells run in {t_run:.0f} s, "
               f"{len(errors)} failed, {len(problems)} slide(s) too large; total {time.monotonic() - t0:.0f} s")
         as_text = deck.evaluate(WIDGETS_AS_TEXT_JS)
