@@ -319,7 +319,7 @@ widgets.recipe_explorer("pairflip", 0.3)
 # ## 9. At paper scale
 #
 # On a GPU the natural test of the recipe is CIFAR-10N, whose `worst` labels are real human
-# noise (lesson 05). The pieces exist: `python -m nls_lessons.reproduce --dataset cifar10
+# noise (lesson 05). The pieces exist: `python -m nls_lessons.paper --dataset cifar10
 # --noise worst ...` trains on the human labels, and `noise.estimate_transition` runs on any
 # (N, K) probabilities. What the paper-scale command line does **not** do yet is select on a
 # noisy validation split: it reports the paper's best test-set epoch. Running the recipe there

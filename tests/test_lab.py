@@ -67,6 +67,21 @@ def test_a_copy_is_never_overwritten(work):
     assert "my_answer = 42" in mine.read_text()
 
 
+def test_the_working_folder_carries_the_course_slide_style_for_rise(work):
+    """RISE loads ``rise.css`` from the notebook's folder; the course's keeps a markdown code
+    block inside the 1280 px slide (RISE's ``pre {width: 100%}`` plus JupyterLab's 2em margin
+    ran past it). The course's file comes back when it was changed; copies stay untouched."""
+    lab.ensure_working_copies(work_dir=work, log=lambda *_: None)
+    css = (work / "rise.css").read_text()
+    assert ".rise-enabled .reveal .jp-RenderedHTMLCommon > pre" in css and "width: auto" in css
+    (work / "rise.css").write_text("/* edited */")
+    copy = work / f"{STEMS[0]}.ipynb"
+    copy.write_text(copy.read_text() + " ")
+    before = copy.read_text()
+    lab.ensure_working_copies(work_dir=work, log=lambda *_: None)
+    assert (work / "rise.css").read_text() == css and copy.read_text() == before
+
+
 def test_a_new_lesson_gets_its_copy_next_time(tmp_path, work):
     src = tmp_path / "notebooks"
     src.mkdir()

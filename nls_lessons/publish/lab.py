@@ -24,6 +24,8 @@ The launcher also
 - installs the course's JupyterLab settings (:data:`LAB_SETTINGS`: RISE slides at 1280x720 with
   scrolling, wrapped code lines so nothing is clipped on a slide) as an ``overrides.d`` file in
   the environment's JupyterLab settings folder, which the lab and RISE both read;
+- puts the course's slide style ``rise.css`` in ``lessons/`` (:func:`write_slide_style`), where
+  RISE loads it;
 - starts every kernel with one BLAS/OpenMP thread (:data:`KERNEL_THREAD_ENV`, as ``make test``):
   the course's models are tiny, and two threads on a busy 2-core laptop wait for each other
   (lesson 02's MNIST-1D cell ran 19x slower that way);
@@ -74,6 +76,9 @@ LAB_SETTINGS = {
     "@jupyterlab/apputils-extension:notification": {"fetchNews": "false"},
 }
 SETTINGS_FILE_NAME = "nls-lessons.json"
+#: The course's slide style for RISE (a markdown code block stays inside the slide); RISE loads
+#: ``rise.css`` from the notebook's folder, so :func:`write_slide_style` copies it to ``lessons/``.
+RISE_CSS = Path(__file__).resolve().parent / "assets" / "rise.css"
 #: Set to 1 for JupyterLab and so for every kernel it starts (unless already set).
 KERNEL_THREAD_ENV = ("OMP_NUM_THREADS", "MKL_NUM_THREADS")
 
@@ -114,6 +119,7 @@ def ensure_working_copies(src_dir: Path | str = NOTEBOOKS, work_dir: Path | str 
     sources = lessons(src_dir)
     if not sources:
         raise ValueError(f"src_dir={str(src_dir)!r} holds no lesson (NN_topic.py / .ipynb)")
+    write_slide_style(work_dir)
     created = []
     for src in sources:
         dst = copy_path(src, work_dir)
@@ -122,6 +128,18 @@ def ensure_working_copies(src_dir: Path | str = NOTEBOOKS, work_dir: Path | str 
             created.append(dst)
             log(f"  new working copy {_show(dst)} (from {_show(src)})")
     return created
+
+
+def write_slide_style(work_dir: Path | str = WORK_DIR) -> Path:
+    """Put the course's ``rise.css`` (:data:`RISE_CSS`) next to the working copies, where RISE
+    loads it for every slideshow. The file is the course's, not the learner's: it is refreshed
+    when the course's version changes."""
+    target = Path(work_dir) / RISE_CSS.name
+    target.parent.mkdir(parents=True, exist_ok=True)
+    text = RISE_CSS.read_text(encoding="utf-8")
+    if not target.exists() or target.read_text(encoding="utf-8") != text:
+        target.write_text(text, encoding="utf-8")
+    return target
 
 
 def resolve_lesson(name: str, src_dir: Path | str = NOTEBOOKS) -> Path:
