@@ -4,8 +4,13 @@ Noisy Labels", ICML 2022).
 
 One module per concept, in the order the course walks them:
 ``noise`` -> ``losses`` -> ``theory`` -> ``data`` -> ``models`` -> ``train`` ->
-``metrics`` -> ``plots`` -> ``widgets``. Import the ones you need, e.g.
+``metrics`` -> ``plots`` -> ``widgets`` (with ``checks`` for argument checks and
+``progress`` for progress bars). Import the ones you need, e.g.
 ``from nls_lessons import noise, losses``.
+
+Beside the learner's library: ``exercises`` (the self-checks), ``paper`` (lesson 05's
+paper-scale stack, ``python -m nls_lessons.paper``) and ``publish`` (the book, the slides and
+the lab launcher). Imports only go down that order; ``tests/test_architecture.py`` checks it.
 """
 __version__ = "0.1.0"
 
