@@ -228,6 +228,6 @@ def train_models(init_state: dict, model_fn, rates, train, test, phase: Phase, *
 def _bar(progress, total, desc):
     if not progress:
         return None
-    from tqdm.auto import tqdm
+    from nls_lessons.progress import progress_bar
 
-    return tqdm(total=total, desc=desc, leave=False, unit="epoch")
+    return progress_bar(total, desc, leave=False)

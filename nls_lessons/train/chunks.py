@@ -71,11 +71,11 @@ def _run_chunk(data, seeds, configs, cfg, device) -> _ChunkResult:
 
 
 def _run_chunks(data, chunks, cfg, device, progress, client) -> list[_ChunkResult]:
-    from tqdm.auto import tqdm
+    from nls_lessons.progress import progress_bar
 
     n_models = sum(len(s) * len(c) for s, c in chunks)
-    bar = tqdm(total=len(chunks) * cfg.epochs, disable=not progress, unit="epoch",
-               desc=f"sweep: {n_models} models in {len(chunks)} chunk{'s' * (len(chunks) > 1)}")
+    bar = progress_bar(len(chunks) * cfg.epochs, disable=not progress,
+                       desc=f"sweep: {n_models} models in {len(chunks)} chunk{'s' * (len(chunks) > 1)}")
     try:
         if client is None:
             return [_train_chunk(data, seeds, configs, cfg, device, on_epoch=lambda: bar.update(1))

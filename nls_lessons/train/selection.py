@@ -83,7 +83,8 @@ def out_of_sample_probs(data: Dataset, folds: int = 5, seed: int = 0, *, smooth_
         float64 array of shape (N_train, K): row i is the held-out model's softmax for sample i.
     """
     from sklearn.model_selection import StratifiedKFold
-    from tqdm.auto import tqdm
+
+    from nls_lessons.progress import progress_bar
 
     data = _check_data(data)
     if not _is_int(folds) or folds < 2:
@@ -104,7 +105,7 @@ def out_of_sample_probs(data: Dataset, folds: int = 5, seed: int = 0, *, smooth_
     for f, held in enumerate(held_out):
         mask[f, torch.as_tensor(held)] = False
     fold_seeds = [derive_seed(seed, "fold", f) for f in range(folds)]
-    with tqdm(total=cfg.epochs, disable=not progress, unit="epoch", desc=f"{folds} folds") as bar:
+    with progress_bar(cfg.epochs, f"{folds} folds", disable=not progress) as bar:
         out = _train_chunk(data, fold_seeds, [(0.0, rate)], cfg, device, on_epoch=lambda: bar.update(1),
                            keep_model=True, train_mask=mask)
     probs = np.zeros((len(y), data.num_classes))

@@ -89,14 +89,14 @@ def fit(data: Dataset, smooth_rate: float, noise_rate: float, seed: int, *, nois
     arguments as :func:`~nls_lessons.train.sweep` (``warn=False`` silences the divergence
     warning); returns a :class:`FitResult`.
     """
-    from tqdm.auto import tqdm
+    from nls_lessons.progress import progress_bar
 
     r, eps, seed = _one_model(smooth_rate, noise_rate, seed)
     cfg = _fit_config(noise_kind, model, epochs, batch_size, optimizer, lr, weight_decay, warmup_epochs,
                       gls_lr_scale, hidden, channels, warmup_restart)
     data = _check_data(data)
     progress, warn = _check_flag(progress, "progress"), _check_flag(warn, "warn")
-    with tqdm(total=epochs, disable=not progress, unit="epoch", desc=f"fit r={r:g} eps={eps:g}") as bar:
+    with progress_bar(epochs, f"fit r={r:g} eps={eps:g}", disable=not progress) as bar:
         out = _train_chunk(data, [seed], [(eps, r)], cfg, device, on_epoch=lambda: bar.update(1),
                            keep_model=True)
     result = FitResult.from_chunk(out, 0, epochs, noisy_labels(data, noise_kind, eps, seed))
