@@ -249,7 +249,7 @@ def test_no_widget_reprs_or_solutions_in_the_book(built_book):
     assert [SOLUTION_MARKER in d for d in solution_details(demo)] == [True]
     assert "The self-check runs in JupyterLab" in demo
     welcome = (root / "build" / "book-src" / "00_welcome.md").read_text()
-    assert "target: [0.06, 0.06, 0.76, 0.06, 0.06]" in welcome          # interact's starting value
+    assert "target: [0.06, 0.06, 0.76, 0.06, 0.06]" in welcome          # show_target(0.3), printed before the explorer
 
 
 
