@@ -107,14 +107,9 @@ smoothing_explorer(0.3, num_classes=5, label=2)
 answer = None  # your answer: a number
 
 # %%
-from nls_lessons.exercises import check_number
+from nls_lessons.exercises import lesson00 as ex
 
-check_number(answer, float(gls_targets([2], num_classes=5, smooth_rate=0.5)[0, 2]), tol=1e-3,
-             why="(1 − r) + r/K: the true class keeps 1 − r of the one-hot mass and gets its share "
-                 "r/K of the uniform part, like every other class.",
-             hint="The target is (1 − r)·y + r/K with y one-hot: add the two parts where y = 1.",
-             mistakes=[(0.5, "That is the one-hot part only; the true class also gets its share r/K."),
-                       (0.1, "That is the entry of every *other* class; the true class also keeps 1 − r.")])
+ex.check_true_class_target(answer)
 
 # %% tags=["solution"] jupyter={"outputs_hidden": true, "source_hidden": true}
 # Solution: open this cell only after you have tried the exercise.
