@@ -176,11 +176,9 @@ class TrainingExplorer(Explorer):
                          debounce=debounce, extra=[W.HBox([self.progress, reason])], fresh_figure=fresh_figure)
 
     def compute(self, smooth_rate, noise_rate, noise_kind, dataset, device):
-        axis = None
-        if self.axes is not None:
-            axis = self.axes.get((dataset, noise_rate, noise_kind, device))
-            if axis is not None and not axis.matches(live_dataset(dataset), noise_rate, noise_kind, self.seed):
-                axis = None
+        # the worker's key is the exact setting (the seed and fit settings are this explorer's
+        # own), and training_compute checks that the axis fits it
+        axis = None if self.axes is None else self.axes.get((dataset, noise_rate, noise_kind, device))
         result = training_compute(smooth_rate, noise_rate, noise_kind, dataset=dataset, seed=self.seed,
                                   device=device, axis=axis, **self.fit_kwargs)
         self._axis_job = (dataset, noise_rate, noise_kind, device)
