@@ -40,6 +40,7 @@
 # | 03 Negative label smoothing | $r<0$, loss correction, divergence and warm-up, confidence |
 # | 04 High-noise regimes | the full sweep $r \times \varepsilon$, the best $r$ versus noise, the phase diagram |
 # | 05 Paper scale | CIFAR-10/100 and CIFAR-N on a GPU, side by side with the paper's CIFAR table |
+# | 06 Your own data | no noise rate, no clean labels: estimate the noise, predict $r$, choose it on noisy validation |
 #
 # **Two versions of the paper.** The course links the ICML 2022 paper
 # ([arXiv 2106.04149](https://arxiv.org/abs/2106.04149)), but its theorem, figure and table numbers

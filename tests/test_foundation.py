@@ -227,3 +227,11 @@ def test_rise_is_installed_for_live_lectures():
     listing = re.sub(r"\x1b\[[0-9;]*m", "", out.stdout + out.stderr)
     line = next((l for l in listing.splitlines() if "jupyterlab-rise" in l), "")
     assert "enabled" in line and "OK" in line, listing
+
+
+def test_the_welcome_lists_every_lesson():
+    """Lesson 00's "How the course is organised" table has a row for every lesson after it
+    (lesson 06 was missing from it)."""
+    welcome = (NOTEBOOKS / "00_welcome.py").read_text()
+    numbers = sorted({p.name[:2] for p in NOTEBOOKS.glob("[0-9][0-9]_*.py")} - {"00"})
+    assert numbers and [n for n in numbers if not re.search(rf"^# \| {n} ", welcome, re.M)] == []
