@@ -447,3 +447,32 @@ def test_lesson_05s_old_imports_give_the_moved_modules_themselves():
     assert cifar is moved_cifar
     assert (count_parameters, resnet34) == (moved_resnet.count_parameters, moved_resnet.resnet34)
     assert reproduce.run_grid is R.run_grid
+
+
+def _two_route_rows(dataset, noise_rate):
+    rows = []
+    for route, acc in (("official", 80.0), ("direct", 81.0)):
+        rows.append(dict(dataset=dataset, noise="symmetric", noise_rate=noise_rate, smooth_rate=-2.0, seed=0,
+                         best_acc=acc, final_acc=acc, diverged=False, protocol=route))
+    return rows
+
+
+def test_format_table_says_which_choices_are_the_courses():
+    """Issue 23: the paper takes the better route "when learning with noisy labels" (ICLR §6.1), and the
+    official code loads CIFAR-100 noisy labels from files it does not ship: the table says both."""
+    rows = _two_route_rows("cifar10", 0.0) + _two_route_rows("cifar10", 0.6) + _two_route_rows("cifar100", 0.4)
+    text = R.format_table(R.summarize(pd.DataFrame(rows)))
+    blocks = dict(zip(["cifar10  symmetric 0", "cifar10  symmetric 0.6", "cifar100  symmetric 0.4"],
+                      text.split("\ncifar")[1:]))
+    assert len(blocks) == 3, text
+    clean, noisy, c100 = blocks.values()
+    assert "course's own choice" in clean and "course's own choice" not in noisy
+    assert "not Table 2's labels" in c100 and "not Table 2's labels" not in noisy + clean
+
+
+def test_dry_run_says_divergence_stops_a_model_and_whose_cifar100_labels(tmp_path, capsys):
+    assert R.main(["--dataset", "cifar100", "--root", str(tmp_path), "--noise", "symmetric", "--noise-rate",
+                   "0.4", "--protocol", "direct", "--seeds", "0", "--dry-run", "--out", str(tmp_path / "o")]) == 0
+    plan = capsys.readouterr().out
+    assert "official scripts train on through every epoch" in plan
+    assert "official CIFAR-100 noisy labels are files it does not ship" in plan

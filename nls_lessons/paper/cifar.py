@@ -14,8 +14,10 @@ Nothing is downloaded unless you pass ``download=True``.
 
 Noisy labels are either synthetic (``noise="symmetric" | "pairflip" | "asymmetric"`` with a
 ``noise_rate``, drawn by :mod:`nls_lessons.noise` with an explicit seed, by the course's
-sampler or, with ``noise_method="official"``, exactly as the official code draws them;
-``asymmetric`` and pair-flip for CIFAR-100 are course extensions) or real human labels
+sampler or, with ``noise_method="official"``, exactly as the official code draws them for
+CIFAR-10 (for CIFAR-100 the official code loads pre-generated files its repository does not
+ship, so the same draw there is the course's own); ``asymmetric`` and pair-flip for CIFAR-100
+are course extensions) or real human labels
 from CIFAR-N (``noise="aggre" | "worst" | "random1" | "random2" | "random3"`` for CIFAR-10,
 ``noise="noisy"`` for CIFAR-100; shipped in ``data/cifar-n``).
 """

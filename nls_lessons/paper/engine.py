@@ -134,7 +134,8 @@ def train_models(init_state: dict, model_fn, rates, train, test, phase: Phase, *
     diverges is stopped: its gradients are zeroed from that step on and its later epochs are
     NaN in ``history``; ``best_acc``/``best_epoch``/``final_acc`` come from the epochs before
     (NaN / None when it diverged in its first epoch); ``diverged_epoch`` is 1-based, None
-    when it never diverged.
+    when it never diverged. This is the course's behaviour, not the official scripts': they
+    train on through every epoch and keep the best test accuracy of all of them.
     """
     rates = [float(r) for r in rates]
     losses.check_smooth_rate(rates, "smooth_rates")

@@ -124,6 +124,8 @@ def describe_plan(cells, protocol: Protocol, smooth_rates, device: torch.device,
                  f"{' Nesterov' if g.nesterov else ''}, weight decay {g.weight_decay:g}, batch {g.batch_size}"
                  + ("; every rate starts from the warm-up checkpoint, fresh optimiser" if protocol.warmup
                     else "; from scratch"))
+    lines.append("  divergence: a model whose loss diverges (losses.diverging) is stopped and scored on the "
+                 "epochs before; the official scripts train on through every epoch")
     lines.append(f"  precision {protocol.precision}" + (" (bf16 autocast + channels-last on CUDA)" if protocol.amp else "")
                  + f"; noisy labels: {protocol.noise_method} draw"
                  + (" (RandomState(0), as the official code, for every seed)" if protocol.noise_method == "official"
@@ -137,6 +139,8 @@ def describe_plan(cells, protocol: Protocol, smooth_rates, device: torch.device,
         label = f"{s.dataset} {s.noise}" + (f" {s.noise_rate:g}" if s.noise in noise_module.KINDS else "")
         if s.noise == "asymmetric" or (s.noise == "pairflip" and s.dataset == "cifar100"):
             label += " (course extension)"
+        elif s.dataset == "cifar100" and s.noise in noise_module.KINDS:
+            label += " (the course's draw: the official CIFAR-100 noisy labels are files it does not ship)"
         if not c["rates"]:
             lines.append(f"  [done] {label} seed {c['seed']} ({c['done']} rates already in the CSV)")
             continue

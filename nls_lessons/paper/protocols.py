@@ -4,7 +4,10 @@ Lesson 05 (paper scale). :class:`Phase` is one SGD phase with its learning-rate 
 :class:`Protocol` a named recipe (model, optional CE warm-up, GLS phase); :data:`PROTOCOLS`
 holds ``official``, ``direct`` and ``fast`` (a course extension), :func:`protocol_routes`
 expands ``paper`` into its two routes (the package docstring, :mod:`nls_lessons.paper`,
-describes each). :class:`DataSpec` says where a cell's data comes from, so that each
+describes each). The recipes are the official scripts' with one difference in every
+protocol: a model whose loss diverges is stopped and scored on the epochs before it
+(:func:`nls_lessons.paper.engine.train_models`), where the official scripts train on through
+every epoch. :class:`DataSpec` says where a cell's data comes from, so that each
 (Dask) worker loads its own.
 """
 from __future__ import annotations
@@ -81,7 +84,10 @@ class Protocol:
     ``amp``: bf16 autocast on CUDA (fp16 with a gradient scaler where bf16 is missing);
     ``channels_last``: channels-last memory format on CUDA. Both are ignored on the CPU.
     ``noise_method``: how synthetic noisy labels are drawn (:func:`nls_lessons.noise.inject`);
-    "official" always uses seed 0, as the official scripts do.
+    "official" always uses seed 0, as the official scripts do for CIFAR-10. For CIFAR-100 the
+    official code draws nothing (it loads pre-generated files from ``noise_label/cifar-100/``
+    that its repository does not ship), so there the same draw is the course's own labels,
+    not the paper's.
     """
 
     name: str
@@ -122,7 +128,8 @@ PROTOCOLS = {
         gls=Phase(4, 2e-3, "linear", momentum=0.9, nesterov=True, weight_decay=1e-4, batch_size=512),
         amp=True, channels_last=True, noise_method="course"),
 }
-#: ``paper`` is not one recipe but two routes; Table 2 reports the better one per setting.
+#: ``paper`` is not one recipe but two routes; with noisy labels Table 2 reports the better one per
+#: setting (at noise rate 0 the course does the same, its own choice).
 ROUTES = {"paper": ("official", "direct")}
 PROTOCOL_NAMES = ("official", "direct", "paper", "fast")
 

@@ -46,7 +46,8 @@ def sweep_summary(results, metric: str = "best_test_acc", num_classes: int | Non
     """Lesson 04: aggregate a tidy sweep once (mean/std over seeds, best two r per ε, r_opt).
 
     ``results``: :func:`nls_lessons.train.sweep`'s DataFrame (one noise kind). ``metric``:
-    "best_test_acc" (the paper's best-epoch number) or "test_acc" (final epoch).
+    "best_test_acc" (best epoch on the test set, what the official code keeps; the paper's text does
+    not say how the epoch is chosen) or "test_acc" (final epoch).
     ``num_classes``: K for the theory line r_opt (default: ``results.attrs`` or 10).
     """
     import pandas as pd
