@@ -8,6 +8,7 @@ import torch.nn.functional as F
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from nls_lessons import losses
 from nls_lessons.losses import GLSLoss, gls_loss, gls_targets
 
 FAST = settings(max_examples=30, deadline=None)
@@ -255,3 +256,13 @@ def test_logits_wrong_rank_or_type():
 def test_gls_targets_bad_num_classes():
     with pytest.raises(ValueError, match="num_classes must be an integer >= 2"):
         gls_targets([0], 1, 0.1)
+
+
+def test_divergence_is_two_sided_on_the_loss_magnitude():
+    """Lesson 03 says a model is stopped when |loss| passes DIVERGENCE_LOSS * (1 + |r|), downwards
+    (NLS running to -inf) or upwards (a too-large learning rate): both directions, the same bound."""
+    r = torch.tensor([-2.0, -2.0, -2.0, -2.0, 0.4])
+    bound = losses.DIVERGENCE_LOSS * (1 + r.abs())
+    loss = torch.stack([-1.01 * bound[0], 1.01 * bound[1], -0.99 * bound[2], torch.tensor(float("nan")),
+                        1.01 * bound[4]])
+    assert losses.diverging(loss, r).tolist() == [True, True, False, True, True]
