@@ -39,8 +39,8 @@ def paper_table2():
 
 def paper_cifar_n():
     """CIFAR-N accuracies of the paper that a primary source confirms (PAPER_NOTES §4.3), one
-    row each with its source. Today none is confirmed (the paper's CIFAR-N table is in the
-    ICML version, which the course could not read), so the frame is empty; values from
+    row each with its source. Today none is confirmed (secondary sources place the paper's
+    CIFAR-N table in the ICML version, which the course could not read), so the frame is empty; values from
     secondary sources are not shipped."""
     import pandas as pd
 
