@@ -37,7 +37,7 @@ def sentences(text: str):
 RULES = [
     ("credits the best-test epoch to the paper",
      r"paper(?:'s)?\s+(?:reports?|reporting|keeps|chooses|picks)\b[^.]{0,30}\bbest|the paper's (?:best|reporting)"
-     r"|paper's (?:tables|practice)[^.]{0,60}\bbest|best[^.]{0,80}the paper's practice"
+     r"|paper's (?:tables|practice)[^.]{0,40}\breports? the best|best[^.]{0,80}the paper's practice"
      r"|paper,? and its official code,? reports?|paper-style number",
      None),
     ("credits a ResNet to the paper",
@@ -48,7 +48,7 @@ RULES = [
      r"on the official noisy labels|official noisy labels|reproduces that draw bit for bit",
      r"CIFAR-10\b(?!0)"),
     ("says the ICML paper re-ran the tables",
-     r"ICML[^.]{0,80}\bre-?r[au]n\b|re-run numbers|77\.82",
+     r"ICML[^.]{0,80}(?:\bre-?r[au]n\b|valued differently|values differ)|re-run numbers|77\.82",
      None),
     ("applies the better-route rule to every setting without saying the paper's scope",
      r"better of (?:the )?(?:two|direct|this)[^.]{0,80}(?:route|warm-up|direct)|max\(direct, warm-up\)"
@@ -77,6 +77,7 @@ def test_the_rules_catch_the_old_wording():
            "That is not what the paper finds on clean CIFAR-10 with a ResNet-34: there it wins.",
            "`official`, `direct` and `paper` train in fp32 on the official noisy labels, as the official runs do.",
            "The ICML paper re-ran these tables; its values differ a little.",
+           "The ICML paper's tables are numbered and valued differently.",
            "Table 2 reports the better route per setting.",
            "Table 2 reports max(direct, warm-up) per setting."]
     for s in old:
