@@ -45,7 +45,7 @@ def evaluate_recipe(settings=HELDOUT_SETTINGS, splits=HELDOUT_SPLITS, seeds=HELD
     Returns:
         one row per (run, candidate rate): the run keys, realised_rate, estimated_rate,
         refit_rate, oof_accuracy, refit_accuracy, r_theory, prior_rate, chosen_rate, smooth_rate and the rate's val_acc,
-        val_se, gap_se, within_one_se, val_epoch, final_acc (clean test, model retrained on all
+        val_se, gap_se, within_one_se, val_epoch, test_acc (clean test, model retrained on all
         data), paper_oracle.
     """
     from nls_lessons.widgets import recipe_compute
@@ -63,7 +63,7 @@ def evaluate_recipe(settings=HELDOUT_SETTINGS, splits=HELDOUT_SPLITS, seeds=HELD
                 for rate, row in r["by_rate"].iterrows():
                     rows.append({**run, "smooth_rate": float(rate),
                                  **{c: row[c] for c in ("val_acc", "val_se", "gap_se", "within_one_se",
-                                                        "val_epoch", "final_acc")}})
+                                                        "val_epoch", "test_acc")}})
                 if progress is not None:
                     progress(f"{dataset} {kind} {eps} split {split} seed {seed}: chosen r = {r['chosen_rate']:g}",
                              pd.DataFrame(rows))
@@ -85,7 +85,7 @@ def runs_table(table: pd.DataFrame, prior: str = "theory") -> pd.DataFrame:
         raise ValueError(f"prior must be 'theory' or 'ce', got {prior!r}")
     out = []
     for keys, g in table.groupby(_RUN_KEYS, sort=False):
-        acc = g.set_index("smooth_rate")["final_acc"]
+        acc = g.set_index("smooth_rate")["test_acc"]
         first = g.iloc[0]
         chosen = float(first["chosen_rate"]) if prior == "theory" else _closest(g, 0.0)
         out.append({**dict(zip(_RUN_KEYS, keys)), "realised": first["realised_rate"],

@@ -256,6 +256,18 @@ def test_recipe_compute_end_to_end_on_an_unused_seed():
     assert r["chosen_rate"] in set(r["table"].smooth_rate)
     assert 0.35 < r["estimated_rate"] < 0.75
     assert r["acc"]["oracle"] >= r["acc"]["chosen"]
+    assert {"val_se", "gap_se", "within_one_se", "val_epoch", "test_acc"} <= set(r["by_rate"].columns)
+    assert r["by_rate"].loc[r["chosen_rate"], "within_one_se"]
+    # the reported accuracy is the recipe's last step: the chosen rate retrained on *all* the noisy
+    # training labels for its validated number of epochs (not a fold model, not a test-set epoch)
+    digits = data.digits(0)
+    noisy = noise.inject(digits.y_train, widgets.recipe_transition("symmetric", 0.5),
+                         train.derive_seed(7, "recipe", "symmetric", 0.5))
+    epochs = int(r["by_rate"].loc[r["chosen_rate"], "val_epoch"])
+    final = train.fit(dataclasses.replace(digits, y_train=noisy), r["chosen_rate"], 0.0, 7, epochs=epochs,
+                      model="linear")
+    assert final.history.test_acc.iloc[-1] == pytest.approx(r["acc"]["chosen"], abs=1e-6)
+    assert 0 < r["refit_accuracy"] and r["refit_rate"] < r["estimated_rate"] + 0.05
 
 
 @pytest.mark.parametrize("case", [c.param() for c in [

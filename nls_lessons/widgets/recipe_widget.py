@@ -75,8 +75,9 @@ def recipe_compute(kind: str = "symmetric", noise_rate: float = 0.6, *, seed: in
     realised_rate, estimated_rate (step 2), refit_rate (step 4), oof_accuracy and refit_accuracy
     (those out-of-fold models' clean accuracy on the training images: judging only), r_theory, prior_rate,
     chosen_rate, table (select_smooth_rate's), by_rate (per rate: val_acc, val_se, gap_se,
-    within_one_se, val_epoch, test_acc of the fold models, final_acc of step 5), oracle_rate (the
-    best final_acc: needs the clean labels, for judging only), ``acc``: final_acc of the chosen,
+    within_one_se, val_epoch, fold_test_acc (the fold models'), test_acc (clean test accuracy of
+    the final model of step 5)), oracle_rate (the best test_acc: needs the clean labels, for
+    judging only), ``acc``: test_acc of the chosen,
     oracle, CE (r = 0), LS (r = 0.1) and theory rates, and ``paper_oracle`` (best rate *and* best
     epoch on the clean test set of the final models, the official code's reporting).
     """
@@ -100,7 +101,8 @@ def recipe_compute(kind: str = "symmetric", noise_rate: float = 0.6, *, seed: in
     chosen, table = train.select_smooth_rate(untrusted, rates, folds=folds, seeds=(seed,), prior_rate=prior, **kw)
     by_rate = table.groupby("smooth_rate").agg(
         val_acc=("val_acc", "mean"), val_se=("val_se", "first"), gap_se=("gap_se", "first"),
-        within_one_se=("within_one_se", "first"), val_epoch=("val_epoch", "first"), test_acc=("test_acc", "mean"))
+        within_one_se=("within_one_se", "first"), val_epoch=("val_epoch", "first"),
+        fold_test_acc=("test_acc", "mean"))
     epochs = {r: int(e) for r, e in by_rate["val_epoch"].items()}
     refit = train.out_of_sample_probs(untrusted, folds=folds, seed=seed, smooth_rate=chosen,
                                       **{**kw, "epochs": epochs[chosen]})
@@ -111,9 +113,9 @@ def recipe_compute(kind: str = "symmetric", noise_rate: float = 0.6, *, seed: in
         _, hist = train.sweep(untrusted, rates, [0.0], [seed], progress=False, return_history=True,
                               **{**kw, "epochs": max(epochs.values())})
     hist = hist.set_index(["smooth_rate", "epoch"])["test_acc"]
-    by_rate["final_acc"] = [float(hist.loc[(r, epochs[r])]) for r in by_rate.index]
-    oracle = float(by_rate["final_acc"].idxmax())
-    acc = {name: float(by_rate.loc[r, "final_acc"]) for name, r in
+    by_rate["test_acc"] = [float(hist.loc[(r, epochs[r])]) for r in by_rate.index]      # the final models
+    oracle = float(by_rate["test_acc"].idxmax())
+    acc = {name: float(by_rate.loc[r, "test_acc"]) for name, r in
            (("chosen", chosen), ("oracle", oracle), ("CE", 0.0), ("LS 0.1", 0.1), ("theory", r_theory))}
     return {
         "kind": kind, "noise_rate": float(noise_rate), "seed": seed, "split": split,

@@ -1,0 +1,77 @@
+"""Lesson 06's held-out evaluation (nls_lessons.recipe_eval): the shipped table covers the design,
+reproduces, and meets the margins lesson 06 claims (measured on splits the lesson does not use)."""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from nls_lessons import recipe_eval
+
+
+@pytest.fixture(scope="module")
+def heldout():
+    return recipe_eval.load_heldout()
+
+
+@pytest.fixture(scope="module")
+def summary(heldout):
+    return recipe_eval.summary(recipe_eval.runs_table(heldout)).set_index(["dataset", "kind", "noise_rate"])
+
+
+def test_shipped_table_covers_the_design_and_not_the_lessons_split(heldout):
+    runs = heldout.drop_duplicates(["dataset", "kind", "noise_rate", "split", "seed"])
+    assert 0 not in set(runs.split)                                   # lesson 06 uses digits split 0
+    digits = runs[runs.dataset == "digits"]
+    for (kind, eps) in [("symmetric", 0.2), ("symmetric", 0.6), ("pairflip", 0.3), ("human", 0.4)]:
+        cell = digits[(digits.kind == kind) & np.isclose(digits.noise_rate, eps)]
+        assert cell.split.nunique() >= 5 and cell.seed.nunique() >= 3 and len(cell) >= 15, (kind, eps, len(cell))
+    assert (runs.dataset == "mnist1d").sum() >= 3
+    # every run has every candidate rate of the grid plus CE and LS 0.1
+    per_run = heldout.groupby(["dataset", "kind", "noise_rate", "split", "seed"]).smooth_rate.apply(set)
+    assert all({0.0, 0.1} <= rates and len(rates) >= 11 for rates in per_run)
+    assert heldout.within_one_se.astype(bool).groupby([heldout.dataset, heldout.kind, heldout.split,
+                                                        heldout.seed]).any().all()
+
+
+def test_shipped_table_meets_the_margins_lesson_06_claims(summary):
+    assert (summary["mean gap to oracle"] < 2.0).all(), summary["mean gap to oracle"]
+    assert (summary["worst gap to oracle"] <= 5.0).all(), summary["worst gap to oracle"]
+    sym6 = summary.loc[("digits", "symmetric", 0.6)]
+    assert sym6["win rate vs CE"] >= 0.8
+    assert sym6["chosen − CE"] > 2 * sym6["SE(chosen − CE)"]
+
+
+def test_a_row_of_the_shipped_table_recomputes(heldout):
+    """Rebuilt by `python -m nls_lessons.recipe_eval`: one of its runs, recomputed, gives the same numbers."""
+    row = heldout[(heldout.dataset == "digits") & (heldout.kind == "symmetric") & np.isclose(heldout.noise_rate, 0.6)
+                  & (heldout.split == 1) & (heldout.seed == 0)]
+    fresh = recipe_eval.evaluate_recipe([("digits", "symmetric", 0.6, "linear")], splits=(1,), seeds=(0,))
+    assert len(fresh) == len(row)
+    np.testing.assert_allclose(fresh.smooth_rate, row.smooth_rate, atol=1e-6)
+    np.testing.assert_allclose(fresh.test_acc, row.test_acc, atol=1e-5)
+    np.testing.assert_array_equal(fresh.val_epoch, row.val_epoch)
+    assert fresh.chosen_rate.iloc[0] == pytest.approx(row.chosen_rate.iloc[0])
+    assert fresh.estimated_rate.iloc[0] == pytest.approx(row.estimated_rate.iloc[0], abs=1e-5)
+
+
+def test_runs_table_and_summary_on_a_hand_made_table():
+    base = {"dataset": "digits", "kind": "symmetric", "noise_rate": 0.6, "model": "linear", "realised_rate": 0.6,
+            "estimated_rate": 0.7, "refit_rate": 0.65, "oof_accuracy": 0.7, "refit_accuracy": 0.8,
+            "r_theory": -2.0, "prior_rate": -2.0, "paper_oracle": 0.9, "val_acc": 0.3, "val_se": 0.01,
+            "gap_se": 0.0, "val_epoch": 3}
+    rows = []
+    for seed, (chosen, accs) in enumerate([(-2.0, {-2.0: 0.82, 0.0: 0.80, 0.1: 0.79}),
+                                          (0.0, {-2.0: 0.86, 0.0: 0.81, 0.1: 0.80})]):
+        for r, a in accs.items():
+            rows.append({**base, "split": 1, "seed": seed, "chosen_rate": chosen, "smooth_rate": r, "test_acc": a,
+                         "within_one_se": r in (-2.0, 0.0)})
+    runs = recipe_eval.runs_table(pd.DataFrame(rows))
+    assert list(runs.chosen) == [0.82, 0.81] and list(runs.oracle) == [0.82, 0.86]
+    assert list(recipe_eval.runs_table(pd.DataFrame(rows), prior="ce").chosen) == [0.80, 0.81]
+    s = recipe_eval.summary(runs).iloc[0]
+    assert s["win rate vs CE"] == 1.0 and s["chosen − CE"] == pytest.approx(1.0)
+    assert s["mean gap to oracle"] == pytest.approx(2.5) and s["worst gap to oracle"] == pytest.approx(5.0)
+    assert s["estimate error"] == pytest.approx(0.1) and s["refit error"] == pytest.approx(0.05)
+    with pytest.raises(ValueError, match="prior"):
+        recipe_eval.runs_table(pd.DataFrame(rows), prior="oracle")
