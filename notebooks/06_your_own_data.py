@@ -33,7 +33,8 @@ import dataclasses
 import numpy as np
 import pandas as pd
 
-from nls_lessons import data, noise, plots, recipe_eval, theory, train, widgets
+from nls_lessons import data, noise, plots, theory, train, widgets
+from nls_lessons.widgets import recipe_eval
 from nls_lessons.exercises import lesson06 as ex
 
 # %% [markdown] slideshow={"slide_type": "slide"}
@@ -288,7 +289,7 @@ print(", ".join(f"{k}: {100 * v:.1f} % clean test" for k, v in final.items()))
 # human-like $T$: the CIFAR-10N `worst` annotators' realised $T$, computed from the shipped label
 # files, applied to the ten digit classes), and on MNIST-1D (three splits × three seeds, an MLP,
 # symmetric 0.2). Lesson 06's own split (split 0) is not among them. The table ships in
-# `data/recipe/heldout.csv`; `python -m nls_lessons.recipe_eval` rebuilds it (a few minutes of
+# `data/recipe/heldout.csv`; `python -m nls_lessons.widgets.recipe_eval` rebuilds it (a few minutes of
 # one CPU core) and a test recomputes a row. Per run, paired, the clean test accuracy of the
 # final models:
 # - **chosen**: the recipe's rate; **CE** ($r=0$); **LS 0.1** (a common default);

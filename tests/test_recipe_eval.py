@@ -1,4 +1,4 @@
-"""Lesson 06's held-out evaluation (nls_lessons.recipe_eval): the shipped table covers the design,
+"""Lesson 06's held-out evaluation (nls_lessons.widgets.recipe_eval): the shipped table covers the design,
 reproduces, and meets the margins lesson 06 claims (measured on splits the lesson does not use)."""
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from nls_lessons import recipe_eval
+from nls_lessons.widgets import recipe_eval
 
 
 @pytest.fixture(scope="module")
@@ -43,7 +43,7 @@ def test_shipped_table_meets_the_margins_lesson_06_claims(summary):
 
 
 def test_a_row_of_the_shipped_table_recomputes(heldout):
-    """Rebuilt by `python -m nls_lessons.recipe_eval`: one of its runs, recomputed, gives the same numbers."""
+    """Rebuilt by `python -m nls_lessons.widgets.recipe_eval`: one of its runs, recomputed, gives the same numbers."""
     row = heldout[(heldout.dataset == "digits") & (heldout.kind == "symmetric") & np.isclose(heldout.noise_rate, 0.6)
                   & (heldout.split == 1) & (heldout.seed == 0)]
     fresh = recipe_eval.evaluate_recipe([("digits", "symmetric", 0.6, "linear")], splits=(1,), seeds=(0,))

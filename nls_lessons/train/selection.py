@@ -1,6 +1,7 @@
 """Choosing r on your own data (lesson 06): cross-fitted out-of-sample probabilities for
-confident learning (:func:`out_of_sample_probs`) and the smooth rate chosen on a noisy
-validation split (:func:`select_smooth_rate`)."""
+confident learning (:func:`out_of_sample_probs`), and the smooth rate and stopping epoch chosen
+by k-fold cross-validation on the noisy labels (:func:`select_smooth_rate`) with the
+one-standard-error rule (:func:`one_se_choice`)."""
 from __future__ import annotations
 
 import math

@@ -1,4 +1,4 @@
-"""Lesson 06's recipe judged where nobody tuned it: many splits and seeds, paired (issue 26).
+"""Lesson 06's recipe judged where nobody tuned it: many splits and seeds, paired.
 
 :func:`evaluate_recipe` runs :func:`nls_lessons.widgets.recipe_compute` (the whole recipe:
 estimate, predict, k-fold validate, retrain on all data) over settings x splits x seeds and keeps
@@ -6,7 +6,7 @@ one row per (run, candidate rate); :func:`runs_table` turns it into one row per 
 LS 0.1, theory and oracle clean test accuracy of the final models, noise estimates), and
 :func:`summary` into one row per setting (means with standard errors, the win rate against CE,
 the mean and worst gap to the oracle, the estimate's error). The table lesson 06 shows ships in
-``data/recipe/heldout.csv``; rebuild it with ``python -m nls_lessons.recipe_eval`` (a few minutes
+``data/recipe/heldout.csv``; rebuild it with ``python -m nls_lessons.widgets.recipe_eval`` (a few minutes
 of one CPU core) and a test recomputes a row of it.
 """
 from __future__ import annotations
@@ -26,7 +26,7 @@ HELDOUT_SETTINGS = (("digits", "symmetric", 0.2, "linear"), ("digits", "symmetri
 HELDOUT_SPLITS = (1, 2, 3, 4, 5)
 HELDOUT_SEEDS = (0, 1, 2)
 #: Where the shipped table lives (one row per run and candidate rate).
-HELDOUT_PATH = Path(__file__).resolve().parent.parent / "data" / "recipe" / "heldout.csv"
+HELDOUT_PATH = Path(__file__).resolve().parents[2] / "data" / "recipe" / "heldout.csv"
 
 _RUN_KEYS = ["dataset", "kind", "noise_rate", "model", "split", "seed"]
 
@@ -119,7 +119,7 @@ def load_heldout(path=HELDOUT_PATH) -> pd.DataFrame:
     """The shipped held-out table (see :func:`evaluate_recipe`)."""
     path = Path(path)
     if not path.is_file():
-        raise FileNotFoundError(f"{path} is missing: rebuild it with `python -m nls_lessons.recipe_eval`")
+        raise FileNotFoundError(f"{path} is missing: rebuild it with `python -m nls_lessons.widgets.recipe_eval`")
     return pd.read_csv(path)
 
 
