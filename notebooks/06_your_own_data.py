@@ -174,22 +174,25 @@ for name, eps in (("estimated ε̂", eps_est), ("realised ε", eps_real)):
 # cost about one sweep.
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
-# **A rule that respects the error bars.** Two rates are scored on the *same* labels, so what
-# matters is the standard error of their *difference*: per label $d_i = c_{\text{best},i} - c_{r,i}$
-# (1 if a model's prediction matches the label), $\text{SE} = \operatorname{sd}(d)/\sqrt N$; it is
-# small because paired models mostly agree. If a rate trails the best by less than one such SE,
-# the data cannot rank the two. The **one-standard-error rule** of cross-validation practice
-# (Hastie, Tibshirani & Friedman, *Elements of Statistical Learning*, 7.10) then picks, among the
-# rates within one SE of the best, the one a stated prior prefers. The course's prior (its own
-# choice) is the theory's $r_{\text{opt}}$ from section 3: validation decides where it can, theory
-# where it cannot. The **stopping epoch** is chosen the same way, on all labels at once: for each
+# **How sure is the choice?** Two rates are scored on the *same* labels, so what matters is the
+# standard error of their *difference*: per label $d_i = c_{\text{best},i} - c_{r,i}$ (1 when a
+# model's prediction matches the label), $\text{SE} = \operatorname{sd}(d)/\sqrt N$; it is small
+# because paired models mostly agree. A rate that trails the best by less than one such SE cannot
+# be told from it on these labels: `within_one_se` below marks that set. Cross-validation practice
+# has a rule for it, the **one-standard-error rule** (Hastie, Tibshirani & Friedman, *The Elements
+# of Statistical Learning*, section 7.10): within the set, take the candidate a stated prior
+# prefers. It is only as good as its prior, and section 6 measures it with the theory's
+# $r_{\text{opt}}$ as the prior: it loses under pair-flip noise, where that prior points the wrong
+# way. So the recipe (the course's choice, from that table) takes the **best cross-validated
+# noisy accuracy** (`rule="best"`; an exact tie goes to the theory's side) and reports the set as
+# its uncertainty. The **stopping epoch** is chosen the same way, on all labels at once: for each
 # rate, the epoch with the best mean noisy accuracy over every fold (one epoch per rate, not one
 # per model, so a lucky fold cannot pick it).
 
 # %% slideshow={"slide_type": "subslide"}
 r_theory = round(theory.optimal_smooth_rate(eps_est, 10), 2)
 candidates = sorted(set(widgets.RECIPE_RATES) | {r_theory})
-chosen, table = train.select_smooth_rate(mine, candidates, folds=5, seeds=(0,), prior_rate=r_theory,
+chosen, table = train.select_smooth_rate(mine, candidates, folds=5, seeds=(0,), rule="best", prior_rate=r_theory,
                                          **widgets.RECIPE_TRAIN)
 by_rate = table.set_index("smooth_rate")
 print(f"chosen r = {chosen:g} (theory predicted {r_theory:g}); SE of a rate's noisy accuracy "
@@ -283,41 +286,48 @@ print(", ".join(f"{k}: {100 * v:.1f} % clean test" for k, v in final.items()))
 # ## 6. Judge it where nobody tuned it
 #
 # One data set proves little: the recipe must hold on data it was not tuned on. The course ran it,
-# end to end (`widgets.recipe_compute`: estimate → predict → k-fold validate → retrain on all
+# end to end (`widgets.recipe_compute`: estimate → predict → 5-fold validate → retrain on all
 # data), on **five other digits splits × three seeds** (a seed fixes the noise draw, the folds and
 # the models) for four hidden noise settings (symmetric 0.2 and 0.6, pair-flip 0.3, and a
 # human-like $T$: the CIFAR-10N `worst` annotators' realised $T$, computed from the shipped label
 # files, applied to the ten digit classes), and on MNIST-1D (three splits × three seeds, an MLP,
-# symmetric 0.2). Lesson 06's own split (split 0) is not among them. The table ships in
-# `data/recipe/heldout.csv`; `python -m nls_lessons.widgets.recipe_eval` rebuilds it (a few minutes of
-# one CPU core) and a test recomputes a row. Per run, paired, the clean test accuracy of the
+# symmetric 0.2). Lesson 06's own split (split 0) is not among them. Every run keeps every rate's
+# validation score, so each choice rule replays on the same runs. Splits 1-5 decided the rule;
+# three more splits (6-8) then checked it on the three hard settings. The table ships in
+# `data/recipe/heldout.csv`; `python -m nls_lessons.widgets.recipe_eval` rebuilds it (about ten minutes of
+# one CPU core) and a test recomputes a run of it. Per run, paired, the clean test accuracy of the
 # final models:
 # - **chosen**: the recipe's rate; **CE** ($r=0$); **LS 0.1** (a common default);
-# - **oracle**: the rate with the best clean test accuracy, same stopping rule (it cheats).
+# - **oracle**: the rate with the best clean test accuracy, same stopping rule (it cheats, and it is
+#   the luckiest of 13 rates on 540 test images); **best fixed r**: the one rate best on average
+#   over a setting's runs (an oracle too, but not a lucky one per run).
 
 # %% slideshow={"slide_type": "subslide"}
 heldout = recipe_eval.load_heldout()
-runs = recipe_eval.runs_table(heldout)
-runs["setting"] = runs.dataset.str.replace("digits", "") + " " + runs.kind + " " + runs.noise_rate.astype(str)
-summary = recipe_eval.summary(runs)
-summary.drop(columns=["dataset", "refit error"]).round(2)
+development, confirmation = heldout[heldout.split <= 5], heldout[heldout.split > 5]
+columns = ["dataset", "kind", "noise_rate", "runs", "chosen", "CE", "LS 0.1", "oracle", "chosen − CE",
+           "SE(chosen − CE)", "win rate vs CE", "mean gap to oracle", "worst gap to oracle", "gap to best fixed",
+           "estimate error", "refit error"]
+tables = {f"{stage}, rule {rule}": recipe_eval.summary(recipe_eval.runs_table(part, rule), part)[columns]
+          for stage, part in (("splits 1-5", development), ("splits 6-8", confirmation))
+          for rule in ("best", "one_se_theory")}
+pd.concat(tables, names=["runs and rule"]).droplevel(1).round(2)
 
 # %% slideshow={"slide_type": "subslide"}
-plots.recipe_comparison(runs[["setting", "CE", "LS 0.1", "chosen", "oracle"]].rename(columns={"setting": "kind"}),
+runs = recipe_eval.runs_table(heldout)
+runs["kind"] = runs.dataset.str.replace("digits", "").str.strip() + " " + runs.kind + " " + runs.noise_rate.astype(str)
+plots.recipe_comparison(runs[["kind", "seed", "CE", "LS 0.1", "chosen", "oracle"]],
                         title="held-out splits and seeds: clean test accuracy of the final models")
 
 # %% tags=["hide-cell"] slideshow={"slide_type": "skip"}
-# Claims, read from the shipped table (tests/test_capstone.py checks the same on it):
-# in every setting the chosen rate lands within 2 points of the oracle on average and never more
-# than 5 below it; at symmetric 0.6 it is at least as good as CE in >= 80 % of the paired runs.
-assert (summary["mean gap to oracle"] < 2.0).all(), summary
-assert (summary["worst gap to oracle"] <= 5.0).all(), summary
-sym6 = summary[(summary.kind == "symmetric") & (summary.noise_rate == 0.6)].iloc[0]
-assert sym6["win rate vs CE"] >= 0.8 and sym6["chosen − CE"] > 2 * sym6["SE(chosen − CE)"], sym6
+# Claims, read from the shipped table (tests/test_recipe_eval.py checks the same on it), for the
+# recipe's rule on all held-out runs: see HELDOUT_CLAIMS.
+summary = recipe_eval.summary(recipe_eval.runs_table(heldout), heldout).set_index(["dataset", "kind", "noise_rate"])
+HELDOUT_ASSERTS
 
 # %% [markdown]
-# What to see (numbers from the table above; ± is the SE over the 15 runs):
-# - HELDOUT_TEXT
+# What to see (± is the SE over the runs):
+# HELDOUT_TEXT
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## 7. The recipe card

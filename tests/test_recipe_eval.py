@@ -46,32 +46,39 @@ def test_a_row_of_the_shipped_table_recomputes(heldout):
     """Rebuilt by `python -m nls_lessons.widgets.recipe_eval`: one of its runs, recomputed, gives the same numbers."""
     row = heldout[(heldout.dataset == "digits") & (heldout.kind == "symmetric") & np.isclose(heldout.noise_rate, 0.6)
                   & (heldout.split == 1) & (heldout.seed == 0)]
-    fresh = recipe_eval.evaluate_recipe([("digits", "symmetric", 0.6, "linear")], splits=(1,), seeds=(0,))
+    fresh = recipe_eval.evaluate_recipe([("digits", "symmetric", 0.6, "linear")], splits=(1,), seeds=(0,),
+                                        rule=recipe_eval.TABLE_RULE)
     assert len(fresh) == len(row)
     np.testing.assert_allclose(fresh.smooth_rate, row.smooth_rate, atol=1e-6)
     np.testing.assert_allclose(fresh.test_acc, row.test_acc, atol=1e-5)
     np.testing.assert_array_equal(fresh.val_epoch, row.val_epoch)
-    assert fresh.chosen_rate.iloc[0] == pytest.approx(row.chosen_rate.iloc[0])
+    np.testing.assert_allclose(fresh.val_acc, row.val_acc, atol=1e-5)
+    np.testing.assert_array_equal(fresh.within_one_se.astype(bool), row.within_one_se.astype(bool))
+    assert fresh.refit_rate.iloc[0] == pytest.approx(row.refit_rate.iloc[0], abs=1e-5)
+    for rule in recipe_eval.RULES:          # every rule's choice replays the same from either
+        assert recipe_eval.runs_table(fresh, rule).chosen_rate.iloc[0] == recipe_eval.runs_table(row, rule).chosen_rate.iloc[0]
+    assert fresh.chosen_rate.iloc[0] == recipe_eval.runs_table(row, recipe_eval.TABLE_RULE).chosen_rate.iloc[0]
     assert fresh.estimated_rate.iloc[0] == pytest.approx(row.estimated_rate.iloc[0], abs=1e-5)
 
 
-def test_runs_table_and_summary_on_a_hand_made_table():
+def test_runs_table_replays_each_rule_and_summary_on_a_hand_made_table():
     base = {"dataset": "digits", "kind": "symmetric", "noise_rate": 0.6, "model": "linear", "realised_rate": 0.6,
             "estimated_rate": 0.7, "refit_rate": 0.65, "oof_accuracy": 0.7, "refit_accuracy": 0.8,
-            "r_theory": -2.0, "prior_rate": -2.0, "paper_oracle": 0.9, "val_acc": 0.3, "val_se": 0.01,
+            "r_theory": -2.0, "prior_rate": -2.0, "chosen_rate": -2.0, "paper_oracle": 0.9, "val_se": 0.01,
             "gap_se": 0.0, "val_epoch": 3}
-    rows = []
-    for seed, (chosen, accs) in enumerate([(-2.0, {-2.0: 0.82, 0.0: 0.80, 0.1: 0.79}),
-                                          (0.0, {-2.0: 0.86, 0.0: 0.81, 0.1: 0.80})]):
-        for r, a in accs.items():
-            rows.append({**base, "split": 1, "seed": seed, "chosen_rate": chosen, "smooth_rate": r, "test_acc": a,
-                         "within_one_se": r in (-2.0, 0.0)})
-    runs = recipe_eval.runs_table(pd.DataFrame(rows))
-    assert list(runs.chosen) == [0.82, 0.81] and list(runs.oracle) == [0.82, 0.86]
-    assert list(recipe_eval.runs_table(pd.DataFrame(rows), prior="ce").chosen) == [0.80, 0.81]
-    s = recipe_eval.summary(runs).iloc[0]
+    runs = [{-2.0: (0.82, 0.30, True), 0.0: (0.80, 0.31, True), 0.1: (0.79, 0.29, False)},
+            {-2.0: (0.86, 0.28, False), 0.0: (0.81, 0.31, True), 0.1: (0.80, 0.30, True)}]
+    rows = [{**base, "split": 1, "seed": seed, "smooth_rate": r, "test_acc": acc, "val_acc": val, "within_one_se": ok}
+            for seed, run in enumerate(runs) for r, (acc, val, ok) in run.items()]
+    table = pd.DataFrame(rows)
+    theory = recipe_eval.runs_table(table, "one_se_theory")
+    assert list(theory.chosen_rate) == [-2.0, 0.0] and list(theory.oracle) == [0.82, 0.86]
+    assert list(recipe_eval.runs_table(table, "one_se_ce").chosen_rate) == [0.0, 0.0]
+    assert list(recipe_eval.runs_table(table, "best").chosen_rate) == [0.0, 0.0]
+    s = recipe_eval.summary(theory, table).iloc[0]
     assert s["win rate vs CE"] == 1.0 and s["chosen − CE"] == pytest.approx(1.0)
     assert s["mean gap to oracle"] == pytest.approx(2.5) and s["worst gap to oracle"] == pytest.approx(5.0)
     assert s["estimate error"] == pytest.approx(0.1) and s["refit error"] == pytest.approx(0.05)
-    with pytest.raises(ValueError, match="prior"):
-        recipe_eval.runs_table(pd.DataFrame(rows), prior="oracle")
+    assert s["best fixed r"] == -2.0 and s["best fixed"] == pytest.approx(84.0)
+    with pytest.raises(ValueError, match="rule"):
+        recipe_eval.runs_table(table, "oracle")

@@ -22,6 +22,9 @@ RECIPE_KINDS = ("symmetric", "pairflip", "human")
 #: The candidate smooth rates lesson 06 validates (the theory's prediction is added to them).
 RECIPE_RATES = (0.6, 0.4, 0.2, 0.1, 0.0, -0.2, -0.5, -1.0, -2.0, -4.0, -8.0)
 RECIPE_TRAIN = {"model": "linear", "epochs": 30}
+#: How :func:`recipe_compute` chooses among the cross-validated rates (see
+#: :func:`nls_lessons.train.one_se_choice`; lesson 06 shows the held-out evidence for it).
+RECIPE_RULE = "best"
 #: The data sets :func:`recipe_compute` runs on (10 classes each).
 RECIPE_DATASETS = ("digits", "mnist1d")
 
@@ -54,7 +57,7 @@ def recipe_transition(kind: str, noise_rate: float) -> np.ndarray:
 
 def recipe_compute(kind: str = "symmetric", noise_rate: float = 0.6, *, seed: int = 0, folds: int = 5,
                    smooth_rates=RECIPE_RATES, clean_optimal_rate: float = 0.0, prior_rate: float | None = None,
-                   split: int = 0, dataset: str = "digits", **fit_kwargs) -> dict:
+                   split: int = 0, dataset: str = "digits", rule: str = RECIPE_RULE, **fit_kwargs) -> dict:
     """Lesson 06's recipe on digits whose training labels carry hidden noise, end to end.
 
     1. Noisy training labels: ``noise.inject`` with :func:`recipe_transition` (seed derived from
@@ -65,7 +68,9 @@ def recipe_compute(kind: str = "symmetric", noise_rate: float = 0.6, *, seed: in
     3. Predict: r_theory = (r* - kappa_hat) / (1 - kappa_hat) from the estimated rate (symmetric
        reading; kappa_hat capped below 1).
     4. Validate: :func:`train.select_smooth_rate`, k-fold (``folds``), over ``smooth_rates`` plus
-       0, 0.1 and r_theory; one-standard-error rule toward ``prior_rate`` (default r_theory).
+       0, 0.1 and r_theory; ``rule`` "best" (the best k-fold noisy accuracy, exact ties toward
+       ``prior_rate``) or "one_se_theory" (within one paired SE of the best, the rate closest to
+       ``prior_rate``); ``prior_rate`` defaults to r_theory.
        The estimate is then refitted with the chosen rate and its stopping epoch (a better
        out-of-fold model: ``refit_rate``).
     5. Train: every candidate rate on *all* training data for its validated number of epochs
@@ -98,7 +103,10 @@ def recipe_compute(kind: str = "symmetric", noise_rate: float = 0.6, *, seed: in
     r_theory = round(float(theory.optimal_smooth_rate(min(eps_hat, cap), 10, clean_optimal_rate)), 2)
     prior = r_theory if prior_rate is None else float(prior_rate)
     rates = sorted({float(r) for r in smooth_rates} | {0.0, 0.1, r_theory}, reverse=True)
-    chosen, table = train.select_smooth_rate(untrusted, rates, folds=folds, seeds=(seed,), prior_rate=prior, **kw)
+    if rule not in ("best", "one_se_theory"):
+        raise ValueError(f"rule must be 'best' or 'one_se_theory', got {rule!r}")
+    chosen, table = train.select_smooth_rate(untrusted, rates, folds=folds, seeds=(seed,), prior_rate=prior,
+                                             rule="best" if rule == "best" else "one_se", **kw)
     by_rate = table.groupby("smooth_rate").agg(
         val_acc=("val_acc", "mean"), val_se=("val_se", "first"), gap_se=("gap_se", "first"),
         within_one_se=("within_one_se", "first"), val_epoch=("val_epoch", "first"),
