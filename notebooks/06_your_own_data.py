@@ -321,13 +321,42 @@ plots.recipe_comparison(runs[["kind", "seed", "CE", "LS 0.1", "chosen", "oracle"
 
 # %% tags=["hide-cell"] slideshow={"slide_type": "skip"}
 # Claims, read from the shipped table (tests/test_recipe_eval.py checks the same on it), for the
-# recipe's rule on all held-out runs: see HELDOUT_CLAIMS.
+# recipe's rule on all held-out runs: (1) within 2 points of the oracle on average in every setting
+# (measured at most 1.4) and never more than 5 below it (worst exactly 5.0); (2) at symmetric 0.6 at
+# least as good as CE in >= 80 % of paired runs (measured 83 %) and ahead by more than 2 SE; (3) under
+# the human-like noise no clear gain (within 2 SE of CE); (4) every estimate runs high, its refit less.
 summary = recipe_eval.summary(recipe_eval.runs_table(heldout), heldout).set_index(["dataset", "kind", "noise_rate"])
-HELDOUT_ASSERTS
+assert (summary["mean gap to oracle"] < 2.0).all(), summary["mean gap to oracle"]
+assert (summary["worst gap to oracle"] <= 5.0 + 1e-6).all(), summary["worst gap to oracle"]
+sym6 = summary.loc[("digits", "symmetric", 0.6)]
+assert sym6["win rate vs CE"] >= 0.8 and sym6["chosen − CE"] > 2 * sym6["SE(chosen − CE)"], sym6
+human = summary.loc[("digits", "human", 0.4)]
+assert abs(human["chosen − CE"]) < 2 * human["SE(chosen − CE)"], human
+assert (summary["estimate error"] > 0).all() and (summary["refit error"] < summary["estimate error"]).all()
 
 # %% [markdown]
-# What to see (± is the SE over the runs):
-# HELDOUT_TEXT
+# What to see (all 24 runs per digits setting, splits 1-8; ± is the SE over the runs):
+# - **Symmetric 0.6**: the recipe picks NLS and gains $2.2 \pm 0.5$ points on CE; it is at least as
+#   good as CE in 20 of 24 paired runs (83 %), 1.4 points under the per-run oracle on average and
+#   0.5 under the best fixed rate ($r=-2$). Its worst run is 5.0 points under the oracle. On the
+#   confirmation splits alone it matched CE in 7 of 9 runs: 80 % holds over all runs, not on every
+#   subset of nine.
+# - **Pair-flip 0.3**: validation picks LS and gains $1.6 \pm 0.4$ on CE (22 of 24 runs). The
+#   one-SE rule toward the theory's NLS prior gained only 0.7 and fell 7.0 points under the oracle
+#   in one run: that prior points the wrong way for pair noise, which is why the recipe takes the
+#   best score.
+# - **Human-like noise**: $+0.4 \pm 0.3$ on CE, no clear gain: noisy validation cannot separate the
+#   rates much there, and the recipe is honest about it. **Symmetric 0.2** and **MNIST-1D**: every
+#   rate is within about a point; the recipe matches CE ($+0.1 \pm 0.2$, $+0.4 \pm 0.5$).
+# - **The estimate** runs high in every setting and its refit less (the last two columns). The
+#   formula $(1-\kappa)(1-a)$ predicts it at high noise (symmetric 0.6: 0.105 predicted, 0.099
+#   measured) and for a weak model (MNIST-1D, an MLP at 36 % clean accuracy: 0.50 and 0.50); at low
+#   noise the confident joint's thresholds discount many of the model's errors and the formula
+#   over-predicts (0.08 against 0.03 at symmetric 0.2). On MNIST-1D $\hat\varepsilon$ is 0.7 for a
+#   true 0.2, yet the choice is still good: cross-validation does not use $\hat\varepsilon$.
+# - **The limits**: the worst runs sit at the 5-point line, a 540-image test set has an SE of about
+#   1.5 points per rate, and the oracle's lead is partly that noise. At this data size the table
+#   supports "use k-fold noisy validation, expect CE-level results or better", not more.
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## 7. The recipe card
@@ -393,10 +422,11 @@ assert ex.check_corrected_accuracy(answer)
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## 9. Explore the recipe
 #
-# Pick a hidden noise kind and strength: the explorer runs the whole recipe on seed 0 (a few
-# seconds) and shows the hidden $T$, the estimated $\hat T$, and noisy-validation against
-# clean-test accuracy per rate, with the chosen rate (star), the oracle (ring) and the theory's
-# rate (dashed). (In the book you see precomputed frames.)
+# Pick a hidden noise kind and strength: the explorer runs the whole recipe on seed 0 (about
+# ten seconds: five folds of every rate, then the retrain) and shows the hidden $T$, the estimated
+# $\hat T$, and the cross-validated noisy accuracy against the clean test accuracy of the final
+# models per rate, with the chosen rate (star), the oracle (ring) and the theory's rate (dashed).
+# (In the book you see precomputed frames.)
 
 # %%
 widgets.recipe_explorer("pairflip", 0.3)
@@ -417,14 +447,18 @@ widgets.recipe_explorer("pairflip", 0.3)
 # ## Recap
 #
 # - Estimate the noise from the labels you have: cross-fitted probabilities plus cleanlab's
-#   confident joint give $\hat T$ and $\hat\varepsilon$; with a weak model they over-estimate.
+#   confident joint give $\hat T$ and $\hat\varepsilon$. They run high by about
+#   $(1-\kappa)(1-a)$: the out-of-fold model's own errors count as label errors. A better
+#   out-of-fold model (the validated rate and epoch) shrinks the bias; the labels alone cannot
+#   remove it.
 # - The theory's $r_{\text{opt}}$ is a candidate, steep near $\kappa \to 1$ and wrong in sign for
 #   pair-like noise; validation decides.
 # - Under symmetric noise, accuracy on noisy labels is $\varepsilon/(K-1) + (1-\kappa)\,$acc:
-#   lower, but ranked the same, so a noisy validation split can choose $r$ and the epoch.
-# - On digits the recipe lands within 3 points of an oracle that sees clean labels in every
-#   setting, and beats CE clearly under heavy symmetric noise and pair-flip noise; under the
-#   human-like noise it cannot tell the rates apart and does no better than CE.
+#   lower, ranked the same in expectation. Use every label (k-fold), look at the paired SE, choose
+#   the epoch on all folds at once, and report the cross-validated noisy accuracy with its SE.
+# - On held-out digits splits and seeds the recipe lands within 1.4 points of an oracle that sees
+#   clean labels on average in every setting (worst run 5.0), beats CE clearly under heavy symmetric
+#   and pair-flip noise, and matches it where the rates cannot be told apart (low noise, human-like).
 #
 # **Paper:** [Wei et al., ICML 2022, arXiv 2106.04149](https://arxiv.org/abs/2106.04149) (the
 # course's numbering follows the ICLR 2022 submission, OpenReview UQQgMRq58O). **Tools:**

@@ -22,6 +22,10 @@ def summary(heldout):
 def test_shipped_table_covers_the_design_and_not_the_lessons_split(heldout):
     runs = heldout.drop_duplicates(["dataset", "kind", "noise_rate", "split", "seed"])
     assert 0 not in set(runs.split)                                   # lesson 06 uses digits split 0
+    planned = {(d, k, e, sp, se) for settings, splits in recipe_eval.HELDOUT_PLAN for d, k, e, _ in settings
+               for sp in splits for se in recipe_eval.HELDOUT_SEEDS}
+    assert set(runs[["dataset", "kind", "noise_rate", "split", "seed"]].itertuples(index=False, name=None)) == planned
+    pd.testing.assert_frame_equal(recipe_eval.canonical(heldout), heldout)      # as the command writes it
     digits = runs[runs.dataset == "digits"]
     for (kind, eps) in [("symmetric", 0.2), ("symmetric", 0.6), ("pairflip", 0.3), ("human", 0.4)]:
         cell = digits[(digits.kind == kind) & np.isclose(digits.noise_rate, eps)]
@@ -35,11 +39,28 @@ def test_shipped_table_covers_the_design_and_not_the_lessons_split(heldout):
 
 
 def test_shipped_table_meets_the_margins_lesson_06_claims(summary):
+    """Issue 26's targets, for the recipe's rule on every held-out run (measured: mean gap at most
+    1.4, worst exactly 5.0 = 27 of 540 test images, symmetric 0.6 win rate 20 of 24)."""
     assert (summary["mean gap to oracle"] < 2.0).all(), summary["mean gap to oracle"]
-    assert (summary["worst gap to oracle"] <= 5.0).all(), summary["worst gap to oracle"]
+    assert (summary["worst gap to oracle"] <= 5.0 + 1e-6).all(), summary["worst gap to oracle"]
     sym6 = summary.loc[("digits", "symmetric", 0.6)]
     assert sym6["win rate vs CE"] >= 0.8
     assert sym6["chosen − CE"] > 2 * sym6["SE(chosen − CE)"]
+    pair = summary.loc[("digits", "pairflip", 0.3)]
+    assert pair["chosen − CE"] > 2 * pair["SE(chosen − CE)"]
+    human = summary.loc[("digits", "human", 0.4)]
+    assert abs(human["chosen − CE"]) < 2 * human["SE(chosen − CE)"]        # lesson 06: no clear gain
+    assert (summary["estimate error"] > 0).all() and (summary["refit error"] < summary["estimate error"]).all()
+
+
+def test_the_one_se_rule_toward_the_theory_loses_under_pair_flip(heldout):
+    """Why the recipe takes the best score (lesson 06, section 4): on the same runs the one-SE rule
+    toward the theory's NLS prior gains less on CE under pair-flip noise and has a far worse run."""
+    pair = heldout[heldout.kind == "pairflip"]
+    best = recipe_eval.summary(recipe_eval.runs_table(pair, "best")).iloc[0]
+    one_se = recipe_eval.summary(recipe_eval.runs_table(pair, "one_se_theory")).iloc[0]
+    assert best["chosen − CE"] > one_se["chosen − CE"] + 0.5
+    assert one_se["worst gap to oracle"] > 5.0 >= best["worst gap to oracle"] - 1e-6
 
 
 def test_a_row_of_the_shipped_table_recomputes(heldout):
