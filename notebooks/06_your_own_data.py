@@ -299,7 +299,7 @@ print(", ".join(f"{k}: {100 * v:.1f} % clean test" for k, v in final.items()))
 # final models:
 # - **chosen**: the recipe's rate; **CE** ($r=0$); **LS 0.1** (a common default);
 # - **oracle**: the rate with the best clean test accuracy, same stopping rule (it cheats, and it is
-#   the luckiest of 13 rates on 540 test images); **best fixed r**: the one rate best on average
+#   the luckiest of 12 rates on 540 test images); **best fixed r**: the one rate best on average
 #   over a setting's runs (an oracle too, but not a lucky one per run).
 
 # %% slideshow={"slide_type": "subslide"}
