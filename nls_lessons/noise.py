@@ -447,9 +447,27 @@ def estimate_transition(labels, pred_probs) -> np.ndarray:
     return np.divide(joint, totals, out=np.eye(len(joint)), where=totals > 0)
 
 
-def estimate_noise_rate(labels, pred_probs) -> float:
+def estimate_noise_rate(labels, pred_probs, *, model_accuracy: float | None = None) -> float:
     """Estimated fraction of wrong labels, 1 - trace of the confident joint (lesson 06).
 
     Arguments as :func:`estimate_transition`; returns a float in [0, 1].
+
+    The confident joint counts (prediction, label) disagreements, so with symmetric noise and an
+    out-of-fold model of clean accuracy ``a`` it estimates about eps + (1 - kappa)(1 - a),
+    kappa = K eps / (K - 1): the model's own errors count as label errors (lesson 06 derives it).
+    ``model_accuracy`` (optional, in (1/K, 1]): that ``a``, if you know or assume it; the
+    estimate is then corrected by solving the line for eps,
+    eps = (K - 1)(eps_hat - 1 + a) / (K a - 1), clipped to [0, 1]. Noisy labels alone cannot
+    give ``a`` (a weak model and noisy labels look alike), so lesson 06 measures this
+    correction with the true ``a`` only to show where the bias comes from.
     """
-    return float(1.0 - np.trace(_confident_joint(labels, pred_probs)))
+    estimate = float(1.0 - np.trace(_confident_joint(labels, pred_probs)))
+    if model_accuracy is None:
+        return estimate
+    k = np.shape(pred_probs)[1]
+    if isinstance(model_accuracy, bool) or not isinstance(model_accuracy, (int, float, np.floating)) \
+            or not 1.0 / k < float(model_accuracy) <= 1.0:
+        raise ValueError(f"model_accuracy must be a number in (1/K, 1] = ({1 / k:.3g}, 1] (the out-of-fold "
+                         f"model's clean accuracy), got {model_accuracy!r}")
+    a = float(model_accuracy)
+    return float(np.clip((k - 1) * (estimate - 1 + a) / (k * a - 1), 0.0, 1.0))

@@ -16,12 +16,15 @@
 #   cleanlab's confident joint), and say how far to trust the estimate;
 # - turn the estimate into a first guess for the smooth rate with lesson 04's
 #   $r_{\text{opt}} = (r^*-\kappa)/(1-\kappa)$, and say when that formula does not apply;
-# - choose $r$ *and* the stopping epoch on a noisy validation split, and derive why that works;
-# - judge the whole recipe against an oracle that sees the clean labels.
+# - choose $r$ *and* the stopping epoch by k-fold cross-validation on the noisy labels, with a
+#   standard error and a rule that respects it, and derive why that works;
+# - judge the whole recipe, last step included, on data nobody tuned it on, against an oracle
+#   that sees the clean labels.
 #
 # Lessons 01-05 always knew the noise rate, and picked the best epoch on a clean test set, as
-# the paper and its official code do. On your own data you have neither. This lesson is the
-# course's own recipe, built from standard tools; it is not in the paper.
+# the official code does (it keeps the best test accuracy; the paper's text does not say how its
+# epoch is chosen). On your own data you have neither. This lesson is the course's own recipe,
+# built from standard tools; it is not in the paper.
 
 # %% slideshow={"slide_type": "-"}
 # %matplotlib inline
@@ -31,6 +34,7 @@ import numpy as np
 import pandas as pd
 
 from nls_lessons import data, noise, plots, theory, train, widgets
+from nls_lessons.widgets import recipe_eval
 from nls_lessons.exercises import lesson06 as ex
 
 # %% [markdown] slideshow={"slide_type": "slide"}
@@ -82,16 +86,43 @@ fig
 # %% [markdown]
 # What to see: the estimate finds the structure (a strong diagonal, the rest spread over every
 # class) and a noise rate in the right region, but it **over-estimates** it, by about 0.1 here.
-# A linear model's own mistakes on hard digits look exactly like label errors to confident
-# learning: "the model is sure this 8 is a 3" counts as a flipped label whether the label or
-# the model is wrong. A better model gives a better estimate; treat $\hat\varepsilon$ as
-# approximate.
+#
+# **Where the bias comes from.** At high noise the confident joint essentially counts
+# (prediction, label) disagreements. Take an out-of-fold model of clean accuracy $a$ and symmetric
+# noise: its prediction agrees with the noisy label with probability
+# $(1-\varepsilon)a + \varepsilon(1-a)/(K-1)$ (section 4 derives this line), so the disagreement
+# it reports as noise is
+#
+# $$\hat\varepsilon \approx 1 - \Big[\frac{\varepsilon}{K-1} + (1-\kappa)\,a\Big]
+#   = \varepsilon + (1-\kappa)(1-a), \qquad \kappa = \frac{K\varepsilon}{K-1}.$$
+#
+# The model's own mistakes ($1-a$) are counted as label errors, damped by $1-\kappa$ (a mistake
+# on a label that was flipped anyway may agree with it by chance). Here the out-of-fold model
+# learned from 60 %-noisy labels with about 1,000 images; its clean accuracy (we can measure it
+# only because we hold the clean labels) predicts the bias:
+
+# %%
+a_oof = float(np.mean(probs.argmax(axis=1) == digits.y_train.numpy()))     # judging only: clean labels
+predicted_bias = (1 - theory.kappa(eps_real, 10)) * (1 - a_oof)
+print(f"out-of-fold clean accuracy a = {a_oof:.3f}; bias predicted (1−κ)(1−a) = {predicted_bias:+.3f}, "
+      f"measured ε̂ − ε = {eps_est - eps_real:+.3f}")
+print(f"corrected with the true a: {noise.estimate_noise_rate(mine.y_train, probs, model_accuracy=a_oof):.3f}")
 
 # %% tags=["hide-cell"] slideshow={"slide_type": "skip"}
-# Claim: the estimate lands near the realised rate, on the high side (measured over 3 seeds and
-# 3 noise kinds: +0.05 to +0.10 above the realised rate).
+# Claims: the estimate lands above the realised rate (held-out table, section 5: +0.03 to +0.10 on
+# digits), the formula predicts the bias within 0.03, and the correction with the true a removes most of it.
 assert 0.0 < eps_est - eps_real < 0.15, (eps_est, eps_real)
+assert abs((eps_est - eps_real) - predicted_bias) < 0.03, (eps_est - eps_real, predicted_bias)
+assert abs(noise.estimate_noise_rate(mine.y_train, probs, model_accuracy=a_oof) - eps_real) < 0.03
 assert np.all(np.diag(T_est) > T_est.max(axis=1) - 1e-12), "every class's own label is the most likely"
+
+# %% [markdown]
+# The correction `noise.estimate_noise_rate(..., model_accuracy=a)` needs $a$, and noisy labels
+# alone cannot give it: a weak model on clean labels and a strong model on noisy ones disagree
+# with the labels equally often. What *does* reduce the bias is a better out-of-fold model. The
+# one we just used trained 30 epochs on noisy labels and memorised some of them; section 4 finds
+# a rate and a stopping epoch that generalise better, and refitting the estimate with them
+# brings $\hat\varepsilon$ closer. Treat $\hat\varepsilon$ as an upper-side estimate.
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## 3. Predict r from theory
@@ -120,145 +151,229 @@ for name, eps in (("estimated ε̂", eps_est), ("realised ε", eps_real)):
 # So the theory gives a candidate, not an answer: validate it.
 
 # %% [markdown] slideshow={"slide_type": "slide"}
-# ## 4. Choose r on a noisy validation split
+# ## 4. Choose r by cross-validation on the noisy labels
 #
-# Hold out 20 % of the noisy training set. It has noisy labels too, so can it rank models? Under
-# symmetric noise a prediction scores on a noisy label when it is right and the label stayed
-# ($1-\varepsilon$), or when it is wrong and the label moved to exactly the predicted class
-# ($\varepsilon/(K-1)$):
+# Can noisy labels rank models at all? Under symmetric noise a prediction scores on a noisy label
+# when it is right and the label stayed ($1-\varepsilon$), or when it is wrong and the label moved
+# to exactly the predicted class ($\varepsilon/(K-1)$):
 #
 # $$\text{acc}_{\text{noisy}} = (1-\varepsilon)\,\text{acc} + \frac{\varepsilon\,(1-\text{acc})}{K-1}
 #   = \frac{\varepsilon}{K-1} + (1-\kappa)\,\text{acc}.$$
 #
-# It is a straight line in the clean accuracy with slope $1-\kappa$: **increasing while
-# $\varepsilon < (K-1)/K$**. Noisy-validation accuracy is lower, but it orders models exactly as
-# clean accuracy would (in expectation; a finite split adds sampling noise). Under a
-# class-dependent $T$ the slope differs per class, so a model that confuses the classes the
-# noise confuses gets credit for it: there noisy validation can mislead.
+# A straight line in the clean accuracy with slope $1-\kappa$: **increasing while
+# $\varepsilon < (K-1)/K$**, so in expectation noisy accuracy orders models as clean accuracy
+# would. Under a class-dependent $T$ the slope differs per class, so a model that confuses the
+# classes the noise confuses gets credit for it: there noisy validation can mislead.
 #
-# `train.select_smooth_rate` trains every candidate rate on the other 80 % (paired: one
-# initialisation and batch order per seed), stops each model at its best *noisy-validation*
-# epoch, and picks the rate with the best noisy-validation accuracy. About 250 noisy labels
-# make exact ties common; a tie goes to the candidate closest to `prior_rate`, here the
-# theory's prediction (the course's rule: validation decides where it can, theory breaks ties).
-# It reports the clean test accuracy of the same models at the same epochs, for judging only.
+# **"In expectation" is the catch.** At slope $1-\kappa \approx 1/3$ a 3-point clean difference is
+# a 1-point noisy one, while the accuracy on $N$ labels has a binomial standard error
+# $\sqrt{p(1-p)/N}$: about 3 points on a 250-label split. So: **use every label**. k-fold
+# cross-validation trains each rate once per fold on the other folds; every training label then
+# validates once ($N \approx 1{,}250$, SE about 1.3 points). The folds of all rates train as one
+# stacked model (paired: the same initialisation and batch order for every rate), so five folds
+# cost about one sweep.
+
+# %% [markdown] slideshow={"slide_type": "subslide"}
+# **How sure is the choice?** Two rates are scored on the *same* labels, so what matters is the
+# standard error of their *difference*: per label $d_i = c_{\text{best},i} - c_{r,i}$ (1 when a
+# model's prediction matches the label), $\text{SE} = \operatorname{sd}(d)/\sqrt N$; it is small
+# because paired models mostly agree. A rate that trails the best by less than one such SE cannot
+# be told from it on these labels: `within_one_se` below marks that set. Cross-validation practice
+# has a rule for it, the **one-standard-error rule** (Hastie, Tibshirani & Friedman, *The Elements
+# of Statistical Learning*, section 7.10): within the set, take the candidate a stated prior
+# prefers. It is only as good as its prior, and section 6 measures it with the theory's
+# $r_{\text{opt}}$ as the prior: it loses under pair-flip noise, where that prior points the wrong
+# way. So the recipe (the course's choice, from that table) takes the **best cross-validated
+# noisy accuracy** (`rule="best"`; an exact tie goes to the theory's side) and reports the set as
+# its uncertainty. The **stopping epoch** is chosen the same way, on all labels at once: for each
+# rate, the epoch with the best mean noisy accuracy over every fold (one epoch per rate, not one
+# per model, so a lucky fold cannot pick it).
 
 # %% slideshow={"slide_type": "subslide"}
 r_theory = round(theory.optimal_smooth_rate(eps_est, 10), 2)
 candidates = sorted(set(widgets.RECIPE_RATES) | {r_theory})
-chosen, table = train.select_smooth_rate(mine, candidates, validation_fraction=0.2, seeds=(0, 1),
-                                         prior_rate=r_theory, **widgets.RECIPE_TRAIN)
-by_rate = table.groupby("smooth_rate")[["val_acc", "val_epoch", "test_acc"]].mean()
-print(f"chosen r = {chosen:g} (theory predicted {r_theory:g})")
-(100 * by_rate[["val_acc", "test_acc"]]).round(1).T
+chosen, table = train.select_smooth_rate(mine, candidates, folds=5, seeds=(0,), rule="best", prior_rate=r_theory,
+                                         **widgets.RECIPE_TRAIN)
+by_rate = table.set_index("smooth_rate")
+print(f"chosen r = {chosen:g} (theory predicted {r_theory:g}); SE of a rate's noisy accuracy "
+      f"≈ {100 * by_rate.val_se.mean():.1f} points, paired SE to the best ≈ {100 * by_rate.gap_se.max():.1f} at most")
+show = by_rate[["val_acc", "val_se", "gap_se", "test_acc"]].mul(100).round(1)
+show.assign(within_one_se=by_rate.within_one_se, epoch=by_rate.val_epoch).T
 
 # %% slideshow={"slide_type": "subslide"}
 plots.validation_vs_test(by_rate, chosen=chosen, oracle=by_rate["test_acc"].idxmax(), theory=r_theory)
 
+# %% [markdown]
+# `test_acc` is the clean test accuracy of the same fold models at the same epoch, for judging
+# only. The noisy curve sits far lower (a perfect model would score about $1-\varepsilon$ on
+# noisy labels) but has roughly the test curve's shape, as the line predicts, and its error bars
+# are now smaller than the differences that matter.
+
 # %% [markdown] slideshow={"slide_type": "subslide"}
-# The two curves have different scales (the noisy one can reach at most $1-\varepsilon$, for a
-# perfect model) but roughly the same shape, as the line above predicts; with 250 labels the
-# noisy curve is coarse. The **T-corrected estimate** inverts the line with $\hat\varepsilon$:
-# $\widehat{\text{acc}} = (\text{acc}_{\text{noisy}} - \hat\varepsilon/(K-1))/(1-\hat\kappa)$.
-# Here it runs into 100 % for every rate, and that is informative: no model can score more than
-# $1-\varepsilon$ on noisy labels, so a validation accuracy of about 35 % says $\varepsilon \le 0.65$,
-# and $\hat\varepsilon \approx 0.70$ must be too high. With the realised rate the correction lands
-# close:
+# **Refit the estimate with a better model.** Section 2's out-of-fold model was plain CE trained
+# 30 epochs. Cross-fitting again with the chosen rate, stopped at its validated epoch, gives a more
+# accurate out-of-fold model, and by section 2's formula a smaller bias:
 
 # %%
-corrected = pd.DataFrame({
-    "clean test (%)": 100 * by_rate["test_acc"],
-    "noisy validation (%)": 100 * by_rate["val_acc"],
-    "corrected with ε̂ (%)": 100 * theory.clean_accuracy_estimate(by_rate["val_acc"].to_numpy(), eps_est, 10),
-    "corrected with true ε (%)": 100 * theory.clean_accuracy_estimate(by_rate["val_acc"].to_numpy(), eps_real, 10),
-}).round(1)
-print(f"validation bound: ε ≤ 1 − best noisy accuracy = {1 - by_rate['val_acc'].max():.3f}  (ε̂ = {eps_est:.3f})")
-corrected.T
+epoch = int(by_rate.loc[chosen, "val_epoch"])
+probs_refit = train.out_of_sample_probs(mine, folds=5, seed=0, smooth_rate=chosen,
+                                        **{**widgets.RECIPE_TRAIN, "epochs": epoch})
+eps_refit = noise.estimate_noise_rate(mine.y_train, probs_refit)
+a_refit = float(np.mean(probs_refit.argmax(axis=1) == digits.y_train.numpy()))       # judging only
+pd.DataFrame({"out-of-fold model": ["CE, 30 epochs", f"r = {chosen:g}, {epoch} epochs"],
+              "clean accuracy a": [a_oof, a_refit], "ε̂": [eps_est, eps_refit],
+              "ε̂ − ε measured": [eps_est - eps_real, eps_refit - eps_real],
+              "(1−κ)(1−a) predicted": [(1 - theory.kappa(eps_real, 10)) * (1 - a) for a in (a_oof, a_refit)]}).round(3)
+
+# %% [markdown] slideshow={"slide_type": "subslide"}
+# **What the best noisy accuracy says, and does not.** In expectation no model scores more than
+# $1-\varepsilon$ on symmetric-noisy labels (a perfect one scores exactly that), so the best
+# validation accuracy bounds the noise: $\varepsilon \le 1 - \text{acc}_{\text{noisy}}$. Two
+# caveats make the observed number weaker than it looks: it is one draw with a binomial SE, and it
+# is the **maximum over 12 rates and 30 epochs**, biased upward by the selection (the best of many
+# noisy scores exceeds its own expectation). A fair reading subtracts the error bar: with a
+# 2-SE margin, $\varepsilon \le 1 - (\max\text{acc}_{\text{noisy}} - 2\,\text{SE})$, and even that is
+# optimistic by the selection. The **T-corrected accuracy**
+# $\widehat{\text{acc}} = (\text{acc}_{\text{noisy}} - \hat\varepsilon/(K-1))/(1-\hat\kappa)$ inverts the
+# line, so it divides every error (of $\hat\varepsilon$, and the SE) by $1-\hat\kappa \approx 1/3$:
+
+# %%
+best = by_rate.loc[chosen]
+upper = 1 - (by_rate.val_acc.max() - 2 * by_rate.val_se.max())
+read_back = {f"with {name} = {e:.3f}": theory.clean_accuracy_estimate(best.val_acc, e, 10)
+             for name, e in (("ε̂", eps_est), ("refit ε̂", eps_refit), ("realised ε", eps_real))}
+print(f"noise bound with a 2-SE margin: ε ≤ {upper:.3f}   (realised {eps_real:.3f})")
+print(f"chosen rate's noisy accuracy {100 * best.val_acc:.1f} ± {100 * best.val_se:.1f}; T-corrected clean accuracy: "
+      + ", ".join(f"{k}: {100 * v:.0f} %" for k, v in read_back.items())
+      + f"  (its fold models' clean test accuracy: {100 * best.test_acc:.1f} %)")
 
 # %% tags=["hide-cell"] slideshow={"slide_type": "skip"}
-# Claims: (1) noisy validation ranks like clean test: Spearman correlation over the 12 rates
-# (measured 0.6-0.9 on these seeds); (2) the correction with the realised rate lands within
-# 6 points of the clean accuracy on average (measured about 2-4).
+# Claims: (1) noisy validation ranks like clean test (Spearman over the rates; measured 0.6-0.9);
+# (2) the refitted model is more accurate and its estimate less biased; (3) the 2-SE bound holds;
+# (4) the validated rates' SE is below 1.5 points (every label validates).
 rank = by_rate["val_acc"].rank().corr(by_rate["test_acc"].rank())
 assert rank > 0.4, rank
-assert (corrected["corrected with true ε (%)"] - corrected["clean test (%)"]).abs().mean() < 6.0, corrected
-assert eps_real <= 1 - by_rate["val_acc"].max() < eps_est     # the bound holds and exposes ε̂
-assert chosen < 0, chosen     # heavy symmetric noise: the recipe picks NLS
-
-# %% [markdown]
-# **The stopping epoch** came from the noisy validation split as well (`val_epoch`), not from the
-# test set. The paper's tables, and lessons 04-05, report the best test-set epoch: fine for
-# comparing methods, impossible on your own data, and optimistic by construction.
+assert a_refit > a_oof and abs(eps_refit - eps_real) < abs(eps_est - eps_real), (a_oof, a_refit, eps_est, eps_refit)
+assert eps_real <= upper, (eps_real, upper)
+assert by_rate.val_se.max() < 0.015, by_rate.val_se
 
 # %% [markdown] slideshow={"slide_type": "slide"}
-# ## 5. Judge it against the oracle
+# ## 5. The last step, and which number to report
 #
-# Three data sets, each with three paired seeds (a seed fixes the noise draw, the folds, the
-# split and the models): symmetric noise 0.6, pair-flip 0.3, and a human-like $T$ (the
-# CIFAR-10N `worst` annotators' realised $T$, computed from the shipped label files, applied to
-# the ten digit classes). For each, the recipe runs end to end with `widgets.recipe_compute`
-# (estimate → predict → validate) and we compare the clean test accuracy of
-# - **chosen**: the rate the noisy validation split picked;
-# - **oracle**: the rate with the best clean test accuracy, same stopping rule (it cheats);
-# - **CE** ($r=0$), **LS 0.1** (a common default) and **theory** ($r_{\text{opt}}$ from $\hat\varepsilon$).
+# Cross-validation chose a rate and a number of epochs; the fold models each saw 80 % of the data.
+# The recipe's last step trains the chosen rate on **all** training labels for the validated
+# number of epochs, the same settings otherwise (no warm-up: none was validated). We compare it
+# with CE retrained the same way (its own validated epoch):
+
+# %%
+def retrain(rate):
+    e = int(by_rate.loc[rate, "val_epoch"])
+    return train.fit(mine, rate, 0.0, 0, epochs=e, model="linear").history.test_acc.iloc[-1]
+
+final = {f"chosen r = {chosen:g}": retrain(chosen), "CE (r = 0)": retrain(0.0)}
+print(", ".join(f"{k}: {100 * v:.1f} % clean test" for k, v in final.items()))
+
+# %% [markdown]
+# **Which number to report.** On your own data you have no clean test set; report the
+# cross-validated **noisy accuracy with its SE** (here the chosen rate's, above): it is measured,
+# on every label, and assumes nothing about the noise. Its T-corrected reading is a clean-accuracy
+# *estimate* that is only as good as $\hat\varepsilon$ and the symmetric-noise assumption, so give
+# it as a range (with $\hat\varepsilon$ and the refitted $\hat\varepsilon$), never alone. Never
+# report the best test-set epoch: it is an oracle, and optimistic by construction. If you can
+# afford a small clean-labelled held-out set, its accuracy is the number to report.
+
+# %% [markdown] slideshow={"slide_type": "slide"}
+# ## 6. Judge it where nobody tuned it
+#
+# One data set proves little: the recipe must hold on data it was not tuned on. The course ran it,
+# end to end (`widgets.recipe_compute`: estimate → predict → 5-fold validate → retrain on all
+# data), on **five other digits splits × three seeds** (a seed fixes the noise draw, the folds and
+# the models) for four hidden noise settings (symmetric 0.2 and 0.6, pair-flip 0.3, and a
+# human-like $T$: the CIFAR-10N `worst` annotators' realised $T$, computed from the shipped label
+# files, applied to the ten digit classes), and on MNIST-1D (three splits × three seeds, an MLP,
+# symmetric 0.2). Lesson 06's own split (split 0) is not among them. Every run keeps every rate's
+# validation score, so each choice rule replays on the same runs. Splits 1-5 decided the rule;
+# three more splits (6-8) then checked it on the three hard settings. The table ships in
+# `data/recipe/heldout.csv`; `python -m nls_lessons.widgets.recipe_eval` rebuilds it (about ten minutes of
+# one CPU core) and a test recomputes a run of it. Per run, paired, the clean test accuracy of the
+# final models:
+# - **chosen**: the recipe's rate; **CE** ($r=0$); **LS 0.1** (a common default);
+# - **oracle**: the rate with the best clean test accuracy, same stopping rule (it cheats, and it is
+#   the luckiest of 12 rates on 540 test images); **best fixed r**: the one rate best on average
+#   over a setting's runs (an oracle too, but not a lucky one per run).
 
 # %% slideshow={"slide_type": "subslide"}
-SETTINGS = (("symmetric", 0.6), ("pairflip", 0.3), ("human", 0.4))
-runs = [widgets.recipe_compute(kind, eps, seed=seed) for kind, eps in SETTINGS for seed in (0, 1, 2)]
-report = pd.DataFrame([{"kind": r["kind"], "seed": r["seed"], "realised ε": r["realised_rate"],
-                        "estimated ε̂": r["estimated_rate"], "theory r": r["r_theory"],
-                        "chosen r": r["chosen_rate"], "oracle r": r["oracle_rate"]} for r in runs])
-accuracy = pd.DataFrame([{"kind": r["kind"], "seed": r["seed"], **r["acc"]} for r in runs])
-report.round(3)
+heldout = recipe_eval.load_heldout()
+development, confirmation = heldout[heldout.split <= 5], heldout[heldout.split > 5]
+columns = ["dataset", "kind", "noise_rate", "runs", "chosen", "CE", "LS 0.1", "oracle", "chosen − CE",
+           "SE(chosen − CE)", "win rate vs CE", "mean gap to oracle", "worst gap to oracle", "gap to best fixed",
+           "estimate error", "refit error"]
+tables = {f"{stage}, rule {rule}": recipe_eval.summary(recipe_eval.runs_table(part, rule), part)[columns]
+          for stage, part in (("splits 1-5", development), ("splits 6-8", confirmation))
+          for rule in ("best", "one_se_theory")}
+pd.concat(tables, names=["runs and rule"]).droplevel(1).round(2)
 
 # %% slideshow={"slide_type": "subslide"}
-plots.recipe_comparison(accuracy[["kind", "seed", "CE", "LS 0.1", "theory", "chosen", "oracle"]])
-
-# %% slideshow={"slide_type": "subslide"}
-gap = accuracy.assign(**{"oracle − chosen": accuracy.oracle - accuracy.chosen,
-                         "chosen − CE": accuracy.chosen - accuracy.CE})
-(100 * gap.groupby("kind", sort=False)[["CE", "LS 0.1", "theory", "chosen", "oracle",
-                                        "oracle − chosen", "chosen − CE"]].mean()).round(1)
+runs = recipe_eval.runs_table(heldout)
+runs["kind"] = runs.dataset.str.replace("digits", "").str.strip() + " " + runs.kind + " " + runs.noise_rate.astype(str)
+plots.recipe_comparison(runs[["kind", "seed", "CE", "LS 0.1", "chosen", "oracle"]],
+                        title="held-out splits and seeds: clean test accuracy of the final models")
 
 # %% tags=["hide-cell"] slideshow={"slide_type": "skip"}
-# Claims, paired seeds, margins measured first (see the closing note of the issue):
-# 1. in every setting the chosen rate lands within 3 points of the oracle on average
-#    (measured: symmetric 0.4, pair-flip 0.4, human 2.6);
-# 2. under heavy symmetric noise the chosen rate beats CE on every seed (measured +1.6 to +3.9).
-mean_gap = 100 * gap.groupby("kind")["oracle − chosen"].mean()
-assert (mean_gap < 3.0).all(), mean_gap
-sym = gap[gap.kind == "symmetric"]
-assert (100 * sym["chosen − CE"] > 0.5).all() and 100 * sym["chosen − CE"].mean() > 1.5, sym
+# Claims, read from the shipped table (tests/test_recipe_eval.py checks the same on it), for the
+# recipe's rule on all held-out runs: (1) within 2 points of the oracle on average in every setting
+# (measured at most 1.4) and never more than 5 below it (worst exactly 5.0); (2) at symmetric 0.6 at
+# least as good as CE in >= 80 % of paired runs (measured 83 %) and ahead by more than 2 SE; (3) under
+# the human-like noise no clear gain (within 2 SE of CE); (4) every estimate runs high, its refit less.
+summary = recipe_eval.summary(recipe_eval.runs_table(heldout), heldout).set_index(["dataset", "kind", "noise_rate"])
+assert (summary["mean gap to oracle"] < 2.0).all(), summary["mean gap to oracle"]
+assert (summary["worst gap to oracle"] <= 5.0 + 1e-6).all(), summary["worst gap to oracle"]
+sym6 = summary.loc[("digits", "symmetric", 0.6)]
+assert sym6["win rate vs CE"] >= 0.8 and sym6["chosen − CE"] > 2 * sym6["SE(chosen − CE)"], sym6
+human = summary.loc[("digits", "human", 0.4)]
+assert abs(human["chosen − CE"]) < 2 * human["SE(chosen − CE)"], human
+assert (summary["estimate error"] > 0).all() and (summary["refit error"] < summary["estimate error"]).all()
 
 # %% [markdown]
-# What to see:
-# - **Symmetric 0.6**: the recipe picks NLS and gains on CE and LS 0.1 on every seed, close to
-#   the oracle. The theory's rate alone (from an over-estimated $\hat\varepsilon$) does about a
-#   point worse; validation moves it where the data say.
-# - **Pair-flip 0.3**: the theory says NLS, the validation split says LS, and the validation split
-#   is right: pair noise is not smoothing (lesson 04).
-# - **Human-like noise**: the differences between rates are small and the 250-image noisy
-#   validation split cannot resolve them: the recipe is no better than CE here (within a point,
-#   below it on average), about 3 points under an oracle that cheats, and the oracle's own lead
-#   is partly luck (the best of 12 rates on 540 test images). An honest result: when noisy
-#   validation cannot tell the rates apart, neither can you.
-# - The paper-style number (best rate *and* best epoch on the clean test set) is higher still:
-#   `r["paper_oracle"]` in each run. Do not compare a validated number with it.
+# What to see (all 24 runs per digits setting, splits 1-8; ± is the SE over the runs):
+# - **Symmetric 0.6**: the recipe picks NLS and gains $2.2 \pm 0.5$ points on CE; it is at least as
+#   good as CE in 20 of 24 paired runs (83 %), 1.4 points under the per-run oracle on average and
+#   0.5 under the best fixed rate ($r=-2$). Its worst run is 5.0 points under the oracle. On the
+#   confirmation splits alone it matched CE in 7 of 9 runs: 80 % holds over all runs, not on every
+#   subset of nine.
+# - **Pair-flip 0.3**: validation picks LS and gains $1.6 \pm 0.4$ on CE (22 of 24 runs). The
+#   one-SE rule toward the theory's NLS prior gained only 0.7 and fell 7.0 points under the oracle
+#   in one run: that prior points the wrong way for pair noise, which is why the recipe takes the
+#   best score.
+# - **Human-like noise**: $+0.4 \pm 0.3$ on CE, no clear gain: noisy validation cannot separate the
+#   rates much there, and the recipe is honest about it. **Symmetric 0.2** and **MNIST-1D**: every
+#   rate is within about a point; the recipe matches CE ($+0.1 \pm 0.2$, $+0.4 \pm 0.5$).
+# - **The estimate** runs high in every setting and its refit less (the last two columns). The
+#   formula $(1-\kappa)(1-a)$ predicts it at high noise (symmetric 0.6: 0.105 predicted, 0.099
+#   measured) and for a weak model (MNIST-1D, an MLP at 36 % clean accuracy: 0.50 and 0.50); at low
+#   noise the confident joint's thresholds discount many of the model's errors and the formula
+#   over-predicts (0.08 against 0.03 at symmetric 0.2). On MNIST-1D $\hat\varepsilon$ is 0.7 for a
+#   true 0.2, yet the choice is still good: cross-validation does not use $\hat\varepsilon$.
+# - **The limits**: the worst runs sit at the 5-point line, a 540-image test set has an SE of about
+#   1.5 points per rate, and the oracle's lead is partly that noise. At this data size the table
+#   supports "use k-fold noisy validation, expect CE-level results or better", not more.
 
 # %% [markdown] slideshow={"slide_type": "slide"}
-# ## 6. The recipe card
+# ## 7. The recipe card
 #
 # | step | what you do | library |
 # |---|---|---|
-# | 1. estimate | cross-fit probabilities, then the confident joint: $\hat T$, $\hat\varepsilon$ | `train.out_of_sample_probs`, `noise.estimate_transition`, `noise.estimate_noise_rate` |
-# | 2. predict | $r_{\text{opt}} = (r^*-\hat\kappa)/(1-\hat\kappa)$ as one candidate; distrust it for pair-like or human noise | `theory.optimal_smooth_rate` |
-# | 3. validate | hold out noisy labels; pick $r$ **and** the epoch on them; a symmetric-noise correction reads the accuracy back | `train.select_smooth_rate`, `theory.clean_accuracy_estimate` |
-# | 4. train | the chosen $r$ on all data; when $r<0$ is large, warm up with CE first and lower the learning rate (lesson 03) | `train.fit(..., warmup_epochs=..., gls_lr_scale=...)` |
+# | 1. estimate | cross-fit probabilities, then the confident joint: $\hat T$, $\hat\varepsilon$ (runs high: $+(1-\kappa)(1-a)$) | `train.out_of_sample_probs`, `noise.estimate_transition`, `noise.estimate_noise_rate` |
+# | 2. predict | $r_{\text{opt}} = (r^*-\hat\kappa)/(1-\hat\kappa)$: a candidate and the prior; distrust it for pair-like or human noise | `theory.optimal_smooth_rate` |
+# | 3. validate | 5-fold on the noisy labels: each rate's epoch from all folds, then the one-SE rule toward the prior; refit $\hat\varepsilon$ with the chosen rate and epoch | `train.select_smooth_rate`, `train.out_of_sample_probs(smooth_rate=..., epochs=...)` |
+# | 4. train | the chosen $r$ on all data for its validated number of epochs, the same settings | `train.fit(..., epochs=...)` |
+# | 5. report | the cross-validated noisy accuracy ± SE; a T-corrected range only under symmetric noise | `theory.clean_accuracy_estimate` |
 #
-# Report the validated accuracy, not a test-set best epoch.
+# A warm-up with CE (lesson 03) helps very negative rates on deep networks; the recipe as
+# evaluated here does not use one, so validate it like any other setting if you add it.
 
 # %% [markdown] slideshow={"slide_type": "slide"}
-# ## 7. Exercises
+# ## 8. Exercises
 #
 # **Exercise 1.** A model has clean accuracy 0.8. What accuracy do you expect it to score against
 # labels with symmetric noise $\varepsilon = 0.6$ and $K = 10$?
@@ -305,39 +420,45 @@ answer = theory.clean_accuracy_estimate(0.45, 0.5, 10)
 assert ex.check_corrected_accuracy(answer)
 
 # %% [markdown] slideshow={"slide_type": "slide"}
-# ## 8. Explore the recipe
+# ## 9. Explore the recipe
 #
-# Pick a hidden noise kind and strength: the explorer runs the whole recipe on seed 0 (a few
-# seconds) and shows the hidden $T$, the estimated $\hat T$, and noisy-validation against
-# clean-test accuracy per rate, with the chosen rate (star), the oracle (ring) and the theory's
-# rate (dashed). (In the book you see precomputed frames.)
+# Pick a hidden noise kind and strength: the explorer runs the whole recipe on seed 0 (about
+# ten seconds: five folds of every rate, then the retrain) and shows the hidden $T$, the estimated
+# $\hat T$, and the cross-validated noisy accuracy against the clean test accuracy of the final
+# models per rate, with the chosen rate (star), the oracle (ring) and the theory's rate (dashed).
+# (In the book you see precomputed frames.)
 
 # %%
 widgets.recipe_explorer("pairflip", 0.3)
 
 # %% [markdown] slideshow={"slide_type": "slide"}
-# ## 9. At paper scale
+# ## 10. At paper scale
 #
 # On a GPU the natural test of the recipe is CIFAR-10N, whose `worst` labels are real human
 # noise (lesson 05). The pieces exist: `python -m nls_lessons.paper --dataset cifar10
 # --noise worst ...` trains on the human labels, and `noise.estimate_transition` runs on any
-# (N, K) probabilities. What the paper-scale command line does **not** do yet is select on a
-# noisy validation split: it reports the paper's best test-set epoch. Running the recipe there
-# means cross-fitting a ResNet (5 trainings) and a noisy validation split of the 50,000 training
-# images; we have not run it, so the course makes no claim about its numbers.
+# (N, K) probabilities. What the paper-scale command line does **not** do yet is cross-validate
+# on the noisy labels: it reports the best test-set epoch, as the official code does (it keeps
+# the best test accuracy; the paper's text does not say how its epoch is chosen). Running the
+# recipe there means cross-fitting a ResNet (5 folds for each candidate rate) on the 50,000
+# training images; we have not run it, so the course makes no claim about its numbers.
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## Recap
 #
 # - Estimate the noise from the labels you have: cross-fitted probabilities plus cleanlab's
-#   confident joint give $\hat T$ and $\hat\varepsilon$; with a weak model they over-estimate.
+#   confident joint give $\hat T$ and $\hat\varepsilon$. They run high by about
+#   $(1-\kappa)(1-a)$: the out-of-fold model's own errors count as label errors. A better
+#   out-of-fold model (the validated rate and epoch) shrinks the bias; the labels alone cannot
+#   remove it.
 # - The theory's $r_{\text{opt}}$ is a candidate, steep near $\kappa \to 1$ and wrong in sign for
 #   pair-like noise; validation decides.
 # - Under symmetric noise, accuracy on noisy labels is $\varepsilon/(K-1) + (1-\kappa)\,$acc:
-#   lower, but ranked the same, so a noisy validation split can choose $r$ and the epoch.
-# - On digits the recipe lands within 3 points of an oracle that sees clean labels in every
-#   setting, and beats CE clearly under heavy symmetric noise and pair-flip noise; under the
-#   human-like noise it cannot tell the rates apart and does no better than CE.
+#   lower, ranked the same in expectation. Use every label (k-fold), look at the paired SE, choose
+#   the epoch on all folds at once, and report the cross-validated noisy accuracy with its SE.
+# - On held-out digits splits and seeds the recipe lands within 1.4 points of an oracle that sees
+#   clean labels on average in every setting (worst run 5.0), beats CE clearly under heavy symmetric
+#   and pair-flip noise, and matches it where the rates cannot be told apart (low noise, human-like).
 #
 # **Paper:** [Wei et al., ICML 2022, arXiv 2106.04149](https://arxiv.org/abs/2106.04149) (the
 # course's numbering follows the ICLR 2022 submission, OpenReview UQQgMRq58O). **Tools:**

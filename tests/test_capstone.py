@@ -129,8 +129,10 @@ def test_select_smooth_rate_chooses_by_noisy_validation_only(blobs):
     assert list(table.columns) == list(train.SELECTION_COLUMNS)
     assert len(table) == len(rates) * 2 and set(table.seed) == {3, 4}
     means = table.groupby("smooth_rate").val_acc.mean()
-    assert means[chosen] == means.max()
-    assert all(abs(chosen) <= abs(r) for r in means.index[means == means.max()])
+    eligible = table.groupby("smooth_rate").within_one_se.first()
+    assert eligible[means.idxmax()] and eligible[chosen]
+    # one-SE rule toward the default prior 0: no eligible rate lies closer to 0 than the chosen one
+    assert all(abs(chosen) <= abs(r) for r in eligible.index[eligible])
     assert table.val_epoch.between(1, 12).all()
     assert (table.oracle_test_acc >= table.test_acc - 1e-12).all()
     # the test labels never choose: scrambling them changes test columns, not the choice
@@ -141,18 +143,50 @@ def test_select_smooth_rate_chooses_by_noisy_validation_only(blobs):
     np.testing.assert_array_equal(table2.val_epoch, table.val_epoch)
 
 
-def test_select_smooth_rate_test_accuracy_matches_a_plain_fit(blobs):
+def test_select_smooth_rate_k_fold_validates_every_label_once(blobs):
+    """k-fold: a rate's val_acc is the accuracy, on *all* training labels, of the fold models that
+    did not see them: the cross-fitted predictions of out_of_sample_probs (same folds, same models)."""
     _, mine = blobs
-    _, table = train.select_smooth_rate(mine, [0.0], seeds=(2,), model="linear", epochs=8)
-    row = table.iloc[0]
-    # the reported clean accuracy is the one of the same model at the validation-chosen epoch
-    from sklearn.model_selection import train_test_split
-    idx = np.arange(len(mine.y_train))
-    train_idx, _ = train_test_split(idx, test_size=0.2, stratify=mine.y_train.numpy(),
-                                    random_state=train.derive_seed(2, "validation") % 2**31)
-    part = train._subset(mine, train_idx, mine.x_test, mine.y_test, "test")
-    hist = train.fit(part, 0.0, 0.0, 2, model="linear", epochs=8).history
-    assert hist.test_acc.iloc[int(row.val_epoch) - 1] == pytest.approx(row.test_acc, abs=1e-6)
+    _, table = train.select_smooth_rate(mine, [0.2, -1.0], folds=4, seeds=(5,), model="linear", epochs=10)
+    for row in table.itertuples():
+        probs = train.out_of_sample_probs(mine, folds=4, seed=5, smooth_rate=row.smooth_rate, model="linear",
+                                          epochs=int(row.val_epoch))
+        labels = mine.y_train.numpy()
+        assert row.val_acc == pytest.approx(float(np.mean(probs.argmax(axis=1) == labels)), abs=1e-9)
+        hits = (probs.argmax(axis=1) == labels).astype(float)
+        assert row.val_se == pytest.approx(hits.std(ddof=1) / np.sqrt(len(hits)), rel=1e-6)
+
+
+def test_select_smooth_rate_single_split_still_available(blobs):
+    _, mine = blobs
+    n_val = int(np.ceil(0.25 * len(mine.y_train)))
+    chosen, table = train.select_smooth_rate(mine, [0.0, -1.0], validation_fraction=0.25, seeds=(1,),
+                                             model="linear", epochs=6)
+    assert chosen in (0.0, -1.0)
+    # a single split's SE is the one of n_val labels, larger than k-fold's over all labels
+    _, kfold = train.select_smooth_rate(mine, [0.0, -1.0], seeds=(1,), model="linear", epochs=6)
+    p = table.val_acc.iloc[0]
+    assert table.val_se.iloc[0] == pytest.approx(np.sqrt(p * (1 - p) / (n_val - 1)), rel=0.05)
+    assert (table.val_se > kfold.val_se).all()
+
+
+def test_one_se_rule_prefers_the_prior_within_one_paired_standard_error():
+    rng = np.random.default_rng(0)
+    n = 2000
+    base = (rng.random(n) < 0.6).astype(float)
+    close = base.copy()                            # disagrees on 75 labels, 5 fewer hits: 0.25 points below
+    close[rng.choice(np.flatnonzero(base == 1), 40, replace=False)] = 0.0
+    close[rng.choice(np.flatnonzero(base == 0), 35, replace=False)] = 1.0
+    far = base.copy()
+    far[rng.choice(np.flatnonzero(base == 1), 200, replace=False)] = 0.0      # 10 points below
+    correct = np.stack([base, close, far])
+    values = [-2.0, 0.0, 0.4]
+    index, se, gap_se = train.one_se_choice(correct, values, prior=0.0)
+    assert index == 1                              # within one paired SE of the best: the prior's side
+    assert gap_se[0] == 0 and 0 < gap_se[1] < 0.01 and se[1] == pytest.approx(close.std(ddof=1) / np.sqrt(n))
+    assert train.one_se_choice(correct, values, prior=0.0, rule="best")[0] == 0
+    assert train.one_se_choice(correct, values, prior=0.4)[0] == 1            # 0.4 is far below: not eligible
+    assert train.one_se_choice(correct, values, prior=-3.0)[0] == 0
 
 
 def test_select_smooth_rate_bad_inputs(blobs):
@@ -170,6 +204,11 @@ def test_select_smooth_rate_bad_inputs(blobs):
         Case("seeds", train.select_smooth_rate, (mine, [0.0]), {"seeds": (-1,)}, words=("seeds", ">= 0")),
         Case("kwarg", train.select_smooth_rate, (mine, [0.0]), {"noise_kind": "pairflip"}, exc=TypeError,
              words=("noise_kind",)),
+        Case("both", train.select_smooth_rate, (mine, [0.0]), {"folds": 3, "validation_fraction": 0.2},
+             words=("folds", "validation_fraction", "not both")),
+        Case("folds", train.select_smooth_rate, (mine, [0.0]), {"folds": 1}, words=("folds", ">= 2")),
+        Case("rule", train.select_smooth_rate, (mine, [0.0]), {"rule": "two_se"}, words=("rule", "one_se")),
+        Case("prior", train.select_smooth_rate, (mine, [0.0]), {"prior_rate": float("nan")}, words=("prior_rate",)),
     ]:
         check_case(case)
 
@@ -217,26 +256,18 @@ def test_recipe_compute_end_to_end_on_an_unused_seed():
     assert r["chosen_rate"] in set(r["table"].smooth_rate)
     assert 0.35 < r["estimated_rate"] < 0.75
     assert r["acc"]["oracle"] >= r["acc"]["chosen"]
-
-
-def test_select_smooth_rate_breaks_ties_towards_the_mildest_rate(monkeypatch):
-    """Equal noisy-validation accuracy at r = -8, -1 and 0.6: a tie goes to the rate closest to the prior."""
-    import pandas as pd
-
-    def fake_sweep(dataset, rates, noise_rates, seeds, **kw):
-        hist = pd.DataFrame([{"smooth_rate": r, "seed": s, "epoch": 1, "test_acc": 0.5 if r in (-8.0, -1.0, 0.6) else 0.4}
-                             for r in rates for s in seeds])
-        res = pd.DataFrame([{"smooth_rate": r, "seed": s, "diverged": False} for r in rates for s in seeds])
-        return res, hist
-
-    monkeypatch.setattr(train.selection, "sweep", fake_sweep)
-    ds = data.toy2d("blobs", n=200, seed=1, num_classes=2, noise=0.05)
-    rates = [-8.0, -1.0, 0.0, 0.6]
-    assert train.select_smooth_rate(ds, rates, seeds=(0,))[0] == 0.6                  # prior 0: the mildest
-    assert train.select_smooth_rate(ds, rates, seeds=(0,), prior_rate=-6.0)[0] == -8.0
-    assert train.select_smooth_rate(ds, rates, seeds=(0,), prior_rate=-2.0)[0] == -1.0
-    with pytest.raises(ValueError, match="prior_rate"):
-        train.select_smooth_rate(ds, rates, prior_rate=float("nan"))
+    assert {"val_se", "gap_se", "within_one_se", "val_epoch", "test_acc"} <= set(r["by_rate"].columns)
+    assert r["by_rate"].loc[r["chosen_rate"], "within_one_se"]
+    # the reported accuracy is the recipe's last step: the chosen rate retrained on *all* the noisy
+    # training labels for its validated number of epochs (not a fold model, not a test-set epoch)
+    digits = data.digits(0)
+    noisy = noise.inject(digits.y_train, widgets.recipe_transition("symmetric", 0.5),
+                         train.derive_seed(7, "recipe", "symmetric", 0.5))
+    epochs = int(r["by_rate"].loc[r["chosen_rate"], "val_epoch"])
+    final = train.fit(dataclasses.replace(digits, y_train=noisy), r["chosen_rate"], 0.0, 7, epochs=epochs,
+                      model="linear")
+    assert final.history.test_acc.iloc[-1] == pytest.approx(r["acc"]["chosen"], abs=1e-6)
+    assert 0 < r["refit_accuracy"] and r["refit_rate"] < r["estimated_rate"] + 0.05
 
 
 @pytest.mark.parametrize("case", [c.param() for c in [
@@ -248,3 +279,32 @@ def test_select_smooth_rate_breaks_ties_towards_the_mildest_rate(monkeypatch):
 ]])
 def test_recipe_explorer_bad_inputs(case):
     check_case(case)
+
+
+# --------------------------------------------------------------- the estimate's bias (lesson 06)
+def _model_of_accuracy(clean, k, a, seed, confidence=0.9):
+    """Probabilities of a model right with probability a (else a uniformly wrong class), not knowing the labels."""
+    rng = np.random.default_rng(seed)
+    pred = np.where(rng.random(len(clean)) < a, clean, (clean + rng.integers(1, k, len(clean))) % k)
+    return _known_probs(pred, k, confidence)
+
+
+@pytest.mark.parametrize("eps,a", [(0.6, 0.7), (0.3, 0.85)])
+def test_estimate_bias_follows_the_formula_and_the_correction_removes_it(eps, a):
+    k = 10
+    clean = np.random.default_rng(1).integers(0, k, 20_000)
+    noisy = noise.inject(clean, noise.transition_matrix("symmetric", k, eps), seed=2)
+    probs = _model_of_accuracy(clean, k, a, seed=3)
+    realised = noise.noise_rate_of(clean, noisy)
+    kappa = k * realised / (k - 1)
+    raw = noise.estimate_noise_rate(noisy, probs)
+    assert raw - realised == pytest.approx((1 - kappa) * (1 - a), abs=0.02)      # the derived bias
+    assert raw - realised > 0.04
+    corrected = noise.estimate_noise_rate(noisy, probs, model_accuracy=a)
+    assert abs(corrected - realised) < 0.02
+
+
+@pytest.mark.parametrize("bad", [0.05, 1.2, True, "0.8", float("nan")])
+def test_estimate_model_accuracy_bad_inputs(bad):
+    with pytest.raises(ValueError, match=r"model_accuracy.*\(1/K, 1\]"):
+        noise.estimate_noise_rate(np.arange(4) % 4, np.full((4, 4), 0.25), model_accuracy=bad)

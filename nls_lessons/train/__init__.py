@@ -14,7 +14,7 @@ by concept, bottom to top:
 ``results``          the sweep's results and history tables
 ``cache``            the sweep's on-disk cache and :data:`CODE_FINGERPRINT`
 ``grid``             :func:`sweep`
-``selection``        lesson 06: :func:`out_of_sample_probs`, :func:`select_smooth_rate`
+``selection``        lesson 06: :func:`out_of_sample_probs`, :func:`select_smooth_rate` (k-fold, one-SE rule)
 ===================  ==========================================================================
 """
 from .cache import CACHE_FORMAT, CODE_FINGERPRINT, SweepCacheWarning
@@ -23,14 +23,15 @@ from .config import OPTIMIZERS, SGD_MOMENTUM, WARMUP_RESTARTS, TrainConfig, _che
 from .grid import sweep
 from .pairing import batch_order, derive_seed, noisy_labels
 from .results import HISTORY_COLUMNS, RESULT_COLUMNS
-from .selection import SELECTION_COLUMNS, _fit_kwargs_config, _subset, out_of_sample_probs, select_smooth_rate
+from .selection import (SELECTION_COLUMNS, SELECTION_RULES, _fit_kwargs_config, _subset, one_se_choice, out_of_sample_probs,
+                        select_smooth_rate)
 from .single import FitResult, fit, reference_fit
 from .stacked import EPOCH_METRICS, EVAL_BATCH, DivergenceWarning, _evaluate, _train_chunk, stacked_gls_loss
 
 __all__ = [
     "CACHE_FORMAT", "CODE_FINGERPRINT", "DEFAULT_MEMORY_BUDGET", "EPOCH_METRICS", "EVAL_BATCH", "HISTORY_COLUMNS",
-    "OPTIMIZERS", "RESULT_COLUMNS", "SELECTION_COLUMNS", "SGD_MOMENTUM", "WARMUP_RESTARTS",
+    "OPTIMIZERS", "RESULT_COLUMNS", "SELECTION_COLUMNS", "SELECTION_RULES", "SGD_MOMENTUM", "WARMUP_RESTARTS",
     "DivergenceWarning", "FitResult", "SweepCacheWarning", "TrainConfig",
-    "batch_order", "check_grid", "derive_seed", "fit", "models_per_chunk", "noisy_labels", "out_of_sample_probs",
+    "batch_order", "check_grid", "derive_seed", "fit", "models_per_chunk", "noisy_labels", "one_se_choice", "out_of_sample_probs",
     "reference_fit", "select_smooth_rate", "stacked_gls_loss", "sweep",
 ]

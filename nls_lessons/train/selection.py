@@ -1,6 +1,7 @@
 """Choosing r on your own data (lesson 06): cross-fitted out-of-sample probabilities for
-confident learning (:func:`out_of_sample_probs`) and the smooth rate chosen on a noisy
-validation split (:func:`select_smooth_rate`)."""
+confident learning (:func:`out_of_sample_probs`), and the smooth rate and stopping epoch chosen
+by k-fold cross-validation on the noisy labels (:func:`select_smooth_rate`) with the
+one-standard-error rule (:func:`one_se_choice`)."""
 from __future__ import annotations
 
 import math
@@ -58,6 +59,33 @@ def _fit_kwargs_config(fit_kwargs: dict, caller: str) -> tuple[TrainConfig, str]
     return _fit_config(**{k: values[k] for k in names}), values["device"]
 
 
+def _check_folds(folds, y: np.ndarray, num_classes: int) -> int:
+    if not _is_int(folds) or folds < 2:
+        raise ValueError(f"folds must be an integer >= 2, got {folds!r}")
+    counts = np.bincount(y, minlength=num_classes)
+    if counts.min() < folds:
+        rare = int(np.argmin(counts))
+        raise ValueError(f"folds={folds} needs at least {folds} samples of every class; class {rare} has "
+                         f"{counts[rare]}: use fewer folds")
+    return int(folds)
+
+
+def _fold_split(y: np.ndarray, folds: int, seed: int) -> list[np.ndarray]:
+    """The held-out indices of each of ``folds`` stratified folds (by the labels as given), seeded from ``seed``."""
+    from sklearn.model_selection import StratifiedKFold
+
+    splitter = StratifiedKFold(n_splits=int(folds), shuffle=True, random_state=derive_seed(seed, "folds") % 2**31)
+    return [held for _, held in splitter.split(np.zeros(len(y)), y)]
+
+
+def _train_masks(held_out: list[np.ndarray], n: int) -> Tensor:
+    """(F, N) bool: fold f's model learns from every sample but its held-out ones."""
+    mask = torch.ones(len(held_out), n, dtype=torch.bool)
+    for f, held in enumerate(held_out):
+        mask[f, torch.as_tensor(held)] = False
+    return mask
+
+
 def out_of_sample_probs(data: Dataset, folds: int = 5, seed: int = 0, *, smooth_rate: float = 0.0,
                         progress: bool = False, **fit_kwargs) -> np.ndarray:
     """Cross-fitted predicted probabilities for every training sample (lesson 06).
@@ -82,28 +110,17 @@ def out_of_sample_probs(data: Dataset, folds: int = 5, seed: int = 0, *, smooth_
     Returns:
         float64 array of shape (N_train, K): row i is the held-out model's softmax for sample i.
     """
-    from sklearn.model_selection import StratifiedKFold
-
     from nls_lessons.progress import progress_bar
 
     data = _check_data(data)
-    if not _is_int(folds) or folds < 2:
-        raise ValueError(f"folds must be an integer >= 2, got {folds!r}")
+    y = data.y_train.cpu().numpy()
+    folds = _check_folds(folds, y, data.num_classes)
     seed = _check_seed(seed, "seed")
     rate = _check_rate(_one(smooth_rate, "smooth_rate"), "smooth_rate")
     cfg, device = _fit_kwargs_config(fit_kwargs, "out_of_sample_probs")
     progress = _check_flag(progress, "progress")
-    y = data.y_train.cpu().numpy()
-    counts = np.bincount(y, minlength=data.num_classes)
-    if counts.min() < folds:
-        rare = int(np.argmin(counts))
-        raise ValueError(f"folds={folds} needs at least {folds} samples of every class; class {rare} has "
-                         f"{counts[rare]}: use fewer folds")
-    splitter = StratifiedKFold(n_splits=int(folds), shuffle=True, random_state=derive_seed(seed, "folds") % 2**31)
-    held_out = [held for _, held in splitter.split(np.zeros(len(y)), y)]
-    mask = torch.ones(folds, len(y), dtype=torch.bool)
-    for f, held in enumerate(held_out):
-        mask[f, torch.as_tensor(held)] = False
+    held_out = _fold_split(y, folds, seed)
+    mask = _train_masks(held_out, len(y))
     fold_seeds = [derive_seed(seed, "fold", f) for f in range(folds)]
     with progress_bar(cfg.epochs, f"{folds} folds", disable=not progress) as bar:
         out = _train_chunk(data, fold_seeds, [(0.0, rate)], cfg, device, on_epoch=lambda: bar.update(1),
@@ -118,77 +135,148 @@ def out_of_sample_probs(data: Dataset, folds: int = 5, seed: int = 0, *, smooth_
     return probs
 
 
-SELECTION_COLUMNS = ("smooth_rate", "seed", "val_acc", "val_epoch", "test_acc", "oracle_test_acc", "diverged")
+SELECTION_COLUMNS = ("smooth_rate", "seed", "val_acc", "val_se", "gap_se", "within_one_se", "val_epoch",
+                     "test_acc", "oracle_test_acc", "diverged")
+#: The rules :func:`select_smooth_rate` chooses a rate with.
+SELECTION_RULES = ("one_se", "best")
 
 
-def select_smooth_rate(data: Dataset, smooth_rates, *, validation_fraction: float = 0.2, seeds=(0,),
-                       prior_rate: float = 0.0, progress: bool = False, **fit_kwargs) -> tuple[float, pd.DataFrame]:
-    """Choose the smooth rate on a noisy validation split: no clean label needed (lesson 06).
+def one_se_choice(correct: np.ndarray, values, prior: float, rule: str = "one_se") -> tuple[int, np.ndarray, np.ndarray]:
+    """Choose among candidates scored on the same validation labels (lesson 06 derives the rule).
 
-    ``validation_fraction`` of the training set (stratified by the labels as given, split seeded
-    from ``seeds[0]``) is held out. Every rate trains on the rest with :func:`~nls_lessons.train.sweep` (labels as
-    given, no noise added; paired: each seed has one initialisation and batch order for every
-    rate). Each model's stopping epoch is the one with the best accuracy on the *noisy*
-    validation labels, and the chosen rate is the one with the best mean (over seeds) of that
-    accuracy. A tie (a few hundred noisy validation labels make ties common) goes to the rate
-    closest to ``prior_rate``: by default 0, the mildest change from plain CE; lesson 06 passes
-    the theory's prediction from the estimated noise rate. Under symmetric noise eps < (K-1)/K noisy accuracy is increasing in clean accuracy,
-    so it ranks models as clean accuracy would (lesson 06 derives this).
+    Args:
+        correct: (C, N) per-label scores in [0, 1] of C candidates on the same N validation labels
+            (1 = the prediction matched the label; a mean over seeds may be fractional).
+        values: the C candidates' values (e.g. smooth rates); ``prior`` is one of that scale.
+        prior: the value preferred when the data cannot tell candidates apart.
+        rule: "one_se": the candidate closest to ``prior`` among those whose mean lies within one
+            *paired* standard error of the best mean, the SE of the per-label difference to the best,
+            std(c_best - c)/sqrt(N); "best": the best mean (exact ties go to ``prior``'s side).
 
-    When ``data`` has a test set, the same models are evaluated on it (a second, identical run:
-    the training is deterministic) for reporting only: the test labels never choose anything.
+    Returns:
+        ``(index, se, gap_se)``: the chosen candidate's index; each candidate's standard error of
+        its mean, std/sqrt(N) over labels, (C,); and its paired SE to the best, (C,) (0 for the best).
+    """
+    correct = np.asarray(correct, dtype=np.float64)
+    n = correct.shape[1]
+    means = correct.mean(axis=1)
+    best = int(np.argmax(means))
+    se = correct.std(axis=1, ddof=1) / math.sqrt(n)
+    gap_se = (correct[best] - correct).std(axis=1, ddof=1) / math.sqrt(n)
+    margin = gap_se if rule == "one_se" else np.zeros_like(gap_se)
+    eligible = means >= means[best] - margin - 1e-12
+    values = [float(v) for v in values]
+    index = min(np.flatnonzero(eligible), key=lambda i: (abs(values[i] - prior), abs(values[i]), -values[i]))
+    return int(index), se, gap_se
+
+
+def select_smooth_rate(data: Dataset, smooth_rates, *, folds: int | None = None, validation_fraction: float | None = None,
+                       seeds=(0,), prior_rate: float = 0.0, rule: str = "one_se", progress: bool = False,
+                       **fit_kwargs) -> tuple[float, pd.DataFrame]:
+    """Choose the smooth rate and the stopping epoch on noisy labels: no clean label needed (lesson 06).
+
+    **k-fold** (the default, ``folds=5``): the training set is split into stratified folds (by the
+    labels as given; the split of :func:`out_of_sample_probs` for ``seeds[0]``); every rate trains
+    once per fold and seed on the other folds, so **every training label validates once** per seed.
+    All these models train as one stacked model (each fold model with its own initialisation and
+    batch order, the same for every rate: paired), so the k folds cost about one sweep.
+    **Single split** (``validation_fraction=0.2``, say): one stratified hold-out instead.
+
+    Per rate, the validation score of a label is whether its held-out model's prediction matches it
+    (averaged over seeds). The stopping epoch of a rate is the epoch with the best mean score over
+    all validation labels (one epoch for all its folds and seeds; the first such epoch). The rate
+    is then chosen from those scores with ``rule``, see :func:`one_se_choice`: by default the rate
+    closest to ``prior_rate`` among those within one paired standard error of the best
+    (cross-validation's one-standard-error rule, with the prior as the "simplest" model: 0, plain
+    CE, unless you pass, say, the theory's prediction). Under symmetric noise eps < (K-1)/K noisy
+    accuracy is increasing in clean accuracy, so in expectation it ranks models as clean accuracy
+    would; the SE says how far a finite validation set can be trusted to do so.
+
+    When ``data`` has a test set, every model is also evaluated on it each epoch, for reporting
+    only: the test labels never choose anything.
 
     Args:
         data: a Dataset whose ``y_train`` are the labels you have; ``y_test`` clean if you have it.
         smooth_rates: the candidate rates, numbers <= 1 (a grid, as for :func:`~nls_lessons.train.sweep`).
-        validation_fraction: in (0, 1).
+        folds: an integer >= 2 (default 5); not together with ``validation_fraction``.
+        validation_fraction: in (0, 1): a single hold-out split of that size instead of k folds.
         seeds: the seeds to average over (non-negative integers).
-        prior_rate: breaks ties (a finite number <= 1).
+        prior_rate: the rate preferred when validation cannot tell rates apart (a finite number <= 1).
+        rule: one of :data:`SELECTION_RULES`.
         progress, **fit_kwargs: as :func:`~nls_lessons.train.sweep` (model, epochs, lr, warmup_epochs, ...).
 
     Returns:
         ``(chosen_rate, table)``; table has one row per (smooth_rate, seed) and the columns
-        smooth_rate, seed, val_acc (best noisy-validation accuracy), val_epoch (its 1-based epoch),
-        test_acc (clean test accuracy at val_epoch), oracle_test_acc (best clean test accuracy over
-        epochs, the paper's practice: an oracle, for comparison only), diverged.
+        smooth_rate, seed, val_acc (the seed's mean noisy-validation accuracy at val_epoch), val_se
+        (the rate's standard error of its mean over seeds, per label), gap_se (its paired SE to the
+        best rate), within_one_se (bool), val_epoch (1-based), test_acc (mean over the fold models
+        of the clean test accuracy at val_epoch), oracle_test_acc (the best such mean over epochs:
+        the official code's practice of keeping the best test-set epoch, an oracle for comparison
+        only), diverged (any of the rate's fold models).
     """
     from sklearn.model_selection import train_test_split
 
+    from nls_lessons.progress import progress_bar
+
     data = _check_data(data)
     smooth_rates, _, seeds = check_grid(smooth_rates, [0.0], seeds)
-    fraction = _check_fraction(validation_fraction, "validation_fraction")
     prior = _check_rate(_one(prior_rate, "prior_rate"), "prior_rate")
-    _check_fit_kwargs(fit_kwargs, "select_smooth_rate")
+    if rule not in SELECTION_RULES:
+        raise ValueError(f"rule must be one of {SELECTION_RULES}, got {rule!r}")
+    cfg, device = _fit_kwargs_config(fit_kwargs, "select_smooth_rate")
+    progress = _check_flag(progress, "progress")
     y = data.y_train.cpu().numpy()
-    counts = np.bincount(y, minlength=data.num_classes)
-    n_val = int(math.ceil(fraction * len(y)))
-    if counts.min() < 2 or n_val < data.num_classes or len(y) - n_val < data.num_classes:
-        raise ValueError(f"validation_fraction={fraction} of {len(y)} samples cannot hold out every class "
-                         f"(smallest class: {counts.min()} samples): give more data or another fraction")
-    train_idx, val_idx = train_test_split(np.arange(len(y)), test_size=fraction, stratify=y,
-                                          random_state=derive_seed(seeds[0], "validation") % 2**31)
-    val = torch.as_tensor(val_idx, dtype=torch.int64)
-    runs = {"val": _subset(data, train_idx, data.x_train[val], data.y_train[val], "validation")}
-    if len(data.y_test):
-        runs["test"] = _subset(data, train_idx, data.x_test, data.y_test, "test")
-    kw = dict(progress=progress, return_history=True, **fit_kwargs)
-    histories = {}
-    for part, dataset in runs.items():
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", DivergenceWarning)
-            results, histories[part] = sweep(dataset, smooth_rates, [0.0], seeds, **kw)
-    keys = ["smooth_rate", "seed"]
-    hist = histories["val"][keys + ["epoch", "test_acc"]].rename(columns={"test_acc": "val_acc"})
-    if "test" in histories:
-        hist = hist.merge(histories["test"][keys + ["epoch", "test_acc"]], on=keys + ["epoch"])
+    n, g_count = len(y), len(smooth_rates)
+    if validation_fraction is not None:
+        if folds is not None:
+            raise ValueError(f"give folds (k-fold) or validation_fraction (one split), not both: got folds={folds!r} "
+                             f"and validation_fraction={validation_fraction!r}")
+        fraction = _check_fraction(validation_fraction, "validation_fraction")
+        counts = np.bincount(y, minlength=data.num_classes)
+        n_val = int(math.ceil(fraction * n))
+        if counts.min() < 2 or n_val < data.num_classes or n - n_val < data.num_classes:
+            raise ValueError(f"validation_fraction={fraction} of {n} samples cannot hold out every class "
+                             f"(smallest class: {counts.min()} samples): give more data or another fraction")
+        _, val_idx = train_test_split(np.arange(n), test_size=fraction, stratify=y,
+                                      random_state=derive_seed(seeds[0], "validation") % 2**31)
+        held_out = [np.sort(val_idx)]
     else:
-        hist["test_acc"] = math.nan
-    best = hist.loc[hist.groupby(keys, sort=False)["val_acc"].idxmax()]      # first best epoch
-    table = best.rename(columns={"epoch": "val_epoch"}).merge(
-        hist.groupby(keys, sort=False)["test_acc"].max().rename("oracle_test_acc").reset_index(), on=keys)
-    table = table.merge(results[keys + ["diverged"]], on=keys)
-    table = table[list(SELECTION_COLUMNS)].sort_values(keys, kind="stable").reset_index(drop=True)
-    means = table.groupby("smooth_rate", sort=True)["val_acc"].mean()
-    tied = [float(r) for r, v in means.items() if v >= means.max() - 1e-12]
-    chosen = min(tied, key=lambda r: (abs(r - prior), abs(r), -r))     # a tie goes to the prior's side
-    return chosen, table
+        held_out = _fold_split(y, _check_folds(5 if folds is None else folds, y, data.num_classes), seeds[0])
+    f_count = len(held_out)
+    val_idx = np.sort(np.concatenate(held_out))
+    masks = _train_masks(held_out, n).repeat(len(seeds), 1)                         # (S*F, N)
+    model_seeds = [derive_seed(s, "fold", f) for s in seeds for f in range(f_count)]
+    # per epoch, every model's prediction on every training sample, scored against the given labels
+    x_train, y_dev = data.x_train.to(resolve_device(device)), data.y_train.to(resolve_device(device))
+    hits = np.zeros((cfg.epochs, len(model_seeds), g_count, n), dtype=bool)
+
+    def score(epoch, logits_fn):
+        pred = torch.cat([logits_fn(x_train[i:i + EVAL_BATCH]).argmax(dim=1) for i in range(0, n, EVAL_BATCH)], dim=1)
+        hits[epoch] = (pred == y_dev).reshape(len(model_seeds), g_count, n).cpu().numpy()
+
+    with progress_bar(cfg.epochs, f"{g_count} rates x {f_count} folds", disable=not progress) as bar:
+        out = _train_chunk(data, model_seeds, [(0.0, float(r)) for r in smooth_rates], cfg, device,
+                           on_epoch=lambda: bar.update(1), train_mask=masks, on_evaluate=score)
+    # validation score of each label: its held-out model's hit, (E, seeds, G, N_val)
+    hits = hits.reshape(cfg.epochs, len(seeds), f_count, g_count, n)
+    val = np.zeros((cfg.epochs, len(seeds), g_count, n))
+    for f, held in enumerate(held_out):
+        val[..., held] = hits[:, :, f][..., held]
+    val = val[..., val_idx]
+    per_label = val.mean(axis=1)                                                    # (E, G, N_val)
+    epochs = per_label.mean(axis=2).argmax(axis=0)                                  # (G,) first best epoch
+    at_epoch = per_label[epochs, np.arange(g_count)]                                # (G, N_val)
+    chosen, se, gap_se = one_se_choice(at_epoch, smooth_rates, prior, rule)
+    within = at_epoch.mean(axis=1) >= at_epoch.mean(axis=1).max() - gap_se - 1e-12
+    test = out.history["test_acc"].reshape(len(seeds), f_count, g_count, cfg.epochs).mean(axis=1)   # (seeds, G, E)
+    diverged = (out.diverged_epoch.reshape(len(seeds), f_count, g_count) > 0).any(axis=1)
+    seed_val = val.mean(axis=3)                                                     # (E, seeds, G)
+    rows = [{"smooth_rate": float(r), "seed": int(s), "val_acc": float(seed_val[epochs[g], i, g]),
+             "val_se": float(se[g]), "gap_se": float(gap_se[g]), "within_one_se": bool(within[g]),
+             "val_epoch": int(epochs[g]) + 1,
+             "test_acc": float(test[i, g, epochs[g]]) if len(data.y_test) else math.nan,
+             "oracle_test_acc": float(test[i, g].max()) if len(data.y_test) else math.nan,
+             "diverged": bool(diverged[i, g])}
+            for g, r in enumerate(smooth_rates) for i, s in enumerate(seeds)]
+    table = pd.DataFrame(rows, columns=list(SELECTION_COLUMNS)).sort_values(["smooth_rate", "seed"], kind="stable")
+    return float(smooth_rates[chosen]), table.reset_index(drop=True)

@@ -128,11 +128,15 @@ class _ChunkResult:
 
 
 def _train_chunk(data: Dataset, seeds: list[int], configs: list[tuple[float, float]], cfg: TrainConfig,
-                 device: str, on_epoch=None, keep_model: bool = False, train_mask: Tensor | None = None) -> _ChunkResult:
+                 device: str, on_epoch=None, keep_model: bool = False, train_mask: Tensor | None = None,
+                 on_evaluate=None) -> _ChunkResult:
     """Train len(seeds) x len(configs) models, configs being (noise_rate, smooth_rate) pairs.
 
     ``train_mask`` (S, N) bool (optional): seed s's models learn only from the training samples
-    where it is True (the others still pass through their batches, with weight 0)."""
+    where it is True (the others still pass through their batches, with weight 0).
+    ``on_evaluate`` (optional): called after every epoch's evaluation with ``(epoch, logits_fn)``,
+    ``logits_fn`` mapping a (B, D) batch to the (M, K, B) logits of every model at that moment
+    (lesson 06's k-fold selection scores each fold's models on its own held-out labels)."""
     dev = resolve_device(device)
     s_count, g_count = len(seeds), len(configs)
     m = s_count * g_count
@@ -211,9 +215,13 @@ def _train_chunk(data: Dataset, seeds: list[int], configs: list[tuple[float, flo
                     for p, f in zip(params, frozen):
                         p.copy_(torch.where(_expand(alive, p, s_count, g_count), p, f))
         history["train_loss"][:, epoch] = torch.where(alive, loss_sum / n_model, math.nan)
-        scores = _evaluate(lambda xb: net.class_major(xb).reshape(m, data.num_classes, -1), x_test, y_test)
+        logits_fn = lambda xb: net.class_major(xb).reshape(m, data.num_classes, -1)
+        scores = _evaluate(logits_fn, x_test, y_test)
         for name, values in scores.items():
             history[name][:, epoch] = values
+        if on_evaluate is not None:
+            with torch.no_grad():
+                on_evaluate(epoch, logits_fn)
         if restart and epoch < cfg.warmup_epochs:
             with torch.no_grad():
                 better = scores["test_acc"] > best_acc                  # first best epoch, as argmax

@@ -16,6 +16,9 @@ function               what moves                                             le
 :func:`recipe_explorer`     hidden noise kind, ε → estimate ε̂, predict r, validate  06
 =====================  =====================================================  ========
 
+Beside them, :mod:`.recipe_eval` runs lesson 06's recipe over held-out splits and seeds (its
+shipped table, ``data/recipe/heldout.csv``).
+
 Use: put the call last in a notebook cell (``widgets.smoothing_explorer()``); the returned
 object displays itself. The figure is a PNG in an ``ipywidgets.Image`` (works in JupyterLab 4
 with ipywidgets 8 and no extra set-up; nbconvert/nbval just execute the cell).
