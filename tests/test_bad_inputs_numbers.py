@@ -1,0 +1,130 @@
+"""One notion of "a number" and of "a probability row" for the whole library (issue 25, items 4-6).
+
+- a probability row the checks accept must be usable afterwards (numpy's multinomial of
+  ``method="official"`` included): rows are renormalised once, by the check;
+- the tolerance of a row sum fits the dtype (a float16/bfloat16 softmax is a probability row);
+- a low-precision number (float32/float16/bfloat16, 0-d tensor or numpy scalar) means the
+  decimal it shows: 0.2 as float32 is the noise rate 0.2, and draws the labels 0.2 draws;
+- the minus sign the course prints (U+2212) is a minus sign;
+- meaningless answers raise or warn, and errors name the argument (table cases).
+"""
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pytest
+import torch
+
+from bad_input import Case, check_case
+from nls_lessons import checks, noise, theory
+from nls_lessons.exercises import as_number, number_problem
+
+G = torch.Generator().manual_seed(0)
+LABELS = np.repeat(np.arange(3), 40)
+
+
+def probs(dtype=torch.float64, n=120, k=3):
+    logits = torch.randn(n, k, generator=torch.Generator().manual_seed(1), dtype=torch.float64) * 3
+    return torch.softmax(logits, dim=1).to(dtype)
+
+
+# ------------------------------------------------------------------ probability rows
+def test_a_matrix_the_check_accepts_draws_with_the_official_method():
+    T = np.array([[0.6, 0.4000009, 0.0], [0.1, 0.8, 0.1], [0.0, 0.2, 0.8]])      # row 0 sums to 1 + 9e-7
+    checked = noise.check_transition_matrix(T)
+    assert np.allclose(checked.sum(axis=1), 1.0, rtol=0, atol=1e-15)
+    labels = noise.inject(LABELS, T, seed=0, method="official")
+    assert np.array_equal(labels, noise.inject(LABELS, checked, seed=0, method="official"))
+
+
+@pytest.mark.parametrize("dtype", [torch.float16, torch.bfloat16, torch.float32], ids=str)
+def test_a_low_precision_softmax_is_a_probability_row(dtype):
+    p = probs(dtype)
+    assert noise.estimate_transition(LABELS, p).shape == (3, 3)
+    assert 0.0 <= noise.estimate_noise_rate(LABELS, p) <= 1.0
+    post = theory.noisy_posterior(p, 0.2)
+    assert torch.allclose(post.double().sum(-1), torch.ones(len(p), dtype=torch.float64), atol=2e-2)
+
+
+@pytest.mark.parametrize("dtype", [np.float16, np.float32, np.float64], ids=str)
+def test_the_row_tolerance_fits_the_dtype(dtype):
+    tol = checks.row_sum_tolerance(np.dtype(dtype))
+    assert tol >= 1e-6 and tol >= 2 * np.finfo(dtype).eps
+    ok = np.full((1, 4), 0.25, dtype=np.float64)
+    ok[0, 0] += tol / 2
+    checks.check_probability_rows(ok.astype(dtype) if dtype != np.float64 else ok, "p")
+    bad = np.full((1, 4), 0.25)
+    bad[0, 0] += 4 * tol
+    with pytest.raises(ValueError, match="p"):
+        checks.check_probability_rows(bad.astype(dtype), "p")
+
+
+# ------------------------------------------------------------------ numbers
+@pytest.mark.parametrize("value", [np.float32(0.2), torch.tensor(0.2), torch.tensor(0.2, dtype=torch.float16),
+                                   torch.tensor(0.2, dtype=torch.bfloat16), np.array(0.2, dtype=np.float32)],
+                         ids=["np.float32", "tensor-f32", "tensor-f16", "tensor-bf16", "0d-f32-array"])
+def test_a_low_precision_number_is_the_decimal_it_shows(value):
+    assert checks.check_noise_rate(value) == 0.2
+    T = noise.transition_matrix("symmetric", 3, value)
+    assert np.array_equal(T, noise.transition_matrix("symmetric", 3, 0.2))
+    assert np.array_equal(noise.inject(LABELS, T, seed=3), noise.inject(LABELS, noise.transition_matrix(
+        "symmetric", 3, 0.2), seed=3))
+
+
+@pytest.mark.parametrize("text, value", [("\u22120.5", -0.5), (" \u22122 ", -2.0), ("\u22121e-3", -1e-3),
+                                         ("-0.5", -0.5)])
+def test_the_courses_minus_sign_is_a_minus_sign(text, value):
+    assert number_problem(text) is None
+    assert as_number(text) == value
+    assert checks.parse_number(text) == value
+
+
+# ------------------------------------------------------------------ meaningless answers
+def test_uniform_predictions_give_no_noise_estimate():
+    uniform = np.full((len(LABELS), 3), 1 / 3)
+    for fn in (noise.estimate_transition, noise.estimate_noise_rate):
+        with pytest.raises(ValueError, match="pred_probs.*uniform"):
+            fn(LABELS, uniform)
+
+
+def test_an_impossible_clean_accuracy_is_not_clipped_silently():
+    with pytest.warns(UserWarning, match="noisy_accuracy"):
+        assert theory.clean_accuracy_estimate(0.01, 0.5, 10) == 0.0
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert 0.0 < theory.clean_accuracy_estimate(0.5, 0.2, 10) < 1.0
+
+
+# ------------------------------------------------------------------ errors that name the argument
+CASES = [
+    Case("noisy_accuracy/shapes-do-not-broadcast", theory.noisy_accuracy, ([0.5, 0.6], [0.1, 0.2, 0.3], 10),
+         words=("clean_accuracy", "noise_rate", "broadcast")),
+    Case("clean_accuracy_estimate/shapes-do-not-broadcast", theory.clean_accuracy_estimate,
+         ([0.5, 0.6], [0.1, 0.2, 0.3], 10), words=("noisy_accuracy", "noise_rate", "broadcast")),
+    Case("estimate_transition/labels-longer", noise.estimate_transition, (np.arange(4) % 2, np.full((3, 2), 0.5)),
+         words=("pred_probs", "labels", "(4, K)")),
+    Case("estimate_transition/labels-2d", noise.estimate_transition, (np.zeros((3, 2), dtype=int),
+                                                                      np.tile([0.7, 0.3], (3, 1))), words=("labels", "1-d")),
+    Case("estimate_transition/rows-do-not-sum", noise.estimate_transition, (LABELS, np.full((120, 3), 0.4)),
+         words=("pred_probs", "sum to 1")),
+    Case("estimate_transition/negative-row", noise.estimate_transition,
+         (LABELS, np.tile([1.2, -0.1, -0.1], (120, 1))), words=("pred_probs", ">= 0")),
+    Case("estimate_noise_rate/text", noise.estimate_noise_rate, (LABELS, "probs"), words=("pred_probs",)),
+    Case("check_transition_matrix/row-off-by-1e-4", noise.check_transition_matrix,
+         (np.array([[0.5, 0.5001], [0.2, 0.8]]),), words=("T", "sum to 1", "1e-06")),
+    Case("check_transition_matrix/float16-row-off", noise.check_transition_matrix,
+         (np.array([[0.5, 0.52], [0.2, 0.8]], dtype=np.float16),), words=("T", "sum to 1")),
+    Case("check_noise_rate/text-with-unicode-minus", checks.check_noise_rate, ("\u22120.2",), exc=TypeError,
+         words=("noise_rate", "[0, 1)")),
+    Case("check_number/1-element-tensor", checks.check_number, (torch.tensor([0.2]), "x", "a number"),
+         exc=TypeError, words=("x", "a number")),
+    Case("parse_number/not-a-number", lambda t: checks.parse_number(t), ("zero point two",), words=("text", "number")),
+    Case("parse_number/nan-text", lambda t: checks.parse_number(t), ("nan",), words=("text", "finite")),
+    Case("parse_number/not-text", lambda t: checks.parse_number(t), (0.2,), exc=TypeError, words=("text", "str")),
+]
+
+
+@pytest.mark.parametrize("case", [c.param() for c in CASES])
+def test_bad_number_or_row_names_the_argument(case):
+    check_case(case)
