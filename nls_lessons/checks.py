@@ -136,6 +136,19 @@ def parse_number(text, name: str = "text") -> float:
     return value
 
 
+def as_python_number(value):
+    """A 0-d tensor/array or a numpy scalar as the Python number it holds (a float16/bfloat16/
+    float32 one as the decimal it shows, :func:`check_number`); anything else unchanged."""
+    zero_d = isinstance(value, (torch.Tensor, np.ndarray)) and value.ndim == 0
+    if not (zero_d or isinstance(value, np.generic)):
+        return value
+    if isinstance(value, torch.Tensor):
+        floating = value.dtype.is_floating_point
+    else:
+        floating = np.asarray(value).dtype.kind == "f"
+    return _as_decimal(value) if floating else value.item()
+
+
 # ---------------------------------------------------------------- probability rows
 def row_sum_tolerance(dtype) -> float:
     """How far from 1 a row of probabilities of ``dtype`` may sum: 1e-6, or twice the dtype's
@@ -173,8 +186,8 @@ def check_probability_rows(p, name: str) -> np.ndarray:
     if off.size and not (off <= tol).all():
         bad = np.unravel_index(int(np.argmax(off)), off.shape)
         where = bad[0] if len(bad) == 1 else bad
-        raise ValueError(f"every row of {name} must sum to 1 (within {tol:g} for {dtype}); row {where} sums to "
-                         f"{float(sums[..., 0][bad]):.6g}")
+        raise ValueError(f"every row of {name} must sum to 1; row {where} sums to {float(sums[..., 0][bad]):.6g} "
+                         f"(allowed: within {tol:g} of 1 for {dtype})")
     return arr / sums
 
 

@@ -128,3 +128,40 @@ CASES = [
 @pytest.mark.parametrize("case", [c.param() for c in CASES])
 def test_bad_number_or_row_names_the_argument(case):
     check_case(case)
+
+
+# ------------------------------------------------------------------ the training grid: one number, one rate
+from nls_lessons import data as data_module  # noqa: E402
+from nls_lessons import train  # noqa: E402
+
+
+def test_a_float_and_its_float32_are_one_rate_of_a_grid():
+    with pytest.raises(ValueError, match="smooth_rates must not repeat"):
+        train.check_grid([0.1, np.float32(0.1)], [0.2], [0])
+    with pytest.raises(ValueError, match="noise_rates must not repeat"):
+        train.check_grid([0.0], [0.2, torch.tensor(0.2)], [0])
+    assert train.check_grid(torch.tensor([0.1, -2.0]), torch.tensor(0.2), [0])[:2] == ([0.1, -2.0], [0.2])
+    assert train.check_grid(np.array([0.4], dtype=np.float32), [np.float16(0.6)], [0])[:2] == ([0.4], [0.6])
+
+
+def three_classes_one_missing():
+    return data_module.Dataset(x_train=torch.randn(12, 2, generator=G), y_train=torch.tensor([0, 1] * 6),
+                               x_test=torch.zeros(2, 2), y_test=torch.tensor([0, 1]), num_classes=3, name="toy")
+
+
+EMPTY_CLASS = [
+    Case("out_of_sample_probs/class-without-samples", lambda: train.out_of_sample_probs(three_classes_one_missing(),
+                                                                                        folds=2),
+         words=("class 2", "no sample", "num_classes")),
+    Case("select_smooth_rate/class-without-samples", lambda: train.select_smooth_rate(three_classes_one_missing(),
+                                                                                      [0.0, -1.0]),
+         words=("class 2", "no sample", "num_classes")),
+]
+
+
+@pytest.mark.parametrize("case", [c.param() for c in EMPTY_CLASS])
+def test_a_class_without_samples_is_named_not_answered_with_fewer_folds(case):
+    check_case(case)
+    with pytest.raises(ValueError) as info:
+        case.fn()
+    assert "fewer folds" not in str(info.value) and "another fraction" not in str(info.value)

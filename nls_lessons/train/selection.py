@@ -29,6 +29,16 @@ def _subset(data: Dataset, train_idx, x_test: Tensor, y_test: Tensor, tag: str) 
     return Dataset(data.x_train[idx], data.y_train[idx], x_test, y_test, data.num_classes, f"{data.name}|{tag}")
 
 
+def _every_class_present(counts: np.ndarray, caller: str) -> None:
+    """A class without a single training sample cannot be fixed by fewer folds or another
+    fraction: say which class, and what would fix it."""
+    empty = np.flatnonzero(counts == 0).tolist()
+    if empty:
+        raise ValueError(f"{caller}: class {empty[0] if len(empty) == 1 else empty} has no sample in data.y_train, "
+                         f"though data.num_classes = {len(counts)}; every class needs training samples (give data "
+                         f"with every class, or a Dataset whose num_classes counts only the classes it has)")
+
+
 def _check_fraction(value, name: str) -> float:
     if not isinstance(value, Real) or isinstance(value, (bool, np.bool_)) or not 0 < value < 1:
         raise ValueError(f"{name} must be a number in (0, 1), got {value!r}")
@@ -95,6 +105,7 @@ def out_of_sample_probs(data: Dataset, folds: int = 5, seed: int = 0, *, smooth_
     progress = _check_flag(progress, "progress")
     y = data.y_train.cpu().numpy()
     counts = np.bincount(y, minlength=data.num_classes)
+    _every_class_present(counts, "out_of_sample_probs")
     if counts.min() < folds:
         rare = int(np.argmin(counts))
         raise ValueError(f"folds={folds} needs at least {folds} samples of every class; class {rare} has "
@@ -161,6 +172,7 @@ def select_smooth_rate(data: Dataset, smooth_rates, *, validation_fraction: floa
     _check_fit_kwargs(fit_kwargs, "select_smooth_rate")
     y = data.y_train.cpu().numpy()
     counts = np.bincount(y, minlength=data.num_classes)
+    _every_class_present(counts, "select_smooth_rate")
     n_val = int(math.ceil(fraction * len(y)))
     if counts.min() < 2 or n_val < data.num_classes or len(y) - n_val < data.num_classes:
         raise ValueError(f"validation_fraction={fraction} of {len(y)} samples cannot hold out every class "
