@@ -165,3 +165,37 @@ def test_a_class_without_samples_is_named_not_answered_with_fewer_folds(case):
     with pytest.raises(ValueError) as info:
         case.fn()
     assert "fewer folds" not in str(info.value) and "another fraction" not in str(info.value)
+
+
+# ------------------------------------------------------------------ lessons 02-05: the same notion of a number
+from nls_lessons.exercises import lesson05  # noqa: E402
+from nls_lessons.widgets import smoothing_widget  # noqa: E402
+
+
+@pytest.mark.parametrize("eps", [np.float32(0.4), torch.tensor(0.4), torch.tensor(0.4, dtype=torch.float64),
+                                 np.array(0.4, dtype=np.float32)], ids=["np.float32", "tensor-f32", "tensor-f64", "0d"])
+def test_a_low_precision_noise_rate_finds_its_table2_column(eps):
+    assert lesson05.nls_ls_gap(eps) == lesson05.nls_ls_gap(0.4)
+
+
+def test_a_0d_tensor_is_a_smooth_rate_for_the_explorer_too():
+    assert smoothing_widget.smoothing_compute(torch.tensor(-0.5))["smooth_rate"] == -0.5
+
+
+CURVES = [
+    Case("smoothing_compute/curve-rates-text", smoothing_widget.smoothing_compute, (0.1,),
+         dict(curve_rates="0.1 0.2"), exc=TypeError, words=("curve_rates", "<= 1")),
+    Case("smoothing_compute/curve-rate-above-1", smoothing_widget.smoothing_compute, (0.1,),
+         dict(curve_rates=[0.1, 5.0]), words=("curve_rates", "<= 1")),
+    Case("smoothing_compute/curve-rate-nan", smoothing_widget.smoothing_compute, (0.1,),
+         dict(curve_rates=[float("nan")]), words=("curve_rates", "finite")),
+    Case("smoothing_compute/curve-rates-none", smoothing_widget.smoothing_compute, (0.1,),
+         dict(curve_rates=None), exc=TypeError, words=("curve_rates",)),
+    Case("smoothing_compute/rate-1-element-tensor", smoothing_widget.smoothing_compute, (torch.tensor([0.1]),),
+         exc=TypeError, words=("smooth_rate", "<= 1")),
+]
+
+
+@pytest.mark.parametrize("case", [c.param() for c in CURVES])
+def test_bad_curve_rates_name_the_argument(case):
+    check_case(case)
