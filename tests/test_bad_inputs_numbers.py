@@ -199,3 +199,22 @@ CURVES = [
 @pytest.mark.parametrize("case", [c.param() for c in CURVES])
 def test_bad_curve_rates_name_the_argument(case):
     check_case(case)
+
+
+def test_the_recipe_warns_where_noisy_validation_ranks_backwards(monkeypatch):
+    import pandas as pd
+
+    from nls_lessons.widgets import recipe_widget
+
+    def table(rates):
+        return pd.DataFrame(dict(smooth_rate=list(rates), val_acc=0.5, test_acc=0.5, oracle_test_acc=0.5))
+    monkeypatch.setattr(train, "out_of_sample_probs", lambda d, **k: np.full((len(d.y_train), 10), 0.1))
+    monkeypatch.setattr(noise, "estimate_transition", lambda y, p: np.eye(10))
+    monkeypatch.setattr(train, "select_smooth_rate", lambda d, rates, **k: (0.0, table(rates)))
+    for eps_hat, warned in ((0.95, True), (0.3, False)):
+        monkeypatch.setattr(noise, "estimate_noise_rate", lambda y, p, e=eps_hat: e)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            recipe_widget.recipe_compute("symmetric", 0.3)
+        said = [str(w.message) for w in caught if "ranks models backwards" in str(w.message)]
+        assert bool(said) == warned, said
