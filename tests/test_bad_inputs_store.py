@@ -99,6 +99,13 @@ COLLISIONS = [
          words=("specs", "same setting")),
     Case("run_grid/seeds-equal", key_collision(seeds=(0, 0)), exc=ValueError, words=("seeds", "0")),
     Case("run_grid/seeds-int-and-numpy", key_collision(seeds=(1, np.int64(1))), exc=ValueError, words=("seeds",)),
+    Case("run_grid/seeds-a-string", key_collision(seeds="01"), exc=TypeError, words=("seeds", "sequence")),
+    Case("run_grid/smooth-rates-a-string", key_collision(rates="0.1"), exc=TypeError,
+         words=("smooth_rates", "sequence")),
+    Case("run_grid/seeds-negative", key_collision(seeds=(-1,)), exc=ValueError, words=("seeds", ">= 0")),
+    Case("run_grid/seeds-float", key_collision(seeds=(0.5,)), exc=ValueError, words=("seeds", "integer")),
+    Case("run_grid/specs-not-dataspecs", key_collision(specs=[("synthetic", 0.2)]), exc=TypeError,
+         words=("specs", "DataSpec")),
 ]
 
 
