@@ -89,10 +89,108 @@ def check_number(value, name: str, allowed: str) -> float:
         ok = value.ndim == 0 and not np.iscomplexobj(value)
     if ok:
         try:
-            return float(value)
+            return _as_decimal(value)
         except (TypeError, ValueError, RuntimeError):
             pass
     raise TypeError(f"{name} must be {allowed}, got {_short(value)}")
+
+
+_LOW_PRECISION = (torch.float16, torch.bfloat16, torch.float32)
+
+
+def _as_decimal(value) -> float:
+    """``float(value)``; a float16/bfloat16/float32 number becomes the shortest decimal that is
+    the same number in its dtype (``np.float32(0.2)`` is 0.2, not 0.20000000298...), so a rate
+    given in low precision means what it shows and draws what the float64 rate draws."""
+    x = float(value)
+    if not math.isfinite(x):
+        return x
+    if isinstance(value, torch.Tensor) and value.dtype in _LOW_PRECISION:
+        same = lambda c: torch.tensor(c, dtype=value.dtype).item() == x       # noqa: E731
+    elif isinstance(value, (np.floating, np.ndarray)) and value.dtype.kind == "f" and value.dtype.itemsize < 8:
+        same = lambda c: float(np.asarray(c, dtype=value.dtype)) == x        # noqa: E731
+    else:
+        return x
+    for digits in range(1, 18):
+        candidate = float(f"{x:.{digits}g}")
+        if same(candidate):
+            return candidate
+    return x
+
+
+#: Minus signs a learner may paste from the course's own text (U+2212 is what it prints).
+_MINUS_SIGNS = str.maketrans({"\u2212": "-", "\ufe63": "-", "\uff0d": "-"})
+
+
+def parse_number(text, name: str = "text") -> float:
+    """The finite number written in ``text`` (``"0.5"``, ``"-2"``, ``"\u22122"``: the minus sign U+2212
+    the course prints counts as one), or ``ValueError`` naming ``name``; ``TypeError`` if not a str."""
+    if not isinstance(text, str):
+        raise TypeError(f"{name} must be a str holding a number, got {type(text).__name__}")
+    try:
+        value = float(text.strip().translate(_MINUS_SIGNS))
+    except ValueError:
+        raise ValueError(f"{name} {_short(text)} is not a number (write e.g. 0.5, -2 or 1e-3)") from None
+    if not math.isfinite(value):
+        raise ValueError(f"{name} {_short(text)} is not a finite number")
+    return value
+
+
+def as_python_number(value):
+    """A 0-d tensor/array or a numpy scalar as the Python number it holds (a float16/bfloat16/
+    float32 one as the decimal it shows, :func:`check_number`); anything else unchanged."""
+    zero_d = isinstance(value, (torch.Tensor, np.ndarray)) and value.ndim == 0
+    if not (zero_d or isinstance(value, np.generic)):
+        return value
+    if isinstance(value, torch.Tensor):
+        floating = value.dtype.is_floating_point
+    else:
+        floating = np.asarray(value).dtype.kind == "f"
+    return _as_decimal(value) if floating else value.item()
+
+
+# ---------------------------------------------------------------- probability rows
+def row_sum_tolerance(dtype) -> float:
+    """How far from 1 a row of probabilities of ``dtype`` may sum: 1e-6, or twice the dtype's
+    machine epsilon when that is larger (a float16 softmax sums to 1 within ~1e-3, bfloat16 ~1e-2)."""
+    try:
+        eps = float(torch.finfo(dtype).eps if isinstance(dtype, torch.dtype) else np.finfo(dtype).eps)
+    except (TypeError, ValueError):
+        eps = 0.0                                   # integers (0/1 rows) are exact
+    return max(1e-6, 2.0 * eps)
+
+
+def check_probability_rows(p, name: str) -> np.ndarray:
+    """Return ``p`` (an array or tensor, probabilities along the last axis) as float64 rows that
+    sum to 1 exactly enough for numpy (a row off by more than 1e-12 divided by its sum; the
+    others unchanged, to the bit), or raise ``ValueError``.
+
+    A row must be finite, >= 0 and sum to 1 within :func:`row_sum_tolerance` of ``p``'s dtype.
+    The shape is the caller's to check. Every function of the library that takes rows of
+    probabilities (a transition matrix, predicted probabilities) checks them with this.
+    """
+    if isinstance(p, torch.Tensor):
+        dtype = p.dtype
+        p = p.detach().cpu()
+        arr = p.double().numpy() if dtype.is_floating_point else p.numpy()
+    else:
+        arr = np.asarray(p)
+        dtype = arr.dtype
+    if arr.dtype.kind not in "iuf" or is_bool(p):
+        raise ValueError(f"{name} must hold probabilities (real numbers), got dtype {dtype}")
+    arr = arr.astype(np.float64, copy=False)
+    if not np.all(np.isfinite(arr)) or (arr < 0).any():
+        raise ValueError(f"{name} must have finite, non-negative entries (probabilities in [0, 1], >= 0)")
+    sums = arr.sum(axis=-1, keepdims=True)
+    tol = row_sum_tolerance(dtype)
+    off = np.abs(sums[..., 0] - 1.0)
+    if off.size and not (off <= tol).all():
+        bad = np.unravel_index(int(np.argmax(off)), off.shape)
+        where = bad[0] if len(bad) == 1 else bad
+        raise ValueError(f"every row of {name} must sum to 1; row {where} sums to {float(sums[..., 0][bad]):.6g} "
+                         f"(allowed: within {tol:g} of 1 for {dtype})")
+    off_rows = np.abs(sums - 1.0) > 1e-12             # numpy's multinomial allows 1e-12: others stay bit-exact
+    return np.where(off_rows, arr / sums, arr)
 
 
 def check_noise_rate(noise_rate, name: str = "noise_rate") -> float:

@@ -22,7 +22,8 @@ import torch
 
 # the shared checks, re-exported: data, losses, theory, metrics and models import them from here
 from .checks import (MAX_CLASSES, MAX_SEED, _short, check_integer, check_noise_rate, check_num_classes,
-                     check_number, check_seed, is_bool, reject_bool_items)
+                     check_number, check_probability_rows, check_seed, is_bool, parse_number, reject_bool_items,
+                     row_sum_tolerance)
 
 KINDS = ("symmetric", "pairflip", "asymmetric")
 
@@ -126,26 +127,20 @@ def check_transition_matrix(T, num_classes: int | None = None, name: str = "T") 
     if isinstance(T, (str, bytes)) or T is None or is_bool(T):
         raise ValueError(f"{name} must be a (K, K) array of probabilities, got {_short(T)}")
     try:
-        arr = np.asarray(T.detach().cpu() if isinstance(T, torch.Tensor) else T)
-        if arr.dtype.kind not in "iuf":
+        arr = T if isinstance(T, torch.Tensor) else np.asarray(T)
+        if isinstance(arr, np.ndarray) and arr.dtype.kind not in "iuf":
             raise TypeError
-        T = arr.astype(np.float64, copy=False)
     except (TypeError, ValueError):
         raise ValueError(f"{name} must be a (K, K) array of probabilities, got {type(T).__name__}"
                          + (f" of dtype {arr.dtype}" if "arr" in locals() else "")) from None
-    if T.ndim != 2 or T.shape[0] != T.shape[1] or T.shape[0] < 2:
-        raise ValueError(f"{name} must be a square (K, K) matrix with K >= 2, got shape {T.shape}")
-    if T.shape[0] > MAX_CLASSES:
-        raise ValueError(f"{name} must be a (K, K) matrix with K <= {MAX_CLASSES}, got shape {T.shape}")
-    if num_classes is not None and T.shape[0] != num_classes:
-        raise ValueError(f"{name} has shape {T.shape} but num_classes = {num_classes}")
-    if not np.all(np.isfinite(T)) or (T < 0).any():
-        raise ValueError(f"{name} must have finite, non-negative entries (probabilities in [0, 1])")
-    sums = T.sum(axis=1)
-    if not np.allclose(sums, 1.0, rtol=0.0, atol=1e-6):
-        bad = int(np.argmax(np.abs(sums - 1)))
-        raise ValueError(f"every row of {name} must sum to 1; row {bad} sums to {sums[bad]:.6g}")
-    return T
+    shape = tuple(arr.shape)
+    if len(shape) != 2 or shape[0] != shape[1] or shape[0] < 2:
+        raise ValueError(f"{name} must be a square (K, K) matrix with K >= 2, got shape {shape}")
+    if shape[0] > MAX_CLASSES:
+        raise ValueError(f"{name} must be a (K, K) matrix with K <= {MAX_CLASSES}, got shape {shape}")
+    if num_classes is not None and shape[0] != num_classes:
+        raise ValueError(f"{name} has shape {shape} but num_classes = {num_classes}")
+    return check_probability_rows(arr, name)
 
 
 def _labels_numpy(labels, num_classes: int | None, name: str = "labels") -> np.ndarray:
@@ -393,17 +388,24 @@ def noise_rate_of(clean, noisy) -> float:
 
 # ---------------------------------------------------------------- estimating noise (lesson 06)
 def _pred_probs_numpy(pred_probs, n: int) -> np.ndarray:
-    arr = pred_probs.detach().cpu().numpy() if isinstance(pred_probs, torch.Tensor) else np.asarray(pred_probs)
-    if arr.ndim != 2 or arr.shape[0] != n or arr.shape[1] < 2:
-        raise ValueError(f"pred_probs must have shape (N, K) = ({n}, K) with K >= 2, one row per label; "
-                         f"got shape {arr.shape}")
-    if not np.issubdtype(arr.dtype, np.floating):
-        raise ValueError(f"pred_probs must be floating-point probabilities, got dtype {arr.dtype}")
-    arr = arr.astype(np.float64, copy=False)
-    if not np.isfinite(arr).all() or (arr < 0).any() or not np.allclose(arr.sum(axis=1), 1.0, atol=1e-4):
-        raise ValueError("pred_probs must be rows of probabilities: finite, >= 0, each row summing to 1 "
-                         "(apply softmax to logits first)")
-    return arr
+    if not isinstance(pred_probs, (np.ndarray, torch.Tensor, list, tuple)):
+        raise ValueError(f"pred_probs must be an (N, K) array of predicted probabilities, got {_short(pred_probs)}")
+    shape = tuple(pred_probs.shape) if isinstance(pred_probs, torch.Tensor) else np.shape(pred_probs)
+    if len(shape) != 2 or shape[0] != n or shape[1] < 2:
+        raise ValueError(f"pred_probs must have shape (N, K) = ({n}, K) with K >= 2, one row per entry of labels; "
+                         f"got shape {shape}")
+    dtype = pred_probs.dtype if isinstance(pred_probs, torch.Tensor) else np.asarray(pred_probs).dtype
+    if not (dtype.is_floating_point if isinstance(dtype, torch.dtype) else np.issubdtype(dtype, np.floating)):
+        raise ValueError(f"pred_probs must be floating-point probabilities, got dtype {dtype}")
+    try:
+        probs = check_probability_rows(pred_probs, "pred_probs")
+    except ValueError as err:
+        raise ValueError(f"{err} (softmax of the logits gives such rows)") from None
+    if np.ptp(probs, axis=1).max() <= row_sum_tolerance(dtype):
+        raise ValueError("pred_probs carry no information: every row is uniform (1/K for each class), so no noise "
+                         "can be estimated from them; give out-of-sample probabilities of a trained model "
+                         "(nls_lessons.train.out_of_sample_probs)")
+    return probs
 
 
 def _confident_joint(labels, pred_probs) -> np.ndarray:

@@ -38,7 +38,7 @@ import torch.nn.functional as F
 from torch import Tensor
 
 from .losses import _as_labels, _check_labels, _check_logits
-from .checks import check_num_classes, check_number, is_bool, reject_bool_items
+from .checks import check_num_classes, check_number, is_bool, reject_bool_items, row_sum_tolerance
 from .noise import check_transition_matrix
 
 _REDUCTIONS = ("none", "mean", "sum")
@@ -77,6 +77,15 @@ def _rates(values, name: str, low: float, high: float, high_open: bool = True) -
         low_text = "-inf" if low == -math.inf else f"{low:g}"
         raise ValueError(f"{name} must lie in [{low_text}, {high:g}{bracket} and be finite, got {bad}")
     return arr, arr.ndim == 0
+
+
+def _broadcast(a: np.ndarray, a_name: str, b: np.ndarray, b_name: str) -> None:
+    """``ValueError`` naming both arguments when their shapes do not broadcast."""
+    try:
+        np.broadcast_shapes(a.shape, b.shape)
+    except ValueError:
+        raise ValueError(f"{a_name} (shape {a.shape}) and {b_name} (shape {b.shape}) do not broadcast; give one "
+                         f"of them as a single number, or both with one shape") from None
 
 
 def _out(arr: np.ndarray, scalar: bool):
@@ -255,7 +264,8 @@ def noisy_posterior(clean_posterior, noise_rate):
         raise ValueError(f"clean_posterior must have shape (..., K) with K >= 2, got {tuple(p.shape)}")
     k = check_num_classes(p.shape[-1], "K = clean_posterior.shape[-1]")
     p_np = p.detach().cpu().double().numpy() if is_tensor else p
-    if not np.all(np.isfinite(p_np)) or (p_np < 0).any() or not np.allclose(p_np.sum(-1), 1.0, atol=1e-6):
+    tol = row_sum_tolerance(p.dtype)
+    if not np.all(np.isfinite(p_np)) or (p_np < 0).any() or not np.allclose(p_np.sum(-1), 1.0, rtol=0, atol=tol):
         raise ValueError("clean_posterior must hold probability vectors along its last axis "
                          "(finite, non-negative, summing to 1)")
     eps, scalar = _rates(noise_rate, "noise_rate", 0.0, 1.0)
@@ -331,6 +341,7 @@ def noisy_accuracy(clean_accuracy, noise_rate, num_classes: int):
     """
     kap, scalar_eps = _kappa_below_one(noise_rate, num_classes)
     acc, scalar_acc = _rates(clean_accuracy, "clean_accuracy", 0.0, 1.0, high_open=False)
+    _broadcast(acc, "clean_accuracy", kap, "noise_rate")
     k = check_num_classes(num_classes)
     eps = kap * (k - 1) / k
     return _out(eps / (k - 1) + (1.0 - kap) * acc, scalar_eps and scalar_acc)
@@ -339,7 +350,7 @@ def noisy_accuracy(clean_accuracy, noise_rate, num_classes: int):
 def clean_accuracy_estimate(noisy_accuracy, noise_rate, num_classes: int):
     """Invert :func:`noisy_accuracy`: estimate clean accuracy from accuracy on noisy labels.
 
-    ``acc = (acc_noisy - eps / (K - 1)) / (1 - kappa)``, clipped to [0, 1] (a finite sample can
+    ``acc = (acc_noisy - eps / (K - 1)) / (1 - kappa)``, clipped to [0, 1] with a warning (a finite sample can
     land outside). With an *estimated* noise rate this is the T-corrected estimate of lesson 06.
 
     Args:
@@ -349,6 +360,16 @@ def clean_accuracy_estimate(noisy_accuracy, noise_rate, num_classes: int):
     """
     kap, scalar_eps = _kappa_below_one(noise_rate, num_classes)
     acc, scalar_acc = _rates(noisy_accuracy, "noisy_accuracy", 0.0, 1.0, high_open=False)
+    _broadcast(acc, "noisy_accuracy", kap, "noise_rate")
     k = check_num_classes(num_classes)
     eps = kap * (k - 1) / k
-    return _out(np.clip((acc - eps / (k - 1)) / (1.0 - kap), 0.0, 1.0), scalar_eps and scalar_acc)
+    raw = (acc - eps / (k - 1)) / (1.0 - kap)
+    outside = (raw < -1e-9) | (raw > 1 + 1e-9)
+    if np.any(outside):
+        import warnings
+
+        bad_acc, bad_eps = (float(x[outside].flat[0]) for x in np.broadcast_arrays(acc, eps))
+        warnings.warn(f"noisy_accuracy {bad_acc:g} is impossible at noise_rate {bad_eps:g} with K = {k} (it gives "
+                      f"a clean accuracy outside [0, 1], clipped): the noise rate (an estimate?) or the accuracy "
+                      f"(a small sample?) is off", stacklevel=2)
+    return _out(np.clip(raw, 0.0, 1.0), scalar_eps and scalar_acc)

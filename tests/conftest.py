@@ -218,13 +218,13 @@ def lab_server(tmp_path_factory, chromium_executable):
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_text(json.dumps(values))
     port, token = free_port(), secrets.token_hex(16)
-    env = {**os.environ, "JUPYTER_CONFIG_DIR": str(dirs["config"]), "JUPYTER_DATA_DIR": str(dirs["data"]),
+    env = {**lab.lab_environment(token), "JUPYTER_CONFIG_DIR": str(dirs["config"]), "JUPYTER_DATA_DIR": str(dirs["data"]),
            "JUPYTER_RUNTIME_DIR": str(dirs["runtime"]), "JUPYTER_PLATFORM_DIRS": "1",
            "JUPYTERLAB_SETTINGS_DIR": str(dirs["settings"]), "JUPYTERLAB_WORKSPACES_DIR": str(dirs["workspaces"]),
            "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "PYTHONPATH": str(REPO)}
     env.pop("MPLBACKEND", None)          # the kernel gets Jupyter's own inline backend
     env.pop("NLS_STATIC", None)          # live widgets, not static frames
-    cmd = lab.lab_command(port, token, "127.0.0.1", open_browser=False, root_dir=BROWSER_LESSONS) + [
+    cmd = lab.lab_command(port, "127.0.0.1", open_browser=False, root_dir=BROWSER_LESSONS) + [
         f"--LabApp.user_settings_dir={dirs['settings']}", f"--LabApp.workspaces_dir={dirs['workspaces']}",
         "--LabApp.news_url="]
     log_path = tmp / "jupyterlab.log"

@@ -150,9 +150,9 @@ def test_lab_command_allows_root(monkeypatch):
     from nls_lessons.publish import lab
 
     monkeypatch.setattr(os, "geteuid", lambda: 0)
-    assert "--allow-root" in lab.lab_command(8888, "t", "127.0.0.1", open_browser=False)
+    assert "--allow-root" in lab.lab_command(8888, "127.0.0.1", open_browser=False)
     monkeypatch.setattr(os, "geteuid", lambda: 1000)
-    assert "--allow-root" not in lab.lab_command(8888, "t", "127.0.0.1", open_browser=False)
+    assert "--allow-root" not in lab.lab_command(8888, "127.0.0.1", open_browser=False)
 
 
 def test_busy_port_is_skipped():

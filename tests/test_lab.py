@@ -150,7 +150,7 @@ def test_make_reset_runs_the_same_command():
 
 # ---------------------------------------------------------------- the sources stay clean
 def test_jupyterlab_root_is_the_working_folder_not_the_repository():
-    cmd = lab.lab_command(8888, "t", "127.0.0.1", open_browser=False)
+    cmd = lab.lab_command(8888, "127.0.0.1", open_browser=False)
     root = next(a.split("=", 1)[1] for a in cmd if a.startswith("--ServerApp.root_dir="))
     assert Path(root) == lab.WORK_DIR.resolve()
     assert lab.NOTEBOOKS.resolve() not in [Path(root), *Path(root).parents]

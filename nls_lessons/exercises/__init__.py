@@ -14,6 +14,8 @@ from numbers import Real
 
 import numpy as np
 
+from ..checks import _MINUS_SIGNS, parse_number
+
 
 @dataclass(frozen=True)
 class Feedback:
@@ -92,7 +94,7 @@ def number_problem(answer) -> str | None:
         value = value.decode("utf-8", "replace")
     if isinstance(value, str):
         try:
-            number = float(value)
+            number = float(value.strip().translate(_MINUS_SIGNS))    # "−2" (U+2212, as the course prints)
         except ValueError:
             return f"Got the text {_short(value)}, which is not a number."
         if not math.isfinite(number):
@@ -123,7 +125,9 @@ def as_number(answer) -> float | None:
     if number_problem(answer) is not None:
         return None
     value, _ = _one_value(answer)
-    return float(value)
+    if isinstance(value, bytes):
+        value = value.decode("utf-8", "replace")
+    return parse_number(value) if isinstance(value, str) else float(value)
 
 
 def as_text(answer) -> str | None:

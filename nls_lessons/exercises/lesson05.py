@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 
+from ..checks import as_python_number
 from . import NOT_YET, Feedback, as_number, check_number, right, wrong
 
 _NOISES = ("symmetric", "pairflip")
@@ -25,8 +26,8 @@ def _column(dataset: str, noise: str, noise_rate):
     if noise not in _NOISES:
         raise ValueError(f"noise must be one of {_NOISES} (Table 2's columns), got {noise!r}")
     try:
-        eps = float(noise_rate)
-    except (TypeError, ValueError):
+        eps = float(as_python_number(noise_rate))      # 0.4 in float32 (or a 0-d tensor) is Table 2's 0.4
+    except (TypeError, ValueError, RuntimeError):
         eps = math.nan
     sub = t[(t["dataset"] == dataset) & (t["noise"] == noise) & ((t["noise_rate"] - eps).abs() < 1e-9)]
     if isinstance(noise_rate, bool) or not math.isfinite(eps) or not len(sub):

@@ -8,6 +8,7 @@ next to Table 2 and a figure saved. ``--dry-run`` prints the plan and its estima
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import sys
 import tempfile
@@ -22,7 +23,7 @@ from . import estimate
 from .protocols import PAPER_RATES, PROTOCOL_NAMES, DataSpec, protocol_routes
 from .report import format_table, plot_results, summarize
 from .runner import grid_size, plan_grid, run_grid, select
-from .store import DEFAULT_OUT, ROWS_DIR, _atomic_write, load_results
+from .store import DEFAULT_OUT, ROWS_DIR, _atomic_write, check_distinct, load_results
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -86,16 +87,12 @@ def _cli_message(err: Exception) -> str:
     return re.sub(r"(?<![-\w])(" + "|".join(_CLI_NAMES) + r")(?!\w)", lambda m: _CLI_NAMES[m.group(1)], str(err))
 
 
-def _no_repeats(values, flag: str, parser) -> None:
-    seen, repeated = set(), []
-    for v in values:
-        key = round(float(v), 9)
-        if key in seen and v not in repeated:
-            repeated.append(v)
-        seen.add(key)
-    if repeated:
-        parser.error(f"{flag} must not repeat values; {', '.join(f'{v:g}' for v in repeated)} "
-                     f"given more than once (each value trains its own models)")
+def _no_repeats(values, flag: str, parser, rates: bool = True) -> None:
+    """Two values that are one setting of the results store (the store's own key) are refused."""
+    try:
+        check_distinct(values, flag, rates=rates)
+    except ValueError as err:
+        parser.error(str(err))
 
 
 def _specs_from_args(args, parser) -> list[DataSpec]:
@@ -127,9 +124,12 @@ def _specs_from_args(args, parser) -> list[DataSpec]:
                      args.n_train, args.n_test) for eps in rates]
 
 
-def _check_out(out: Path, parser, create: bool = True) -> None:
+def _check_out(out: str, parser, create: bool = True) -> None:
     """``--out`` must be (or become) a writable folder: checked before anything trains. A dry
-    run (``create=False``) checks the same without creating anything."""
+    run (``create=False``) makes the same check and removes the folders it made for it."""
+    if not out.strip():
+        parser.error(f"--out {out!r} is empty; --out must name a folder (it gets rows/, results.csv, checkpoints/)")
+    out = Path(out)
     if out.exists() and not out.is_dir():
         parser.error(f"--out {out} is a file; --out must name a folder (it gets rows/, results.csv, checkpoints/)")
     base = out
@@ -137,10 +137,7 @@ def _check_out(out: Path, parser, create: bool = True) -> None:
         base = base.parent
     if not base.is_dir():
         parser.error(f"--out {out} lies under {base}, which is a file; --out must name a folder")
-    if not create:
-        if not os.access(base, os.W_OK | os.X_OK):
-            parser.error(f"--out {out} is not writable (no write permission in {base}); choose another --out")
-        return
+    made = [p for p in [out, *out.parents] if not p.exists()]
     try:
         out.mkdir(parents=True, exist_ok=True)
         fd, probe = tempfile.mkstemp(prefix=".tmp-probe-", dir=out)
@@ -148,6 +145,11 @@ def _check_out(out: Path, parser, create: bool = True) -> None:
         os.unlink(probe)
     except OSError as err:
         parser.error(f"--out {out} is not a writable folder ({err.strerror or err}); choose another --out")
+    finally:
+        if not create:
+            for folder in made:                  # deepest first: a dry run leaves nothing behind
+                with contextlib.suppress(OSError):
+                    folder.rmdir()
 
 
 def _check_args(args, parser):
@@ -168,8 +170,14 @@ def _check_args(args, parser):
             noise_module.check_seed(seed, "--seeds")
         except (ValueError, TypeError) as err:
             parser.error(str(err))
-    _no_repeats(args.seeds, "--seeds", parser)
+    _no_repeats(args.seeds, "--seeds", parser, rates=False)
     _no_repeats(args.smooth_rates, "--smooth-rates", parser)
+    if args.no_amp and args.precision not in (None, "fp32"):
+        parser.error(f"--precision {args.precision} and --no-amp contradict each other (--no-amp means "
+                     f"--precision fp32); give one of them")
+    if args.loop and args.max_stack is not None:
+        parser.error("--loop trains the rates one after another, so --max-stack (how many are stacked) has "
+                     "no effect; give one of them")
     precision = "fp32" if args.no_amp else args.precision
     try:
         losses.check_smooth_rate(args.smooth_rates, "--smooth-rates")
@@ -180,7 +188,7 @@ def _check_args(args, parser):
         device = resolve_device(args.device)
     except (ValueError, TypeError) as err:
         parser.error(_cli_message(err))
-    _check_out(Path(args.out), parser, create=not args.dry_run)
+    _check_out(args.out, parser, create=not args.dry_run)
     return specs, routes, device
 
 

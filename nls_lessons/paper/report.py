@@ -16,6 +16,7 @@ import numpy as np
 from .. import noise as noise_module
 from ..plots import PALETTE as OKABE_ITO  # the course palette, defined once in plots
 from . import cifar as cifar_module
+from .store import rate_key
 
 
 PAPER_DIR = Path(__file__).resolve().parents[2] / "data" / "paper"
@@ -73,8 +74,8 @@ def summarize(results, paper=None):
                          f"(rows from run_grid or load_results)")
     paper = paper_table2() if paper is None else paper
     keys = ["dataset", "noise", "noise_rate", "smooth_rate"]
-    res = results.assign(noise_rate=results["noise_rate"].astype(float).round(6),
-                         smooth_rate=results["smooth_rate"].astype(float).round(6),
+    res = results.assign(noise_rate=results["noise_rate"].map(rate_key),
+                         smooth_rate=results["smooth_rate"].map(rate_key),
                          diverged=results["diverged"].astype(str).str.lower().eq("true"))
     g = res.groupby(keys + ["protocol"], sort=False)
     per_route = pd.DataFrame({
@@ -90,7 +91,7 @@ def summarize(results, paper=None):
     table = order.drop_duplicates(keys, keep="first").drop(columns="_rank").rename(columns={"protocol": "route"})
     table = table.merge(listing.rename("routes").reset_index(), on=keys, how="left")
     p = paper.rename(columns={"mean": "paper_mean", "std": "paper_std"})[keys + ["paper_mean", "paper_std"]]
-    p = p.assign(noise_rate=p["noise_rate"].round(6), smooth_rate=p["smooth_rate"].round(6))
+    p = p.assign(noise_rate=p["noise_rate"].map(rate_key), smooth_rate=p["smooth_rate"].map(rate_key))
     table = table.merge(p, on=keys, how="left")
     table["best_minus_paper"] = table["best_mean"] - table["paper_mean"]
     return table.sort_values(["dataset", "noise", "noise_rate", "smooth_rate"],

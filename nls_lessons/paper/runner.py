@@ -23,7 +23,8 @@ from . import engine
 from .engine import _bar
 from .protocols import PAPER_RATES, PROTOCOL_NAMES, DataSpec, Protocol, protocol_routes
 from .resnet import build_model, init_parameters
-from .store import KEY, ROWS_DIR, _atomic_write, _row_key, _typed, export_csv, load_results, save_rows
+from .store import (KEY, KEY_DECIMALS, ROWS_DIR, _atomic_write, _row_key, _typed, check_distinct, export_csv,
+                    load_results, rate_key, save_rows, sync_export)
 
 
 def _model_fn(protocol: Protocol, num_classes: int):
@@ -190,10 +191,11 @@ def run_grid(specs, smooth_rates=PAPER_RATES, protocol: Protocol | str = "fast",
     import pandas as pd
 
     routes = _as_routes(protocol)
-    losses.check_smooth_rate(list(smooth_rates), "smooth_rates")
+    check_grid(specs, smooth_rates, seeds)
     ckpt_dir = Path(out) / "checkpoints" if out is not None else None
     if out is not None:
         Path(out).mkdir(parents=True, exist_ok=True)
+        sync_export(out)
         done = load_results(out)
         if not (Path(out) / ROWS_DIR).is_dir() and len(done):
             save_rows(out, done.astype(object).where(done.notna(), None).to_dict("records"))   # migrate
@@ -231,6 +233,32 @@ def run_grid(specs, smooth_rates=PAPER_RATES, protocol: Protocol | str = "fast",
             export_csv(out)
     frame = load_results(out) if out is not None else _typed(pd.DataFrame(new_rows))
     return select(frame, specs, smooth_rates, routes, seeds)
+
+
+def check_grid(specs, smooth_rates, seeds) -> None:
+    """Raise before anything trains unless every row of the grid has its own key in the store:
+    valid, distinct smooth rates and seeds, and specs that are distinct settings (noise rates
+    compared to the store's :data:`~nls_lessons.paper.store.KEY_DECIMALS` decimals)."""
+    from ..checks import check_seed
+
+    if isinstance(smooth_rates, (str, bytes)) or isinstance(seeds, (str, bytes)):
+        raise TypeError(f"smooth_rates and seeds must be sequences of numbers, got {smooth_rates!r} and {seeds!r}")
+    losses.check_smooth_rate(list(smooth_rates), "smooth_rates")
+    check_distinct(smooth_rates, "smooth_rates")
+    seeds = [check_seed(s, "seeds") for s in seeds]
+    check_distinct(seeds, "seeds", rates=False)
+    specs = list(specs)
+    if not all(isinstance(s, DataSpec) for s in specs):
+        raise TypeError(f"specs must be DataSpec objects, got {[type(s).__name__ for s in specs]}")
+    seen = {}
+    for j, s in enumerate(specs):
+        k = (s.dataset, s.noise, rate_key(s.noise_rate), s.n_train, s.n_test)
+        if k in seen:
+            i = seen[k]
+            raise ValueError(f"specs[{j}] and specs[{i}] are the same setting in the results store (dataset, noise, "
+                             f"noise_rate to {KEY_DECIMALS} decimals, n_train, n_test): noise_rate "
+                             f"{specs[i].noise_rate!r} and {s.noise_rate!r}; give each setting once")
+        seen[k] = j
 
 
 def grid_size(specs, smooth_rates, protocol, seeds) -> int:

@@ -31,7 +31,10 @@ The launcher also
   (lesson 02's MNIST-1D cell ran 19x slower that way);
 - picks a free port (8888 upwards) when the default one is busy;
 - adds ``--allow-root`` when run as root (JupyterLab refuses to start otherwise);
-- prints the URL, token included, before JupyterLab's own log starts.
+- prints the URL, token included, before JupyterLab's own log starts. The token reaches
+  JupyterLab in its environment (``JUPYTER_TOKEN``), never on its command line, which every local
+  user can read (``ps``, ``/proc/PID/cmdline``); ``$NLS_LAB_TOKEN`` sets it and is refused when weak
+  (:func:`check_token`); a ``--host``/``$NLS_LAB_HOST`` beyond loopback is warned about loudly.
 """
 from __future__ import annotations
 
@@ -150,7 +153,7 @@ def resolve_lesson(name: str, src_dir: Path | str = NOTEBOOKS) -> Path:
     key = Path(str(name).strip()).name
     for suffix in (".ipynb", ".py"):
         key = key.removesuffix(suffix)
-    if key.isdigit():
+    if key.isascii() and key.isdigit():        # "²" and "٣" are digits to Python, not lesson numbers
         key = f"{int(key):02d}"
         matches = [s for s in sources if s.stem.split("_", 1)[0] == key]
     else:
@@ -205,8 +208,9 @@ def install_lab_settings(prefix: Path | str = sys.prefix) -> Path:
 
 
 def port_is_free(port: int, host: str = "127.0.0.1") -> bool:
-    """True when nothing listens on ``host:port``."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+    """True when nothing listens on ``host:port`` (IPv4 or IPv6, as ``host`` resolves)."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as s:
         s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             s.bind((host, port))
@@ -216,19 +220,83 @@ def port_is_free(port: int, host: str = "127.0.0.1") -> bool:
 
 
 def find_free_port(start: int = 8888, tries: int = 50, host: str = "127.0.0.1") -> int:
-    """The first free port in ``[start, start + tries)``; a clear error when none is."""
-    for port in range(start, start + tries):
+    """The first free port in ``[start, start + tries)`` (at most 65535); a clear error when none is."""
+    stop = min(start + tries, MAX_PORT + 1)
+    for port in range(start, stop):
         if port_is_free(port, host):
             return port
-    raise RuntimeError(
-        f"no free port in {start}..{start + tries - 1} on {host}; "
-        "stop another Jupyter server or pass --port"
-    )
+    raise RuntimeError(f"no free port in {start}..{stop - 1} on {host}; stop another Jupyter server or pass "
+                       f"another --port (1..{MAX_PORT})")
 
 
-def lab_command(port: int, token: str, host: str, open_browser: bool,
+# ---------------------------------------------------------------------------- the token and the host
+MAX_PORT = 65535
+#: A token is the only thing between the lab and anyone who can reach its port: at least this many
+#: characters, of at least :data:`MIN_TOKEN_DISTINCT` different ones, URL-safe.
+MIN_TOKEN_LENGTH = 16
+MIN_TOKEN_DISTINCT = 8
+_TOKEN_CHARACTERS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.~")
+
+
+def check_token(token: str, name: str = "NLS_LAB_TOKEN") -> str:
+    """Return ``token``, or raise ``ValueError`` (never quoting it) when it is weak: shorter than
+    :data:`MIN_TOKEN_LENGTH`, of fewer than :data:`MIN_TOKEN_DISTINCT` different characters, or
+    with a character outside letters, digits and ``-_.~`` (it goes into the URL)."""
+    allowed = (f"at least {MIN_TOKEN_LENGTH} characters, of at least {MIN_TOKEN_DISTINCT} different ones, "
+               f"letters, digits, '-', '_', '.' or '~' (a new one: python -c \"import secrets; "
+               f"print(secrets.token_hex(16))\"), or leave it unset for a fresh random token")
+    if not isinstance(token, str) or len(token.strip()) < MIN_TOKEN_LENGTH:
+        raise ValueError(f"{name} is too weak ({len(str(token).strip())} characters); it must be {allowed}")
+    if not set(token) <= _TOKEN_CHARACTERS:
+        raise ValueError(f"{name} holds a character that is not a letter, digit, '-', '_', '.' or '~'; it must be "
+                         f"{allowed}")
+    if len(set(token)) < MIN_TOKEN_DISTINCT:
+        raise ValueError(f"{name} is too weak ({len(set(token))} different characters); it must be {allowed}")
+    return token
+
+
+def lab_environment(token: str, environ=None) -> dict:
+    """The environment JupyterLab runs in: ``environ`` (default ``os.environ``) with the token in
+    ``JUPYTER_TOKEN`` (a process's environment is readable only by its user, its command line by
+    everyone) and one BLAS/OpenMP thread for every kernel (:data:`KERNEL_THREAD_ENV`)."""
+    env = dict(os.environ if environ is None else environ)
+    env.pop("JUPYTER_TOKEN_FILE", None)          # it would win over JUPYTER_TOKEN
+    env["JUPYTER_TOKEN"] = token
+    for name in KERNEL_THREAD_ENV:
+        env.setdefault(name, "1")
+    return env
+
+
+def resolve_host(host: str, name: str = "--host") -> list[str]:
+    """The addresses ``host`` resolves to, or ``ValueError`` naming ``name`` when it does not."""
+    import ipaddress
+
+    if not isinstance(host, str) or not host.strip():
+        raise ValueError(f"{name} is empty; give an address to listen on, e.g. 127.0.0.1 (this machine only)")
+    try:
+        ipaddress.ip_address(host)
+        return [host]
+    except ValueError:
+        pass
+    try:
+        infos = socket.getaddrinfo(host, None, type=socket.SOCK_STREAM)
+    except (OSError, UnicodeError) as err:
+        raise ValueError(f"{name} {host!r} does not resolve to an address ({err}); give an address or a "
+                         f"known host name, e.g. 127.0.0.1 (this machine only)") from None
+    return sorted({info[4][0] for info in infos})
+
+
+def beyond_loopback(addresses) -> list[str]:
+    """The addresses of ``addresses`` that other machines may reach (not 127.0.0.0/8 or ::1)."""
+    import ipaddress
+
+    return [a for a in addresses if not ipaddress.ip_address(a.split("%")[0]).is_loopback]
+
+
+def lab_command(port: int, host: str, open_browser: bool,
                 root_dir: Path | str = WORK_DIR, default_path: str = WELCOME) -> list[str]:
-    """The ``jupyter lab`` argument list (kept separate so it can be tested).
+    """The ``jupyter lab`` argument list (kept separate so it can be tested). It holds no token:
+    the token goes in the environment (:func:`lab_environment`).
 
     ``root_dir`` is the folder JupyterLab may read and write (the working copies);
     ``default_path`` the notebook it opens, relative to ``root_dir``.
@@ -239,7 +307,6 @@ def lab_command(port: int, token: str, host: str, open_browser: bool,
         f"--ServerApp.port={port}",
         "--ServerApp.port_retries=0",
         f"--ServerApp.ip={host}",
-        f"--IdentityProvider.token={token}",
         f"--LabApp.default_url=/lab/tree/{default_path}",
     ]
     if not open_browser:
@@ -249,14 +316,27 @@ def lab_command(port: int, token: str, host: str, open_browser: bool,
     return cmd
 
 
+def _port(text: str) -> int:
+    """argparse type: a port number 1..65535 (ASCII digits)."""
+    text = str(text).strip()
+    if not (text.isascii() and text.isdigit()) or not 1 <= int(text) <= MAX_PORT:
+        raise argparse.ArgumentTypeError(f"must be a port number in 1..{MAX_PORT}, got {text!r}")
+    return int(text)
+
+
+def _env_flag(name: str) -> bool:
+    return os.environ.get(name, "").strip().lower() not in ("", "0", "false", "no", "off")
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m nls_lessons.publish.lab",
                                      description=__doc__.splitlines()[0])
-    parser.add_argument("--port", type=int, default=int(os.environ.get("NLS_LAB_PORT", 8888)),
-                        help="first port to try (default 8888; the next free one is used if busy)")
-    parser.add_argument("--host", default=os.environ.get("NLS_LAB_HOST", "127.0.0.1"))
-    parser.add_argument("--no-browser", action="store_true",
-                        default=bool(os.environ.get("NLS_LAB_NO_BROWSER")),
+    parser.add_argument("--port", type=_port, default=None,
+                        help="first port to try, 1..65535 (default $NLS_LAB_PORT or 8888; the next free one is "
+                             "used if busy)")
+    parser.add_argument("--host", default=None,
+                        help="address to listen on (default $NLS_LAB_HOST or 127.0.0.1: this machine only)")
+    parser.add_argument("--no-browser", action="store_true", default=_env_flag("NLS_LAB_NO_BROWSER"),
                         help="do not try to open a web browser")
     parser.add_argument("--lessons-dir", default=str(WORK_DIR),
                         help=f"the working copies' folder (default {_show(WORK_DIR)}/)")
@@ -265,7 +345,32 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--copies-only", action="store_true",
                         help="create the missing working copies, then exit without starting JupyterLab")
     args = parser.parse_args(argv)
+    if args.reset is not None and args.copies_only:
+        parser.error("--reset and --copies-only are two different actions; give one of them")
+    if args.port is None:
+        try:
+            args.port = _port(os.environ.get("NLS_LAB_PORT", "8888"))
+        except argparse.ArgumentTypeError as err:
+            parser.error(f"NLS_LAB_PORT {err}")
+    if not args.lessons_dir.strip():
+        parser.error("--lessons-dir is empty; it must name a folder (for the working copies)")
     work_dir = Path(args.lessons_dir)
+    base = work_dir
+    while not base.exists() and base != base.parent:
+        base = base.parent
+    if base.exists() and not base.is_dir():
+        parser.error(f"--lessons-dir {work_dir}: {base} is a file; --lessons-dir must name a folder")
+    host_flag = "--host" if args.host is not None else "NLS_LAB_HOST"
+    host = args.host if args.host is not None else os.environ.get("NLS_LAB_HOST", "127.0.0.1")
+    start = args.reset is None and not args.copies_only
+    if start:
+        try:
+            addresses = resolve_host(host, host_flag)
+            token = check_token(os.environ["NLS_LAB_TOKEN"]) if "NLS_LAB_TOKEN" in os.environ \
+                else secrets.token_hex(16)
+            port = find_free_port(args.port, host=host)
+        except (ValueError, RuntimeError) as exc:
+            parser.error(str(exc))
 
     if args.reset is not None:
         try:
@@ -280,19 +385,19 @@ def main(argv: list[str] | None = None) -> None:
     if args.copies_only:
         return
     install_lab_settings()
-
-    port = find_free_port(args.port, host=args.host)
     if port != args.port:
         print(f"port {args.port} is busy; using {port} instead", flush=True)
-    token = os.environ.get("NLS_LAB_TOKEN") or secrets.token_hex(16)
-    url = f"http://{args.host}:{port}/lab/tree/{WELCOME}?token={token}"
+    open_to = beyond_loopback(addresses)
+    if open_to:
+        print(f"\n  WARNING: {host_flag} {host} listens on {', '.join(open_to)}: other machines can reach this "
+              f"JupyterLab, and anyone with the URL's token can run code as you. Use 127.0.0.1 (this machine "
+              f"only) unless you mean it.\n", file=sys.stderr, flush=True)
+    url = f"http://{host}:{port}/lab/tree/{WELCOME}?token={token}"
     print("\n  nls-lessons: JupyterLab is starting. Open this URL in your browser:\n"
           f"\n      {url}\n\n  (Ctrl-C twice stops the server.)\n", flush=True)
-    cmd = lab_command(port, token, args.host, open_browser=not args.no_browser, root_dir=work_dir)
+    cmd = lab_command(port, host, open_browser=not args.no_browser, root_dir=work_dir)
     os.chdir(work_dir)
-    for name in KERNEL_THREAD_ENV:     # every kernel inherits this (lesson 02 explains why)
-        os.environ.setdefault(name, "1")
-    os.execv(cmd[0], cmd)
+    os.execve(cmd[0], cmd, lab_environment(token))
 
 
 if __name__ == "__main__":

@@ -84,10 +84,9 @@ def _is_real(value) -> bool:
 
 
 def _item(value):
-    """A 0-d tensor or array as the Python number it holds; anything else unchanged."""
-    if isinstance(value, (Tensor, np.ndarray)) and value.ndim == 0:
-        return value.item()
-    return value
+    """A 0-d tensor or array (or numpy scalar) as the Python number it holds, a low-precision
+    float as the decimal it shows (0.2 in float32 is 0.2); anything else unchanged."""
+    return _checks.as_python_number(value)
 
 
 def _as_list(values, name: str) -> list:
@@ -97,7 +96,8 @@ def _as_list(values, name: str) -> list:
     if isinstance(values, (Real, np.number, np.bool_)):
         return [values]
     try:
-        values = values.tolist() if isinstance(values, (np.ndarray, Tensor)) else list(values)
+        values = list(values.reshape(-1)) if isinstance(values, (np.ndarray, Tensor)) and values.ndim == 1 else (
+            values.tolist() if isinstance(values, (np.ndarray, Tensor)) else list(values))
     except TypeError:
         raise TypeError(f"{name} must be a number or a non-empty sequence of numbers, "
                         f"got {type(values).__name__}") from None

@@ -30,6 +30,16 @@ def _subset(data: Dataset, train_idx, x_test: Tensor, y_test: Tensor, tag: str) 
     return Dataset(data.x_train[idx], data.y_train[idx], x_test, y_test, data.num_classes, f"{data.name}|{tag}")
 
 
+def _every_class_present(counts: np.ndarray, caller: str) -> None:
+    """A class without a single training sample cannot be fixed by fewer folds or another
+    fraction: say which class, and what would fix it."""
+    empty = np.flatnonzero(counts == 0).tolist()
+    if empty:
+        raise ValueError(f"{caller}: class {empty[0] if len(empty) == 1 else empty} has no sample in data.y_train, "
+                         f"though data.num_classes = {len(counts)}; every class needs training samples (give data "
+                         f"with every class, or a Dataset whose num_classes counts only the classes it has)")
+
+
 def _check_fraction(value, name: str) -> float:
     if not isinstance(value, Real) or isinstance(value, (bool, np.bool_)) or not 0 < value < 1:
         raise ValueError(f"{name} must be a number in (0, 1), got {value!r}")
@@ -114,6 +124,7 @@ def out_of_sample_probs(data: Dataset, folds: int = 5, seed: int = 0, *, smooth_
 
     data = _check_data(data)
     y = data.y_train.cpu().numpy()
+    _every_class_present(np.bincount(y, minlength=data.num_classes), "out_of_sample_probs")
     folds = _check_folds(folds, y, data.num_classes)
     seed = _check_seed(seed, "seed")
     rate = _check_rate(_one(smooth_rate, "smooth_rate"), "smooth_rate")
@@ -226,6 +237,7 @@ def select_smooth_rate(data: Dataset, smooth_rates, *, folds: int | None = None,
     cfg, device = _fit_kwargs_config(fit_kwargs, "select_smooth_rate")
     progress = _check_flag(progress, "progress")
     y = data.y_train.cpu().numpy()
+    _every_class_present(np.bincount(y, minlength=data.num_classes), "select_smooth_rate")
     n, g_count = len(y), len(smooth_rates)
     if validation_fraction is not None:
         if folds is not None:

@@ -52,10 +52,11 @@ def _check_smooth_rate(value, name: str = "smooth_rate") -> float:
     """A finite smooth rate <= 1 as a float (strings and booleans rejected up front)."""
     from nls_lessons.losses import check_smooth_rate
 
-    if not _is_number(value):
-        raise TypeError(f"{name} must be a number <= 1 (r < 0: NLS, r = 0: CE, 0 < r <= 1: LS), got {value!r}")
-    check_smooth_rate(float(value), name)
-    return float(value)
+    from nls_lessons.checks import check_number
+
+    value = check_number(value, name, "a number <= 1 (r < 0: NLS, r = 0: CE, 0 < r <= 1: LS)")
+    check_smooth_rate(value, name)
+    return value
 
 
 def _check_slider(value, name: str, slider, check) -> float:

@@ -32,6 +32,9 @@ def smoothing_compute(smooth_rate: float, *, num_classes: int = 10, label: int =
     from nls_lessons.losses import gls_targets
 
     smooth_rate = _check_smooth_rate(smooth_rate)
+    if isinstance(curve_rates, (str, bytes)) or curve_rates is None:
+        raise TypeError(f"curve_rates must be a sequence of smooth rates, each a finite number <= 1, got {curve_rates!r}")
+    curve_rates = tuple(_check_smooth_rate(r, "curve_rates") for r in curve_rates)
     num_classes = _noise.check_num_classes(num_classes)
     if not (isinstance(label, (Integral, np.integer)) and not isinstance(label, (bool, np.bool_))) \
             or not 0 <= label < num_classes:
