@@ -387,7 +387,8 @@ def noise_rate_of(clean, noisy) -> float:
 
 
 # ---------------------------------------------------------------- estimating noise (lesson 06)
-def _pred_probs_numpy(pred_probs, n: int) -> np.ndarray:
+def _pred_probs_numpy(pred_probs, n: int) -> tuple[np.ndarray, float]:
+    """pred_probs checked as (n, K) probability rows, as float64, and the row tolerance of its dtype."""
     if not isinstance(pred_probs, (np.ndarray, torch.Tensor, list, tuple)):
         raise ValueError(f"pred_probs must be an (N, K) array of predicted probabilities, got {_short(pred_probs)}")
     shape = tuple(pred_probs.shape) if isinstance(pred_probs, torch.Tensor) else np.shape(pred_probs)
@@ -401,21 +402,15 @@ def _pred_probs_numpy(pred_probs, n: int) -> np.ndarray:
         probs = check_probability_rows(pred_probs, "pred_probs")
     except ValueError as err:
         raise ValueError(f"{err} (softmax of the logits gives such rows)") from None
-    if np.ptp(probs, axis=1).max() <= row_sum_tolerance(dtype):
-        raise ValueError("pred_probs carry no information: every row is uniform (1/K for each class), so no noise "
-                         "can be estimated from them; give out-of-sample probabilities of a trained model "
-                         "(nls_lessons.train.out_of_sample_probs)")
-    return probs
+    return probs, row_sum_tolerance(dtype)
 
 
-def _confident_joint(labels, pred_probs) -> np.ndarray:
-    """cleanlab's calibrated confident joint as ``J[true, observed]`` (K, K), summing to 1."""
-    from cleanlab.count import estimate_joint
-
+def _estimate_inputs(labels, pred_probs) -> tuple[np.ndarray, np.ndarray, float]:
+    """labels and pred_probs checked: (N,) int labels, (N, K) float64 rows, the rows' tolerance."""
     n = len(labels) if not isinstance(labels, torch.Tensor) else labels.shape[0]
     if n == 0:
         raise ValueError("labels must not be empty: give one observed label per sample")
-    probs = _pred_probs_numpy(pred_probs, n)
+    probs, tolerance = _pred_probs_numpy(pred_probs, n)
     k = probs.shape[1]
     y = _labels_numpy(labels, k)
     counts = np.bincount(y, minlength=k)
@@ -423,6 +418,18 @@ def _confident_joint(labels, pred_probs) -> np.ndarray:
         missing = np.flatnonzero(counts == 0).tolist()
         raise ValueError(f"every class must occur among the labels (num_classes = {k} from pred_probs); "
                          f"classes {missing} never occur")
+    return y, probs, tolerance
+
+
+def _confident_joint(y: np.ndarray, probs: np.ndarray, tolerance: float) -> np.ndarray:
+    """cleanlab's calibrated confident joint as ``J[true, observed]`` (K, K), summing to 1; checked
+    inputs (:func:`_estimate_inputs`). Uniform rows carry no information: refused, not estimated."""
+    from cleanlab.count import estimate_joint
+
+    if np.ptp(probs, axis=1).max() <= tolerance:
+        raise ValueError("pred_probs carry no information: every row is uniform (1/K for each class), so no noise "
+                         "can be estimated from them; give out-of-sample probabilities of a trained model "
+                         "(nls_lessons.train.out_of_sample_probs)")
     return estimate_joint(y, probs).T        # cleanlab's rows are the given label: transpose
 
 
@@ -444,7 +451,7 @@ def estimate_transition(labels, pred_probs) -> np.ndarray:
         T_hat of shape (K, K), float64, ``T_hat[i, j]`` = estimated P(observed = j | true = i),
         the convention of :func:`transition_matrix` (rows sum to 1).
     """
-    joint = _confident_joint(labels, pred_probs)
+    joint = _confident_joint(*_estimate_inputs(labels, pred_probs))
     totals = joint.sum(axis=1, keepdims=True)
     return np.divide(joint, totals, out=np.eye(len(joint)), where=totals > 0)
 
@@ -463,13 +470,15 @@ def estimate_noise_rate(labels, pred_probs, *, model_accuracy: float | None = No
     give ``a`` (a weak model and noisy labels look alike), so lesson 06 measures this
     correction with the true ``a`` only to show where the bias comes from.
     """
-    estimate = float(1.0 - np.trace(_confident_joint(labels, pred_probs)))
-    if model_accuracy is None:
-        return estimate
-    k = np.shape(pred_probs)[1]
-    if isinstance(model_accuracy, bool) or not isinstance(model_accuracy, (int, float, np.floating)) \
-            or not 1.0 / k < float(model_accuracy) <= 1.0:
+    y, probs, tolerance = _estimate_inputs(labels, pred_probs)
+    k = probs.shape[1]
+    if model_accuracy is not None and (
+            isinstance(model_accuracy, bool) or not isinstance(model_accuracy, (int, float, np.floating))
+            or not 1.0 / k < float(model_accuracy) <= 1.0):
         raise ValueError(f"model_accuracy must be a number in (1/K, 1] = ({1 / k:.3g}, 1] (the out-of-fold "
                          f"model's clean accuracy), got {model_accuracy!r}")
+    estimate = float(1.0 - np.trace(_confident_joint(y, probs, tolerance)))
+    if model_accuracy is None:
+        return estimate
     a = float(model_accuracy)
     return float(np.clip((k - 1) * (estimate - 1 + a) / (k * a - 1), 0.0, 1.0))

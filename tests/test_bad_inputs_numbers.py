@@ -207,7 +207,8 @@ def test_the_recipe_warns_where_noisy_validation_ranks_backwards(monkeypatch):
     from nls_lessons.widgets import recipe_widget
 
     def table(rates):
-        return pd.DataFrame(dict(smooth_rate=list(rates), val_acc=0.5, test_acc=0.5, oracle_test_acc=0.5))
+        return pd.DataFrame(dict(smooth_rate=list(rates), seed=0, val_acc=0.5, val_se=0.01, gap_se=0.01,
+                                 within_one_se=True, val_epoch=3, test_acc=0.5, oracle_test_acc=0.5, diverged=False))
     monkeypatch.setattr(train, "out_of_sample_probs", lambda d, **k: np.full((len(d.y_train), 10), 0.1))
     monkeypatch.setattr(noise, "estimate_transition", lambda y, p: np.eye(10))
     monkeypatch.setattr(train, "select_smooth_rate", lambda d, rates, **k: (0.0, table(rates)))

@@ -54,7 +54,7 @@ ESTIMATE_CASES = [
     Case("probs-shape", noise.estimate_transition, (np.zeros(10, dtype=int), np.full((9, 3), 1 / 3)),
          words=("pred_probs", "(N, K)")),
     Case("probs-not-rows", noise.estimate_transition, (np.arange(3), np.ones((3, 3))),
-         words=("pred_probs", "summing to 1")),
+         words=("pred_probs", "sum to 1")),
     Case("probs-nan", noise.estimate_noise_rate, (np.arange(3), np.full((3, 3), np.nan)),
          words=("pred_probs", "finite")),
     Case("probs-negative", noise.estimate_noise_rate, (np.arange(2), np.array([[1.5, -0.5], [0.5, 0.5]])),
