@@ -74,17 +74,23 @@ for r in (0.4, 0.0, -2.0):
 plots.target_bars(losses.gls_targets([3], 10, -2.0)[0], label=3, smooth_rate=-2.0)
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
+# Each exercise has a starter cell: replace `None` by your answer and run it, then run the check
+# cell below it. The check says whether you are right and why, or gives a hint. The worked solution
+# sits in a collapsed cell after the check; open it only once you have tried.
+#
 # **Exercise 1.** With $K=10$ and $r=-4$, what is the target entry of the *true* class?
 # Work it out by hand.
 
 # %%
 answer = None  # your answer
+
+# %%
 ex.check_nls_target(answer)
 
 # %% tags=["solution"] jupyter={"outputs_hidden": true, "source_hidden": true}
+# Solution: open this cell only after you have tried the exercise.
 answer = 1 - (-4) + (-4) / 10
 assert ex.check_nls_target(answer)
-ex.check_nls_target(answer)
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## 2. The loss in logit form, and why NLS has no floor
@@ -301,12 +307,14 @@ for r_check in (0.1, 0.2, 0.4, 0.8, 1.0):
 
 # %%
 answer = None  # your answer
+
+# %%
 ex.check_theorem1(answer)
 
 # %% tags=["solution"] jupyter={"outputs_hidden": true, "source_hidden": true}
+# Solution: open this cell only after you have tried the exercise.
 answer = 2 * 0.5 - 0.9
 assert ex.check_theorem1(answer)
-ex.check_theorem1(answer)
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
 # ### Backward loss correction *is* NLS
@@ -351,12 +359,14 @@ for eps_check, r_expected in ((0.2, -0.286), (0.4, -0.8), (0.6, -2.0), (0.8, -8.
 
 # %%
 answer = None  # your answer
+
+# %%
 ex.check_backward_rate(answer)
 
 # %% tags=["solution"] jupyter={"outputs_hidden": true, "source_hidden": true}
+# Solution: open this cell only after you have tried the exercise.
 answer = theory.backward_correction_rate(0.5, 10)
 assert ex.check_backward_rate(answer)
-ex.check_backward_rate(answer)
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
 # ### Peer loss and complementary labels: the limit $r\to-\infty$
@@ -467,12 +477,14 @@ for eps, block in confidence_table.groupby("ε"):
 
 # %%
 answer = None  # your answer
+
+# %%
 ex.check_wrong_confidence(answer)
 
 # %% tags=["solution"] jupyter={"outputs_hidden": true, "source_hidden": true}
+# Solution: open this cell only after you have tried the exercise.
 answer = "higher"
 assert ex.check_wrong_confidence(answer)
-ex.check_wrong_confidence(answer)
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## 6. Live: retrain on a 2-D toy

@@ -224,19 +224,25 @@ assert len(paper.paper_cifar_n()) == 0
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## 6 · Exercises
 #
+# Each exercise has a starter cell: replace `None` by your answer and run it, then run the check
+# cell below it. The check says whether you are right and why, or gives a hint. The worked solution
+# sits in a collapsed cell after the check; open it only once you have tried.
+#
 # **Exercise 1.** Using `table2` (a pandas DataFrame with columns `dataset, noise, noise_rate,
 # smooth_rate, mean, std`), find the smooth rate that Table 2 ranks best for CIFAR-10 with
-# symmetric noise $\varepsilon = 0.4$. Replace `None` by your answer and run the cell.
+# symmetric noise $\varepsilon = 0.4$.
 
 # %%
 answer = None  # your answer
+
+# %%
 ex.check_best_rate(answer, noise_rate=0.4)
 
 # %% tags=["solution"] jupyter={"outputs_hidden": true, "source_hidden": true}
+# Solution: open this cell only after you have tried the exercise.
 col = table2[(table2.dataset == "cifar10") & (table2.noise == "symmetric") & (table2.noise_rate == 0.4)]
 answer = float(col.loc[col["mean"].idxmax(), "smooth_rate"])
 assert ex.check_best_rate(answer, noise_rate=0.4)
-ex.check_best_rate(answer, noise_rate=0.4)
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
 # **Exercise 2.** In Table 2's pair-flip columns LS wins at $\varepsilon = 0.2$
@@ -247,13 +253,15 @@ ex.check_best_rate(answer, noise_rate=0.4)
 
 # %%
 answer = None  # your answer
+
+# %%
 ex.check_best_rate(answer, noise_rate=0.3, noise="pairflip")
 
 # %% tags=["solution"] jupyter={"outputs_hidden": true, "source_hidden": true}
+# Solution: open this cell only after you have tried the exercise.
 col = table2[(table2.noise == "pairflip") & (table2.noise_rate == 0.3)]
 answer = float(col.loc[col["mean"].idxmax(), "smooth_rate"])
 assert ex.check_best_rate(answer, noise_rate=0.3, noise="pairflip")
-ex.check_best_rate(answer, noise_rate=0.3, noise="pairflip")
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
 # **Exercise 3.** In Table 2's CIFAR-10 symmetric $\varepsilon = 0.6$ column, by how many points
@@ -261,14 +269,16 @@ ex.check_best_rate(answer, noise_rate=0.3, noise="pairflip")
 
 # %%
 answer = None  # your answer
+
+# %%
 ex.check_nls_ls_gap(answer)
 
 # %% tags=["solution"] jupyter={"outputs_hidden": true, "source_hidden": true}
+# Solution: open this cell only after you have tried the exercise.
 col = table2[(table2.dataset == "cifar10") & (table2.noise == "symmetric") & (table2.noise_rate == 0.6)]
 col = col.set_index("smooth_rate")["mean"]
 answer = col[col.index < 0].max() - col[col.index > 0].max()
 assert ex.check_nls_ls_gap(answer)
-ex.check_nls_ls_gap(answer)
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
 # **Project (GPU, not checked here).** Run `--protocol paper` for $\varepsilon = 0.6$ with seeds
