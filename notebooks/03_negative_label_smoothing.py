@@ -302,7 +302,7 @@ for r_check in (0.1, 0.2, 0.4, 0.8, 1.0):
     assert torch.allclose(lhs, rhs, rtol=0, atol=1e-10), r_check
 
 # %% [markdown]
-# **Exercise 2.** On some batch the CE loss is 0.5 and the LS loss with $r=0.4$ is 0.9. What is
+# **Exercise 2.** On some batch the CE loss is 0.55 and the LS loss with $r=0.4$ is 0.87. What is
 # the NLS loss with $r=-0.4$ on the same batch?
 
 # %%
@@ -313,7 +313,7 @@ ex.check_theorem1(answer)
 
 # %% tags=["solution"] jupyter={"outputs_hidden": true, "source_hidden": true}
 # Solution: open this cell only after you have tried the exercise.
-answer = 2 * 0.5 - 0.9
+answer = 2 * 0.55 - 0.87
 assert ex.check_theorem1(answer)
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
@@ -424,6 +424,22 @@ for r in (-4.0, -0.8, 0.0, 0.4):
 plots.confidence_histograms(panels, title="model confidence on the clean test set, ε = 0.4")
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
+# **Exercise 4.** A model trained with NLS ($r=-4$) misclassifies a test digit. Compared with a
+# model trained with LS ($r=0.4$) that also gets it wrong, is its maximum softmax probability
+# typically `"higher"`, `"lower"` or `"same"`?
+
+# %%
+answer = None  # your answer
+
+# %%
+ex.check_wrong_confidence(answer)
+
+# %% tags=["solution"] jupyter={"outputs_hidden": true, "source_hidden": true}
+# Solution: open this cell only after you have tried the exercise.
+answer = "higher"
+assert ex.check_wrong_confidence(answer)
+
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # **The misconception.** "NLS gives lower confidence on wrong predictions" is true *for MC*,
 # and MC near $-1$ means almost all probability sits on one **wrong** class. In the usual sense
 # (the maximum softmax probability) NLS is *more* confident, including when it is wrong. The
@@ -470,21 +486,6 @@ for eps, block in confidence_table.groupby("ε"):
 # the confidence and features they leave. Which rate is best on clean data (the paper's $r^*$,
 # Assumption 1) is a property of the learner and the data, not of the loss. The next lesson
 # asks *when* to use NLS.
-#
-# **Exercise 4.** A model trained with NLS ($r=-4$) misclassifies a test digit. Compared with a
-# model trained with LS ($r=0.4$) that also gets it wrong, is its maximum softmax probability
-# typically `"higher"`, `"lower"` or `"same"`?
-
-# %%
-answer = None  # your answer
-
-# %%
-ex.check_wrong_confidence(answer)
-
-# %% tags=["solution"] jupyter={"outputs_hidden": true, "source_hidden": true}
-# Solution: open this cell only after you have tried the exercise.
-answer = "higher"
-assert ex.check_wrong_confidence(answer)
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## 6. Live: retrain on a 2-D toy
