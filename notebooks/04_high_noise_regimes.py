@@ -87,7 +87,7 @@ plots.phase_diagram(num_classes=10)
 # cell below it. The check says whether you are right and why, or gives a hint. The worked solution
 # sits in a collapsed cell after the check; open it only once you have tried.
 #
-# **Exercise 1.** $K=10$, $\varepsilon=0.5$, and on clean data the best rate was $r^*=0.2$. What
+# **Exercise 1.** $K=10$, $\varepsilon=0.5$, and on clean data the best rate was $r^*=0.3$. What
 # is $r_{\text{opt}}$?
 
 # %%
@@ -98,7 +98,7 @@ ex.check_optimal_rate(answer)
 
 # %% tags=["solution"] jupyter={"outputs_hidden": true, "source_hidden": true}
 # Solution: open this cell only after you have tried the exercise.
-answer = theory.optimal_smooth_rate(0.5, 10, clean_optimal_rate=0.2)
+answer = theory.optimal_smooth_rate(0.5, 10, clean_optimal_rate=0.3)
 assert ex.check_optimal_rate(answer)
 
 # %% [markdown]

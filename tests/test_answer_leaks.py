@@ -146,18 +146,19 @@ def leaks(stem: str, nb=None) -> list[str]:
             continue
         prompt_words = {w.lower() for w in _WORD.findall(nb.cells[prompt].source) if len(w) >= 6}
         prompt_words -= set().union(*_options(check, prompt_words))     # the options it lists are no subject
-        letters = lambda t: {m.group(1) for m in re.finditer(r"\(([a-d])\)|\b([a-d])\)", t)}  # noqa: E731
+        letters = lambda t: {m.group(1) or m.group(2) for m in re.finditer(r"\(([a-d])\)|\b([a-d])\)", t)}  # noqa: E731
+        # a one-letter choice counts only as "(a)" or "a)", never as the article "a"
+        words_of = lambda t: [w for w in _WORD.findall(t) if len(w) > 1] + sorted(letters(t))  # noqa: E731
         for text in outputs:
             for line in text.splitlines():
-                accepted, rejected = _options(check, _WORD.findall(line))
-                first = next((w.lower() for w in _WORD.findall(line) if w.lower() in accepted | rejected), None)
+                accepted, rejected = _options(check, words_of(line))
+                first = next((w.lower() for w in words_of(line) if w.lower() in accepted | rejected), None)
                 if first in accepted:
                     found.append(f"{where}: the output line {line.strip()!r} starts with the answer {first!r}")
                     break
         for text in prose:
             for sentence in re.split(r"(?<=[.!?])\s+", text):
-                words = [w for w in _WORD.findall(sentence) if len(w) > 1] + sorted(letters(sentence))
-                accepted, rejected = _options(check, words)
+                accepted, rejected = _options(check, words_of(sentence))
                 on_subject = prompt_words & {w.lower() for w in _WORD.findall(sentence)}
                 if accepted and not rejected and on_subject:
                     found.append(f"{where}: the sentence {sentence.strip()[:120]!r} names only the answer")
