@@ -40,7 +40,7 @@ import numpy as np
 import pandas as pd
 import torch
 
-from nls_lessons import data, losses, metrics, noise, plots, theory, train, widgets
+from nls_lessons import data, losses, metrics, noise, output, plots, theory, train, widgets
 from nls_lessons.exercises import lesson03 as ex
 
 torch.set_printoptions(precision=3, sci_mode=False)
@@ -64,7 +64,7 @@ torch.set_printoptions(precision=3, sci_mode=False)
 # %%
 for r in (0.4, 0.0, -2.0):
     t = losses.gls_targets([3], num_classes=10, smooth_rate=r)[0]
-    print(f"r = {r:+.1f}: label entry {t[3]:.2f}, others {t[0]:+.2f}, sum {t.sum():.6f}")
+    print(f"r = {r:+.1f}: label entry {t[3]:.2f}, others {t[0]:+.2f}, sum {t.sum():.4f}")
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
 # In the bar chart below, look at the label's bar standing above the dotted line at 1 and the
@@ -175,7 +175,8 @@ digits = data.digits(seed=0)
 setup = dict(model="mlp", lr=0.03, epochs=20, device="cpu", progress=False)
 seeds6 = list(range(6))
 direct, direct_hist = train.sweep(digits, [0.0, -0.8, -8.0], [0.4], seeds6, return_history=True, **setup)
-direct[["smooth_rate", "seed", "diverged", "diverged_epoch", "test_acc", "best_test_acc", "train_loss"]]
+output.table(direct[["smooth_rate", "seed", "diverged", "diverged_epoch", "test_acc", "best_test_acc", "train_loss"]],
+             percent=["test_acc", "best_test_acc"], digits=3)
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
 # Every $r=-8$ run stopped with `diverged=True` (the warning above lists them) while the CE runs
@@ -194,7 +195,8 @@ direct[["smooth_rate", "seed", "diverged", "diverged_epoch", "test_acc", "best_t
 # %%
 warm, warm_hist = train.sweep(digits, [0.0, -0.8, -8.0], [0.4], seeds6, warmup_epochs=5, gls_lr_scale=0.01,
                               return_history=True, **setup)
-warm[["smooth_rate", "seed", "diverged", "test_acc", "best_test_acc", "train_loss"]]
+output.table(warm[["smooth_rate", "seed", "diverged", "test_acc", "best_test_acc", "train_loss"]],
+             percent=["test_acc", "best_test_acc"], digits=3)
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
 # The training loss of each run, per epoch (asinh axis: linear near 0, logarithmic far out). Watch the direct $r=-8$ runs
@@ -225,7 +227,7 @@ summary = pd.DataFrame({name: {"diverged": f"{int(rows.diverged.sum())}/{len(row
                                "final test acc %": 100 * rows.test_acc.mean(),
                                "best-epoch test acc %": 100 * rows.best_test_acc.mean()}
                         for name, rows in runs.items()}).T
-summary.round(1)
+output.table(summary, digits=1)
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
 # Now the same comparisons **paired** (same seed: same noisy labels, initialisation and batch
@@ -244,7 +246,7 @@ contrasts = {"learning-rate drop alone (control − CE throughout)":
 paired_gains = pd.DataFrame({name: {"mean": d.mean(), "min": d.min(), "max": d.max(),
                                     "seeds > 0": f"{int((d > 0).sum())}/{len(d)}"}
                              for name, d in contrasts.items()}).T
-paired_gains.round(1)
+output.table(paired_gains, digits=1)
 
 # %% tags=["hide-cell"] slideshow={"slide_type": "skip"}
 # Claims (paired seeds; margins measured first over 12 seeds, see the comments):

@@ -40,7 +40,7 @@ import time
 import numpy as np
 import pandas as pd
 
-from nls_lessons import data, paper, plots, theory, train, widgets
+from nls_lessons import data, output, paper, plots, theory, train, widgets
 from nls_lessons.exercises import lesson04 as ex
 
 # %% [markdown] slideshow={"slide_type": "slide"}
@@ -144,7 +144,7 @@ start = time.perf_counter()
 results = train.sweep(digits, smooth_rates, noise_rates, seeds, **setup)
 print(f"{len(results)} models in {time.perf_counter() - start:.1f} s "
       f"({int(results.diverged.sum())} diverged); a rerun reads the cache")
-results.head()
+output.table(results.head(), percent=["test_acc", "best_test_acc"], digits=3)
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
 # One row per model. `test_acc` is the clean test accuracy after the last epoch, `best_test_acc`

@@ -29,7 +29,7 @@
 
 # %% slideshow={"slide_type": "-"}
 # %matplotlib inline
-from nls_lessons import paper
+from nls_lessons import output, paper
 from nls_lessons.paper import cifar
 from nls_lessons.exercises import lesson05 as ex
 from nls_lessons.paper.resnet import count_parameters, resnet34
@@ -137,7 +137,8 @@ specs = [paper.DataSpec("synthetic", "symmetric", eps, n_train=512, n_test=256) 
 tiny = paper.get_protocol("fast", warmup_epochs=4, epochs=2, widths=(8, 16, 16, 16), batch_size=64)
 rates = [0.4, 0.0, -2.0]
 results = paper.run_grid(specs, rates, tiny, seeds=[0], out=None, device="cpu", progress=False)
-results[["noise_rate", "realised_noise_rate", "smooth_rate", "warmup_best_acc", "best_acc", "final_acc", "diverged"]]
+output.table(results[["noise_rate", "realised_noise_rate", "smooth_rate", "warmup_best_acc", "best_acc", "final_acc",
+                      "diverged"]], digits=2)
 
 # %% tags=["hide-cell"] slideshow={"slide_type": "skip"}
 assert len(results) == len(specs) * len(rates)                         # one row per (noise, rate)

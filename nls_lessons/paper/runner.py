@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from nls_lessons import display
+from nls_lessons import output
 from .. import losses
 from ..device import resolve_device
 from . import engine
@@ -116,10 +116,10 @@ def _load_checkpoint(path: Path):
         if isinstance(warm, dict) and "state" in warm:
             return warm
     except Exception as err:   # noqa: BLE001  (a damaged file of any kind: retrain, say so)
-        display.warn(f"warm-up checkpoint {path} is unreadable ({type(err).__name__}); training the warm-up "
+        output.warn(f"warm-up checkpoint {path} is unreadable ({type(err).__name__}); training the warm-up "
                      f"again")
         return None
-    display.warn(f"warm-up checkpoint {path} has an unexpected content; training the warm-up again")
+    output.warn(f"warm-up checkpoint {path} has an unexpected content; training the warm-up again")
     return None
 
 

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
-from nls_lessons import display
+from nls_lessons import output
 
 
 DEFAULT_OUT = Path("artifacts") / "reproduce"
@@ -120,7 +120,7 @@ def load_results(path) -> "pd.DataFrame":
             (rows if isinstance(row, dict) and _valid_key(row) else bad).append(row if isinstance(row, dict) else f.name)
         bad = [b if isinstance(b, str) else "?" for b in bad]
         if bad:
-            display.warn(f"skipped {len(bad)} unreadable file(s) in {rows_dir} ({', '.join(bad[:3])}"
+            output.warn(f"skipped {len(bad)} unreadable file(s) in {rows_dir} ({', '.join(bad[:3])}"
                          f"{', ...' if len(bad) > 3 else ''}); their rows will be trained again")
         frame = pd.DataFrame(rows) if rows else pd.DataFrame(columns=KEY)
     else:
@@ -153,15 +153,15 @@ def _read_csv(csv: Path):
     try:
         frame = pd.read_csv(csv, on_bad_lines="skip")
     except (UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError, OSError) as err:
-        display.warn(f"{csv} is unreadable ({type(err).__name__}); ignoring it")
+        output.warn(f"{csv} is unreadable ({type(err).__name__}); ignoring it")
         return pd.DataFrame(columns=KEY)
     if not set(KEY) <= set(frame.columns):
-        display.warn(f"{csv} has no results columns ({', '.join(KEY)}); ignoring it")
+        output.warn(f"{csv} has no results columns ({', '.join(KEY)}); ignoring it")
         return pd.DataFrame(columns=KEY)
     ok = np.array([_valid_key(dict(zip(KEY, r))) for r in frame[KEY].itertuples(index=False)], dtype=bool)
     ok &= frame.drop(columns=KEY).notna().any(axis=1).to_numpy() if frame.shape[1] > len(KEY) else ok
     if not ok.all():
-        display.warn(f"skipped {int((~ok).sum())} incomplete row(s) of {csv} (a run stopped while "
+        output.warn(f"skipped {int((~ok).sum())} incomplete row(s) of {csv} (a run stopped while "
                      f"writing); they will be trained again")
     return frame[ok].reset_index(drop=True)
 

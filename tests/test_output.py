@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from nls_lessons import display, train
+from nls_lessons import output, train
 from nls_lessons.train.stacked import DivergenceWarning
 
 
@@ -21,7 +21,7 @@ def _mixed():
 
 def test_round_leaves_an_object_table_alone_and_table_does_not():
     assert "0.602469" in _mixed().round(1).to_string()          # the failure: .round(1) does nothing
-    shown = display.table(_mixed(), digits=1)
+    shown = output.table(_mixed(), digits=1)
     text = shown.to_string()
     assert "0.602469" not in text and "0.6" in text and "5/6" in text
     assert shown.shape == _mixed().shape and list(shown.index) == list(_mixed().index)
@@ -29,11 +29,11 @@ def test_round_leaves_an_object_table_alone_and_table_does_not():
 
 def test_fractions_become_percentages_and_nan_an_empty_cell():
     frame = pd.DataFrame({"r": [-8, 0], "test_acc": [0.60246913, np.nan], "confidence": [0.98765, 0.5]})
-    shown = display.table(frame, percent=["test_acc"], digits=3)
+    shown = output.table(frame, percent=["test_acc"], digits=3)
     assert shown["test_acc"].tolist() == ["60.2 %", ""]
     assert shown["confidence"].tolist() == ["0.988", "0.500"]
     assert shown["r"].tolist() == [-8, 0]                                      # integers stay integers
-    assert display.table(frame, column_digits={"confidence": 1})["confidence"].tolist() == ["1.0", "0.5"]
+    assert output.table(frame, column_digits={"confidence": 1})["confidence"].tolist() == ["1.0", "0.5"]
     assert frame.loc[0, "test_acc"] == 0.60246913                              # the frame is untouched
 
 
@@ -42,9 +42,9 @@ def test_fractions_become_percentages_and_nan_an_empty_cell():
                                            ({"digits": 1.5}, "digits must be an integer")])
 def test_table_bad_arguments_say_what_is_allowed(kwargs, words):
     with pytest.raises(ValueError, match=words):
-        display.table(_mixed().T, **kwargs)
+        output.table(_mixed().T, **kwargs)
     with pytest.raises(TypeError, match="frame must be a pandas DataFrame"):
-        display.table([1, 2])
+        output.table([1, 2])
 
 
 def _run_as_cell(source: str, name: str = "/tmp/ipykernel_31716/3280028320.py") -> list:
@@ -53,7 +53,7 @@ def _run_as_cell(source: str, name: str = "/tmp/ipykernel_31716/3280028320.py") 
     try:
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
-            exec(compile(source, name, "exec"), {"__name__": "__main__", "display": display, "train": train,
+            exec(compile(source, name, "exec"), {"__name__": "__main__", "output": output, "train": train,
                                                 "DivergenceWarning": DivergenceWarning})
         return caught
     finally:
@@ -61,12 +61,12 @@ def _run_as_cell(source: str, name: str = "/tmp/ipykernel_31716/3280028320.py") 
 
 
 def test_a_warning_from_a_cell_names_the_cells_line_not_the_kernels_file():
-    caught = _run_as_cell("x = 1\ndisplay.warn('6 of 18 models diverged', DivergenceWarning)\n")
+    caught = _run_as_cell("x = 1\noutput.warn('6 of 18 models diverged', DivergenceWarning)\n")
     (w,) = caught
     shown = warnings.formatwarning(w.message, w.category, w.filename, w.lineno, w.line)
-    assert "ipykernel" not in shown and w.filename == display.CELL_LABEL and w.lineno == 2
+    assert "ipykernel" not in shown and w.filename == output.CELL_LABEL and w.lineno == 2
     assert "DivergenceWarning: 6 of 18 models diverged" in shown
-    assert "(from: display.warn('6 of 18 models diverged', DivergenceWarning))" in shown
+    assert "(from: output.warn('6 of 18 models diverged', DivergenceWarning))" in shown
 
 
 def test_a_library_warning_points_at_the_lessons_call_however_deep_it_was_raised():
@@ -86,8 +86,47 @@ def test_a_library_warning_points_at_the_lessons_call_however_deep_it_was_raised
     finally:
         linecache.cache.pop(name, None)
     (w,) = [w for w in caught if issubclass(w.category, DivergenceWarning)]
-    assert (w.filename, w.lineno) == (display.CELL_LABEL, 1)
+    assert (w.filename, w.lineno) == (output.CELL_LABEL, 1)
     assert "(from: results = train.sweep(toy, [0.4, -8.0]" in str(w.message)
     with pytest.warns(DivergenceWarning) as record:             # from this test file: its own name and line
         train.sweep(toy, [0.4, -8.0], 0.2, 0, model="mlp", hidden=8, lr=10.0, epochs=12, device="cpu", progress=False)
     assert record[0].filename == __file__ and "(from:" not in str(record[0].message)
+
+
+# ------------------------------------------------------------ what the lessons print
+import re  # noqa: E402
+
+from test_answer_leaks import LESSONS, executed  # noqa: E402
+
+#: A number with five or more decimals (not a power of ten: ``3.5e-15`` is written on purpose).
+_LONG_NUMBER = re.compile(r"(?<![\w.])-?\d+\.\d{5,}(?![\d.]*e[-+]?\d)")
+
+
+def printed_problems(nb) -> list[str]:
+    """Outputs of an executed lesson that a projected slide should not show: a number with five or
+    more decimals (a table ``.round`` left alone), a kernel's temporary file (``ipykernel_...``)."""
+    problems = []
+    for i, cell in enumerate(nb.cells):
+        for out in cell.get("outputs", []):
+            text = out.get("text") or out.get("data", {}).get("text/plain", "")
+            text = "".join(text) if isinstance(text, list) else str(text)
+            if "ipykernel_" in text:
+                problems.append(f"cell {i}: a temporary kernel file: {text.strip()[:100]!r}")
+            m = _LONG_NUMBER.search(text)
+            if m:
+                problems.append(f"cell {i}: the number {m.group(0)} in {text.strip()[:80]!r}")
+    return problems
+
+
+def test_printed_problems_sees_what_it_guards_against():
+    cell = {"outputs": [{"output_type": "stream", "name": "stderr",
+                         "text": "/tmp/ipykernel_31716/3280028320.py:4: DivergenceWarning: ..."},
+                        {"output_type": "execute_result", "data": {"text/plain": "CE  0/6  60.216048  85.0"}}]}
+    ok = {"outputs": [{"output_type": "stream", "name": "stdout", "text": "largest difference: 3.552713678800501e-15"}]}
+    nb = type("NB", (), {"cells": [cell, ok]})()
+    assert len(printed_problems(nb)) == 2
+
+
+@pytest.mark.parametrize("stem", LESSONS)
+def test_lessons_print_formatted_tables_and_no_kernel_file_names(stem):
+    assert printed_problems(executed(stem)) == []

@@ -2,9 +2,9 @@
 
 Lessons 01-06 (their result tables) and every module that warns (``train``, ``paper``)::
 
-    from nls_lessons import display
-    display.table(frame, percent=["test_acc"])      # the frame, formatted for a slide
-    display.warn("6 of 18 models diverged ...", DivergenceWarning)
+    from nls_lessons import output
+    output.table(frame, percent=["test_acc"])      # the frame, formatted for a slide
+    output.warn("6 of 18 models diverged ...", DivergenceWarning)
 
 - :func:`table` formats every number of a frame by one rule, *whatever the column's dtype*
   (``frame.round(1)`` leaves object columns, e.g. a transposed table of numbers and text, at
