@@ -176,7 +176,7 @@ setup = dict(model="mlp", lr=0.03, epochs=20, device="cpu", progress=False)
 seeds6 = list(range(6))
 direct, direct_hist = train.sweep(digits, [0.0, -0.8, -8.0], [0.4], seeds6, return_history=True, **setup)
 output.table(direct[["smooth_rate", "seed", "diverged", "diverged_epoch", "test_acc", "best_test_acc", "train_loss"]],
-             percent=["test_acc", "best_test_acc"], digits=3)
+             percent=["test_acc", "best_test_acc"], digits=3, column_digits={"smooth_rate": 1})
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
 # Every $r=-8$ run stopped with `diverged=True` (the warning above lists them) while the CE runs
@@ -196,7 +196,7 @@ output.table(direct[["smooth_rate", "seed", "diverged", "diverged_epoch", "test_
 warm, warm_hist = train.sweep(digits, [0.0, -0.8, -8.0], [0.4], seeds6, warmup_epochs=5, gls_lr_scale=0.01,
                               return_history=True, **setup)
 output.table(warm[["smooth_rate", "seed", "diverged", "test_acc", "best_test_acc", "train_loss"]],
-             percent=["test_acc", "best_test_acc"], digits=3)
+             percent=["test_acc", "best_test_acc"], digits=3, column_digits={"smooth_rate": 1})
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
 # The training loss of each run, per epoch (asinh axis: linear near 0, logarithmic far out). Watch the direct $r=-8$ runs

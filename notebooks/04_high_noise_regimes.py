@@ -144,7 +144,8 @@ start = time.perf_counter()
 results = train.sweep(digits, smooth_rates, noise_rates, seeds, **setup)
 print(f"{len(results)} models in {time.perf_counter() - start:.1f} s "
       f"({int(results.diverged.sum())} diverged); a rerun reads the cache")
-output.table(results.head(), percent=["test_acc", "best_test_acc"], digits=3)
+output.table(results.head(), percent=["test_acc", "best_test_acc"], digits=3,
+             column_digits={"noise_rate": 1, "smooth_rate": 1})
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
 # One row per model. `test_acc` is the clean test accuracy after the last epoch, `best_test_acc`
