@@ -1,4 +1,8 @@
-"""No exercise's answer shows before its question (issue 24, item 1).
+"""What the executed lessons show: no exercise's answer before its question (issue 24, item 1),
+and tables and warnings fit for a projected slide (item 9).
+
+Both read one executed copy of each lesson, in one test module, so a test run executes a lesson
+at most once (``--dist loadfile`` keeps this file on one worker; :func:`executed` caches).
 
 For every exercise of every lesson (a solution cell after its prompt, starter and check cells,
 :mod:`exercise_contract`), the learner sees everything above the prompt, and the prompt, before
@@ -23,7 +27,6 @@ from __future__ import annotations
 import functools
 import importlib
 import re
-from pathlib import Path
 
 import pytest
 
@@ -171,3 +174,38 @@ LESSONS = sorted(p.stem for p in NOTEBOOKS.glob("[0-9][0-9]_*.ipynb") if '"solut
 @pytest.mark.parametrize("stem", LESSONS)
 def test_no_answer_is_shown_before_its_question(stem):
     assert leaks(stem) == []
+
+
+# ------------------------------------------------------------ what the lessons print
+#: A number with five or more decimals (not a power of ten: ``3.5e-15`` is written on purpose).
+_LONG_NUMBER = re.compile(r"(?<![\w.])-?\d+\.\d{5,}(?![\d.]*e[-+]?\d)")
+
+
+def printed_problems(nb) -> list[str]:
+    """Outputs of an executed lesson that a projected slide should not show: a number with five or
+    more decimals (a table ``.round`` left alone), a kernel's temporary file (``ipykernel_...``)."""
+    problems = []
+    for i, cell in enumerate(nb.cells):
+        for out in cell.get("outputs", []):
+            text = out.get("text") or out.get("data", {}).get("text/plain", "")
+            text = "".join(text) if isinstance(text, list) else str(text)
+            if "ipykernel_" in text:
+                problems.append(f"cell {i}: a temporary kernel file: {text.strip()[:100]!r}")
+            m = _LONG_NUMBER.search(text)
+            if m:
+                problems.append(f"cell {i}: the number {m.group(0)} in {text.strip()[:80]!r}")
+    return problems
+
+
+def test_printed_problems_sees_what_it_guards_against():
+    cell = {"outputs": [{"output_type": "stream", "name": "stderr",
+                         "text": "/tmp/ipykernel_31716/3280028320.py:4: DivergenceWarning: ..."},
+                        {"output_type": "execute_result", "data": {"text/plain": "CE  0/6  60.216048  85.0"}}]}
+    ok = {"outputs": [{"output_type": "stream", "name": "stdout", "text": "largest difference: 3.552713678800501e-15"}]}
+    nb = type("NB", (), {"cells": [cell, ok]})()
+    assert len(printed_problems(nb)) == 2
+
+
+@pytest.mark.parametrize("stem", LESSONS)
+def test_lessons_print_formatted_tables_and_no_kernel_file_names(stem):
+    assert printed_problems(executed(stem)) == []
