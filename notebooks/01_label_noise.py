@@ -83,8 +83,7 @@ from nls_lessons.exercises import lesson01 as ex
 #
 # **Asymmetric** noise (Patrini et al., 2017; in the course as an extension, not the noise of the
 # paper's "asymmetric" columns) flips only *some* classes, one way, to a similar class:
-# truck→automobile, bird→airplane, deer→horse, cat↔dog. The other five classes stay clean, so on
-# balanced data the overall rate is only $\varepsilon/2$.
+# truck→automobile, bird→airplane, deer→horse, cat↔dog. The other five classes stay clean.
 #
 # Let us draw the three matrices for $K = 10$ and $\varepsilon = 0.4$.
 
@@ -102,13 +101,12 @@ plots.transition_heatmaps({f"{kind}, ε = {eps}": Ts[kind] for kind in kinds})
 # diagonal (classes that never flip) and five that flip one way.
 #
 # Every row is a probability distribution. The next cell checks it, and checks the overall
-# noise rate of each kind on balanced classes.
+# noise rate of symmetric and pair-flip noise on balanced classes.
 
 # %% tags=["hide-cell"] slideshow={"slide_type": "skip"}
 for kind, T in Ts.items():
     assert np.allclose(T.sum(axis=1), 1.0, atol=1e-12) and (T >= 0).all(), kind
 overall = {kind: float(np.mean(1 - np.diag(T))) for kind, T in Ts.items()}
-print("overall noise rate on balanced classes:", {k: round(v, 3) for k, v in overall.items()})
 assert np.isclose(overall["symmetric"], eps) and np.isclose(overall["pairflip"], eps)
 assert np.isclose(overall["asymmetric"], eps / 2)
 
@@ -308,12 +306,15 @@ plots.transition_heatmap(T_worst, class_names=names, title="CIFAR-10N worst: rea
 # **What to see.** Human noise is *not* symmetric. The diagonal varies by class (cats keep their
 # label least often, horses most), and the off-diagonal mass concentrates in a few bright
 # cells, mostly mirrored pairs: **automobile ↔ truck** and **cat ↔ dog**, then deer → horse. The
-# largest confusions, computed:
+# most confused pairs, computed:
 
 # %%
 off = pd.DataFrame(T_worst, index=names, columns=names).stack()
 off = off[[i != j for i, j in off.index]].sort_values(ascending=False)
-off.head(5).round(3).rename("P(noisy = j | clean = i)").to_frame()
+# per pair of classes, the mean of its two entries T̂[i, j] and T̂[j, i] (which way is larger:
+# exercise 4)
+pairs = off.groupby([" ↔ ".join(sorted(ij)) for ij in off.index]).mean().sort_values(ascending=False)
+pairs.head(4).round(2).rename("mean of P(i → j), P(j → i)").rename_axis("pair of classes").to_frame()
 
 # %% tags=["hide-cell"] slideshow={"slide_type": "skip"}
 top4 = {frozenset(pair) for pair in off.index[:4]}
@@ -359,7 +360,7 @@ answer = 0.3 / 9
 assert ex.check_symmetric_entry(answer)
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
-# **Exercise 2.** We inject symmetric noise with $\varepsilon = 0.2$ into $N = 1{,}257$ labels.
+# **Exercise 2.** We inject symmetric noise with $\varepsilon = 0.3$ into $N = 1{,}257$ labels.
 # What is the standard deviation of the realised noise rate $\hat\varepsilon$ across seeds?
 
 # %%
@@ -370,11 +371,11 @@ ex.check_rate_sd(answer)
 
 # %% tags=["solution"] jupyter={"outputs_hidden": true, "source_hidden": true}
 # Solution: open this cell only after you have tried the exercise.
-answer = np.sqrt(0.2 * 0.8 / 1257)
+answer = np.sqrt(0.3 * 0.7 / 1257)
 assert ex.check_rate_sd(answer)
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
-# **Exercise 3.** The library's `"asymmetric"` noise for $K = 10$ at $\varepsilon = 0.4$: what
+# **Exercise 3.** The library's `"asymmetric"` noise for $K = 10$ at $\varepsilon = 0.3$: what
 # fraction of labels changes on a data set with equally many images per class? (Look at the
 # heatmap in section 2 before you compute.)
 
@@ -386,7 +387,7 @@ ex.check_asymmetric_rate(answer)
 
 # %% tags=["solution"] jupyter={"outputs_hidden": true, "source_hidden": true}
 # Solution: open this cell only after you have tried the exercise.
-answer = 0.2
+answer = 5 / 10 * 0.3
 assert ex.check_asymmetric_rate(answer)
 
 # %% [markdown] slideshow={"slide_type": "subslide"}

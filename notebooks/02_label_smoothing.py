@@ -431,7 +431,7 @@ widgets.training_explorer(smooth_rate=0.4, noise_rate=0.2)
 # cell below it. The check says whether you are right and why, or gives a hint. The worked solution
 # sits in a collapsed cell after the check; open it only once you have tried.
 #
-# **Exercise 1.** $K = 10$ classes, smooth rate $r = 0.2$. What target value does LS give to the
+# **Exercise 1.** $K = 10$ classes, smooth rate $r = 0.3$. What target value does LS give to the
 # *true* class?
 
 # %%
@@ -442,7 +442,7 @@ ex.check_true_class_target(answer)
 
 # %% tags=["solution"] jupyter={"outputs_hidden": true, "source_hidden": true}
 # Solution: open this cell only after you have tried the exercise.
-answer = 1 - 0.2 + 0.2 / 10
+answer = 1 - 0.3 + 0.3 / 10
 assert ex.check_true_class_target(answer)
 
 # %% [markdown] slideshow={"slide_type": "subslide"}

@@ -40,7 +40,7 @@ import numpy as np
 import pandas as pd
 import torch
 
-from nls_lessons import data, losses, metrics, noise, plots, theory, train, widgets
+from nls_lessons import data, losses, metrics, noise, output, plots, theory, train, widgets
 from nls_lessons.exercises import lesson03 as ex
 
 torch.set_printoptions(precision=3, sci_mode=False)
@@ -64,7 +64,7 @@ torch.set_printoptions(precision=3, sci_mode=False)
 # %%
 for r in (0.4, 0.0, -2.0):
     t = losses.gls_targets([3], num_classes=10, smooth_rate=r)[0]
-    print(f"r = {r:+.1f}: label entry {t[3]:.2f}, others {t[0]:+.2f}, sum {t.sum():.6f}")
+    print(f"r = {r:+.1f}: label entry {t[3]:.2f}, others {t[0]:+.2f}, sum {t.sum():.4f}")
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
 # In the bar chart below, look at the label's bar standing above the dotted line at 1 and the
@@ -74,17 +74,23 @@ for r in (0.4, 0.0, -2.0):
 plots.target_bars(losses.gls_targets([3], 10, -2.0)[0], label=3, smooth_rate=-2.0)
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
+# Each exercise has a starter cell: replace `None` by your answer and run it, then run the check
+# cell below it. The check says whether you are right and why, or gives a hint. The worked solution
+# sits in a collapsed cell after the check; open it only once you have tried.
+#
 # **Exercise 1.** With $K=10$ and $r=-4$, what is the target entry of the *true* class?
 # Work it out by hand.
 
 # %%
 answer = None  # your answer
+
+# %%
 ex.check_nls_target(answer)
 
 # %% tags=["solution"] jupyter={"outputs_hidden": true, "source_hidden": true}
+# Solution: open this cell only after you have tried the exercise.
 answer = 1 - (-4) + (-4) / 10
 assert ex.check_nls_target(answer)
-ex.check_nls_target(answer)
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## 2. The loss in logit form, and why NLS has no floor
@@ -170,7 +176,8 @@ digits = data.digits(seed=0)
 setup = dict(model="mlp", lr=0.03, epochs=20, device="cpu", progress=False)
 seeds6 = list(range(6))
 direct, direct_hist = train.sweep(digits, [0.0, -0.8, -8.0], [0.4], seeds6, return_history=True, **setup)
-direct[["smooth_rate", "seed", "diverged", "diverged_epoch", "test_acc", "best_test_acc", "train_loss"]]
+output.table(direct[["smooth_rate", "seed", "diverged", "diverged_epoch", "test_acc", "best_test_acc", "train_loss"]],
+             percent=["test_acc", "best_test_acc"], digits=3, column_digits={"smooth_rate": 1})
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
 # Every $r=-8$ run stopped with `diverged=True` (the warning above lists them) while the CE runs
@@ -189,7 +196,8 @@ direct[["smooth_rate", "seed", "diverged", "diverged_epoch", "test_acc", "best_t
 # %%
 warm, warm_hist = train.sweep(digits, [0.0, -0.8, -8.0], [0.4], seeds6, warmup_epochs=5, gls_lr_scale=0.01,
                               return_history=True, **setup)
-warm[["smooth_rate", "seed", "diverged", "test_acc", "best_test_acc", "train_loss"]]
+output.table(warm[["smooth_rate", "seed", "diverged", "test_acc", "best_test_acc", "train_loss"]],
+             percent=["test_acc", "best_test_acc"], digits=3, column_digits={"smooth_rate": 1})
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
 # The training loss of each run, per epoch (asinh axis: linear near 0, logarithmic far out). Watch the direct $r=-8$ runs
@@ -220,7 +228,7 @@ summary = pd.DataFrame({name: {"diverged": f"{int(rows.diverged.sum())}/{len(row
                                "final test acc %": 100 * rows.test_acc.mean(),
                                "best-epoch test acc %": 100 * rows.best_test_acc.mean()}
                         for name, rows in runs.items()}).T
-summary.round(1)
+output.table(summary, digits=1)
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
 # Now the same comparisons **paired** (same seed: same noisy labels, initialisation and batch
@@ -239,7 +247,7 @@ contrasts = {"learning-rate drop alone (control − CE throughout)":
 paired_gains = pd.DataFrame({name: {"mean": d.mean(), "min": d.min(), "max": d.max(),
                                     "seeds > 0": f"{int((d > 0).sum())}/{len(d)}"}
                              for name, d in contrasts.items()}).T
-paired_gains.round(1)
+output.table(paired_gains, digits=1)
 
 # %% tags=["hide-cell"] slideshow={"slide_type": "skip"}
 # Claims (paired seeds; margins measured first over 12 seeds, see the comments):
@@ -297,17 +305,19 @@ for r_check in (0.1, 0.2, 0.4, 0.8, 1.0):
     assert torch.allclose(lhs, rhs, rtol=0, atol=1e-10), r_check
 
 # %% [markdown]
-# **Exercise 2.** On some batch the CE loss is 0.5 and the LS loss with $r=0.4$ is 0.9. What is
+# **Exercise 2.** On some batch the CE loss is 0.55 and the LS loss with $r=0.4$ is 0.87. What is
 # the NLS loss with $r=-0.4$ on the same batch?
 
 # %%
 answer = None  # your answer
+
+# %%
 ex.check_theorem1(answer)
 
 # %% tags=["solution"] jupyter={"outputs_hidden": true, "source_hidden": true}
-answer = 2 * 0.5 - 0.9
+# Solution: open this cell only after you have tried the exercise.
+answer = 2 * 0.55 - 0.87
 assert ex.check_theorem1(answer)
-ex.check_theorem1(answer)
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
 # ### Backward loss correction *is* NLS
@@ -352,12 +362,14 @@ for eps_check, r_expected in ((0.2, -0.286), (0.4, -0.8), (0.6, -2.0), (0.8, -8.
 
 # %%
 answer = None  # your answer
+
+# %%
 ex.check_backward_rate(answer)
 
 # %% tags=["solution"] jupyter={"outputs_hidden": true, "source_hidden": true}
+# Solution: open this cell only after you have tried the exercise.
 answer = theory.backward_correction_rate(0.5, 10)
 assert ex.check_backward_rate(answer)
-ex.check_backward_rate(answer)
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
 # ### Peer loss and complementary labels: the limit $r\to-\infty$
@@ -415,6 +427,22 @@ for r in (-4.0, -0.8, 0.0, 0.4):
 plots.confidence_histograms(panels, title="model confidence on the clean test set, ε = 0.4")
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
+# **Exercise 4.** A model trained with NLS ($r=-4$) misclassifies a test digit. Compared with a
+# model trained with LS ($r=0.4$) that also gets it wrong, is its maximum softmax probability
+# typically `"higher"`, `"lower"` or `"same"`?
+
+# %%
+answer = None  # your answer
+
+# %%
+ex.check_wrong_confidence(answer)
+
+# %% tags=["solution"] jupyter={"outputs_hidden": true, "source_hidden": true}
+# Solution: open this cell only after you have tried the exercise.
+answer = "higher"
+assert ex.check_wrong_confidence(answer)
+
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # **The misconception.** "NLS gives lower confidence on wrong predictions" is true *for MC*,
 # and MC near $-1$ means almost all probability sits on one **wrong** class. In the usual sense
 # (the maximum softmax probability) NLS is *more* confident, including when it is wrong. The
@@ -461,19 +489,6 @@ for eps, block in confidence_table.groupby("ε"):
 # the confidence and features they leave. Which rate is best on clean data (the paper's $r^*$,
 # Assumption 1) is a property of the learner and the data, not of the loss. The next lesson
 # asks *when* to use NLS.
-#
-# **Exercise 4.** A model trained with NLS ($r=-4$) misclassifies a test digit. Compared with a
-# model trained with LS ($r=0.4$) that also gets it wrong, is its maximum softmax probability
-# typically `"higher"`, `"lower"` or `"same"`?
-
-# %%
-answer = None  # your answer
-ex.check_wrong_confidence(answer)
-
-# %% tags=["solution"] jupyter={"outputs_hidden": true, "source_hidden": true}
-answer = "higher"
-assert ex.check_wrong_confidence(answer)
-ex.check_wrong_confidence(answer)
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## 6. Live: retrain on a 2-D toy

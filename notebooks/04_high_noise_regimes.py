@@ -40,7 +40,7 @@ import time
 import numpy as np
 import pandas as pd
 
-from nls_lessons import data, paper, plots, theory, train, widgets
+from nls_lessons import data, output, paper, plots, theory, train, widgets
 from nls_lessons.exercises import lesson04 as ex
 
 # %% [markdown] slideshow={"slide_type": "slide"}
@@ -83,17 +83,23 @@ for eps in (0.2, 0.4, 0.6, 0.8):
 plots.phase_diagram(num_classes=10)
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
-# **Exercise 1.** $K=10$, $\varepsilon=0.5$, and on clean data the best rate was $r^*=0.2$. What
+# Each exercise has a starter cell: replace `None` by your answer and run it, then run the check
+# cell below it. The check says whether you are right and why, or gives a hint. The worked solution
+# sits in a collapsed cell after the check; open it only once you have tried.
+#
+# **Exercise 1.** $K=10$, $\varepsilon=0.5$, and on clean data the best rate was $r^*=0.3$. What
 # is $r_{\text{opt}}$?
 
 # %%
 answer = None  # your answer
+
+# %%
 ex.check_optimal_rate(answer)
 
 # %% tags=["solution"] jupyter={"outputs_hidden": true, "source_hidden": true}
-answer = theory.optimal_smooth_rate(0.5, 10, clean_optimal_rate=0.2)
+# Solution: open this cell only after you have tried the exercise.
+answer = theory.optimal_smooth_rate(0.5, 10, clean_optimal_rate=0.3)
 assert ex.check_optimal_rate(answer)
-ex.check_optimal_rate(answer)
 
 # %% [markdown]
 # **Exercise 2.** $K=10$ and $r^*=0.3$. At which noise rate $\varepsilon$ does $r_{\text{opt}}$
@@ -101,12 +107,14 @@ ex.check_optimal_rate(answer)
 
 # %%
 answer = None  # your answer
+
+# %%
 ex.check_threshold(answer)
 
 # %% tags=["solution"] jupyter={"outputs_hidden": true, "source_hidden": true}
+# Solution: open this cell only after you have tried the exercise.
 answer = theory.nls_threshold(0.3, 10)
 assert ex.check_threshold(answer)
-ex.check_threshold(answer)
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## 2. The sweep: r × ε × seed in seconds
@@ -136,7 +144,8 @@ start = time.perf_counter()
 results = train.sweep(digits, smooth_rates, noise_rates, seeds, **setup)
 print(f"{len(results)} models in {time.perf_counter() - start:.1f} s "
       f"({int(results.diverged.sum())} diverged); a rerun reads the cache")
-results.head()
+output.table(results.head(), percent=["test_acc", "best_test_acc"], digits=3,
+             column_digits={"noise_rate": 1, "smooth_rate": 1})
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
 # One row per model. `test_acc` is the clean test accuracy after the last epoch, `best_test_acc`
@@ -327,12 +336,14 @@ assert t2_best.loc[("cifar100", 0.4), "smooth_rate"] == -4.0 > t2["smooth_rate"]
 
 # %%
 answer = None  # your answer
+
+# %%
 ex.check_best_rate(answer, results, noise_rate=0.6)
 
 # %% tags=["solution"] jupyter={"outputs_hidden": true, "source_hidden": true}
+# Solution: open this cell only after you have tried the exercise.
 answer = results[results.noise_rate == 0.6].groupby("smooth_rate").test_acc.mean().idxmax()
 assert ex.check_best_rate(answer, results, noise_rate=0.6)
-ex.check_best_rate(answer, results, noise_rate=0.6)
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## 4. The contrast case: pair-flip noise
@@ -426,12 +437,14 @@ for metric in ("test_acc", "best_test_acc"):
 
 # %%
 answer = None  # your answer
+
+# %%
 ex.check_pairflip(answer)
 
 # %% tags=["solution"] jupyter={"outputs_hidden": true, "source_hidden": true}
+# Solution: open this cell only after you have tried the exercise.
 answer = "a"
 assert ex.check_pairflip(answer)
-ex.check_pairflip(answer)
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## 5. Explore the sweep

@@ -29,7 +29,7 @@
 
 # %% slideshow={"slide_type": "-"}
 # %matplotlib inline
-from nls_lessons import paper
+from nls_lessons import output, paper
 from nls_lessons.paper import cifar
 from nls_lessons.exercises import lesson05 as ex
 from nls_lessons.paper.resnet import count_parameters, resnet34
@@ -143,7 +143,8 @@ specs = [paper.DataSpec("synthetic", "symmetric", eps, n_train=512, n_test=256) 
 tiny = paper.get_protocol("fast", warmup_epochs=4, epochs=2, widths=(8, 16, 16, 16), batch_size=64)
 rates = [0.4, 0.0, -2.0]
 results = paper.run_grid(specs, rates, tiny, seeds=[0], out=None, device="cpu", progress=False)
-results[["noise_rate", "realised_noise_rate", "smooth_rate", "warmup_best_acc", "best_acc", "final_acc", "diverged"]]
+output.table(results[["noise_rate", "realised_noise_rate", "smooth_rate", "warmup_best_acc", "best_acc", "final_acc",
+                      "diverged"]], digits=2)
 
 # %% tags=["hide-cell"] slideshow={"slide_type": "skip"}
 assert len(results) == len(specs) * len(rates)                         # one row per (noise, rate)
@@ -231,19 +232,25 @@ assert len(paper.paper_cifar_n()) == 0
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## 6 · Exercises
 #
+# Each exercise has a starter cell: replace `None` by your answer and run it, then run the check
+# cell below it. The check says whether you are right and why, or gives a hint. The worked solution
+# sits in a collapsed cell after the check; open it only once you have tried.
+#
 # **Exercise 1.** Using `table2` (a pandas DataFrame with columns `dataset, noise, noise_rate,
 # smooth_rate, mean, std`), find the smooth rate that Table 2 ranks best for CIFAR-10 with
-# symmetric noise $\varepsilon = 0.4$. Replace `None` by your answer and run the cell.
+# symmetric noise $\varepsilon = 0.4$.
 
 # %%
 answer = None  # your answer
+
+# %%
 ex.check_best_rate(answer, noise_rate=0.4)
 
 # %% tags=["solution"] jupyter={"outputs_hidden": true, "source_hidden": true}
+# Solution: open this cell only after you have tried the exercise.
 col = table2[(table2.dataset == "cifar10") & (table2.noise == "symmetric") & (table2.noise_rate == 0.4)]
 answer = float(col.loc[col["mean"].idxmax(), "smooth_rate"])
 assert ex.check_best_rate(answer, noise_rate=0.4)
-ex.check_best_rate(answer, noise_rate=0.4)
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
 # **Exercise 2.** In Table 2's pair-flip columns LS wins at $\varepsilon = 0.2$
@@ -254,13 +261,15 @@ ex.check_best_rate(answer, noise_rate=0.4)
 
 # %%
 answer = None  # your answer
+
+# %%
 ex.check_best_rate(answer, noise_rate=0.3, noise="pairflip")
 
 # %% tags=["solution"] jupyter={"outputs_hidden": true, "source_hidden": true}
+# Solution: open this cell only after you have tried the exercise.
 col = table2[(table2.noise == "pairflip") & (table2.noise_rate == 0.3)]
 answer = float(col.loc[col["mean"].idxmax(), "smooth_rate"])
 assert ex.check_best_rate(answer, noise_rate=0.3, noise="pairflip")
-ex.check_best_rate(answer, noise_rate=0.3, noise="pairflip")
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
 # **Exercise 3.** In Table 2's CIFAR-10 symmetric $\varepsilon = 0.6$ column, by how many points
@@ -268,14 +277,16 @@ ex.check_best_rate(answer, noise_rate=0.3, noise="pairflip")
 
 # %%
 answer = None  # your answer
+
+# %%
 ex.check_nls_ls_gap(answer)
 
 # %% tags=["solution"] jupyter={"outputs_hidden": true, "source_hidden": true}
+# Solution: open this cell only after you have tried the exercise.
 col = table2[(table2.dataset == "cifar10") & (table2.noise == "symmetric") & (table2.noise_rate == 0.6)]
 col = col.set_index("smooth_rate")["mean"]
 answer = col[col.index < 0].max() - col[col.index > 0].max()
 assert ex.check_nls_ls_gap(answer)
-ex.check_nls_ls_gap(answer)
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
 # **Project (GPU, not checked here).** Run `--protocol paper` for $\varepsilon = 0.6$ with seeds

@@ -71,3 +71,19 @@ def test_the_notebook_checks_catch_what_they_guard_against():
     assert exercise_problems([md, code("answer = None\nex.check_x(answer)"), code("x = 1"),
                               code("# Solution: open this cell only after you have tried the exercise.\n"
                                    "assert ex.check_x(0.1)", tags=["solution"])]) != []
+
+
+from exercise_contract import NOTEBOOKS  # noqa: E402
+
+LESSONS_WITH_EXERCISES = sorted(p.stem for p in NOTEBOOKS.glob("[0-9][0-9]_*.ipynb") if '"solution"' in p.read_text())
+
+
+@pytest.mark.parametrize("stem", LESSONS_WITH_EXERCISES)
+def test_every_lesson_has_one_exercise_shape(stem):
+    """Every lesson, not only those whose test module adopts notebook_shape_tests: prompt, a
+    one-line starter, a check cell, then the collapsed "Solution: open this cell only after ..."
+    cell that asserts its check (the shape lessons 01-02 set)."""
+    cells = notebook_cells(stem)
+    assert exercise_problems(cells) == []
+    learner = [c for c in cells if "solution" not in c["metadata"].get("tags", [])]
+    assert undefined_names(learner) == [], "the learner version (solutions removed) uses a name it never defines"

@@ -12,7 +12,7 @@ from nls_lessons.theory import backward_correction_rate
 
 CASES = {
     ex.check_nls_target: (float(gls_targets([0], 10, -4.0)[0, 0]), [5.0, -0.4, -3.4, 0.9, 3.0, "x"]),
-    ex.check_theorem1: (2 * 0.5 - 0.9, [-0.4, 1.9, 1.4, 0.4, 0.0, "x"]),
+    ex.check_theorem1: (2 * 0.55 - 0.87, [-0.32, 1.97, 1.42, 0.32, 0.1, 0.0, "x"]),
     ex.check_backward_rate: (backward_correction_rate(0.5, 10), [-5 / 9, -0.5, -1.0, 1.25, 5 / 9, -2.0, "x"]),
     ex.check_wrong_confidence: ("higher", ["lower", "same", "maybe", 3]),
 }

@@ -26,7 +26,7 @@ def _frame():
 FRAME = _frame()
 
 CASES = {
-    ex.check_optimal_rate: (optimal_smooth_rate(0.5, 10, 0.2), [-0.6, -0.356, -1.25, 0.2, -3.0, "x"]),
+    ex.check_optimal_rate: (optimal_smooth_rate(0.5, 10, 0.3), [-0.4, -0.256, -1.25, -0.8, 0.3, -3.0, "x"]),
     ex.check_threshold: (nls_threshold(0.3, 10), [0.3, 0.15, 1 / 3, 0.5, "x"]),
     ex.check_pairflip: ("a", ["b", "c", "d", "e", 1]),
 }

@@ -34,7 +34,7 @@ CASES = {
     "accuracy_vs_rate": lambda: plots.accuracy_vs_rate([-2, 0, 0.4], [80, 85, 86], std=[1, 1, 1], current=0.0),
     "phase_diagram": lambda: plots.phase_diagram(2, n=40),
     "confidence_histograms": lambda: plots.confidence_histograms({-4.0: _rng_mc(), 0.0: _rng_mc(seed=1)}),
-    "reliability_diagram": lambda: plots.reliability_diagram(*_rng_mc()),
+    "reliability_diagram": lambda: plots.reliability_diagram((_rng_mc()[0] + 1) / 2, _rng_mc()[1]),
     "training_curves": lambda: plots.training_curves(
         {"epoch": [1, 2, 3], "test_acc": [0.5, 0.6, 0.7], "confidence": [0.1, 0.2, 0.3]}),
     "loss_per_epoch": lambda: plots.loss_per_epoch(
@@ -103,6 +103,8 @@ def test_rejects_bad_shapes():
         plots.transition_heatmap(np.ones((2, 3)))
     with pytest.raises(ValueError):
         plots.reliability_diagram([0.5, 0.6], [True])
+    with pytest.raises(ValueError, match=r"confidence must hold probabilities in \[0, 1\]"):
+        plots.reliability_diagram([-0.5, 0.6], [True, False])
 
 
 def test_fmt_rate():
@@ -290,3 +292,81 @@ def test_one_module_per_kind_of_figure_behind_one_flat_namespace():
     for mod in [plots, *modules.values()]:
         assert re.search(r"Lessons? 0\d", mod.__doc__), f"{mod.__name__}: the docstring names its lesson(s)"
         assert len(inspect.getsource(mod).splitlines()) <= 500, mod.__name__
+
+
+# ------------------------------------------------------------ every plotted point inside its axes
+from figure_bounds import points_outside  # noqa: E402
+
+
+def _sweep_frame(rates=(-64.0, -32.0, -16.0, -8.0, -2.0, 0.0, 0.4), noise_rates=(0.0, 0.4, 0.8), seeds=(0, 1)):
+    """A tidy sweep whose best rate at ε = 0.8 is the grid's edge, −64 (lesson 04's digits)."""
+    rows = []
+    for eps in noise_rates:
+        for r in rates:
+            for s in seeds:
+                acc = 0.9 - 0.01 * abs(r) if eps == 0 else 0.5 + 0.004 * min(-r, 64) * eps + 0.001 * s
+                rows.append({"noise_kind": "symmetric", "noise_rate": eps, "smooth_rate": r, "seed": s,
+                             "test_acc": acc, "best_test_acc": acc + 0.01})
+    return pd.DataFrame(rows)
+
+
+def _bounds_cases():
+    """Every figure the library draws, on small inputs that reach the edges lessons reach."""
+    from nls_lessons import widgets
+    from nls_lessons.paper import report
+
+    summary = widgets.sweep_summary(_sweep_frame())
+    at_edge = widgets.sweep_compute(summary, 0.8, -64.0)
+
+    def moved_renderer():
+        renderer = plots.SweepPanelRenderer(widgets.sweep_compute(summary, 0.0, 0.0), dpi=40)
+        renderer.render(at_edge)
+        return renderer.fig
+    table2 = report.paper_table2()
+    results = table2.rename(columns={"mean": "paper_mean", "std": "paper_std"}).assign(
+        best_mean=lambda t: t.paper_mean - 1.0, best_std=2.5, final_mean=lambda t: t.paper_mean - 3.0,
+        final_std=4.0, route="fast")
+    by_rate = pd.DataFrame({"val_acc": [0.30, 0.34, 0.33, 0.2], "test_acc": [0.6, 0.82, 0.8, 0.4]},
+                           index=pd.Index([-32.0, -2.0, 0.0, 0.8], name="smooth_rate"))
+    recipe = pd.DataFrame({"kind": ["symmetric"] * 2 + ["pairflip"] * 2, "seed": [0, 1, 0, 1],
+                           "CE": [0.5, 0.52, 0.7, 0.71], "chosen": [0.6, 0.61, 0.72, 0.7]})
+    return {
+        **{name: make for name, make in CASES.items()},
+        "best_rate_vs_noise at the grid's edge (−64)": lambda: plots.best_rate_vs_noise(
+            summary["best"], theory=summary["theory"]),
+        "sweep_panel at the grid's edge": lambda: plots.sweep_panel(at_edge),
+        "SweepPanelRenderer after a move to −64": moved_renderer,
+        "uniform_weight_curve at r = −8": lambda: plots.uniform_weight_curve(-8.0),
+        "loss_curves with NLS": lambda: plots.loss_curves(smooth_rates=(-4.0, -1.0, 0.0, 0.8)),
+        "phase_diagram K = 10": lambda: plots.phase_diagram(10, n=40),
+        "noise_panel": lambda: plots.noise_panel(widgets.noise_compute("pairflip", 0.4, n_images=4)),
+        "smoothing_panel r = −8": lambda: plots.smoothing_panel(widgets.smoothing_compute(-8.0)),
+        "validation_vs_test": lambda: plots.validation_vs_test(by_rate, chosen=-2.0, oracle=-2.0, theory=-1.25),
+        "recipe_comparison": lambda: plots.recipe_comparison(recipe),
+        "paper plot_results": lambda: report.plot_results(results[results.dataset == "cifar10"]),
+        "paper plot_table2": lambda: report.plot_table2("cifar10", "symmetric").figure,
+    }
+
+
+BOUNDS_NAMES = [*CASES, "best_rate_vs_noise at the grid's edge (−64)", "sweep_panel at the grid's edge",
+                "SweepPanelRenderer after a move to −64", "uniform_weight_curve at r = −8", "loss_curves with NLS",
+                "phase_diagram K = 10", "noise_panel", "smoothing_panel r = −8", "validation_vs_test",
+                "recipe_comparison", "paper plot_results", "paper plot_table2"]
+
+
+@pytest.mark.parametrize("name", BOUNDS_NAMES)
+def test_every_plotted_point_lies_within_its_axes(name):
+    fig = _bounds_cases()[name]()
+    fig.canvas.draw() if fig.canvas is not None else None
+    assert points_outside(fig) == []
+
+
+def test_the_bounds_check_sees_a_point_outside_on_any_scale():
+    for scale in ("linear", "log", "asinh"):
+        fig, ax = plots.new_figure()
+        ax.set_yscale(scale)
+        ax.plot([1, 2, 3], [1.0, 10.0, 64.0])
+        ax.set_ylim(0.5, 20.0)
+        assert len(points_outside(fig)) == 1, scale
+        ax.set_ylim(0.5, 64.0)
+        assert points_outside(fig) == [], scale

@@ -32,19 +32,20 @@ def check_symmetric_entry(answer) -> Feedback:
 
 
 def check_rate_sd(answer) -> Feedback:
-    """Exercise 2: the standard deviation of the realised rate, eps = 0.2, N = 1257."""
-    expected = math.sqrt(0.2 * 0.8 / 1257)
+    """Exercise 2: the standard deviation of the realised rate, eps = 0.3, N = 1257 (the lesson's
+    demo prints the sd for eps = 0.2, so the answer is not on the page)."""
+    expected = math.sqrt(0.3 * 0.7 / 1257)
     return check_number(
         answer, expected, tol=2e-4,
         not_a_number="Give a single number: a standard deviation of a fraction (about 0.01 in size?).",
         why=f"The number of flips is Binomial(N, ε), so the rate has sd "
-            f"sqrt(ε(1 − ε)/N) = sqrt(0.16/1257) ≈ {expected:.4f}: about one "
-            "percentage point.",
+            f"sqrt(ε(1 − ε)/N) = sqrt(0.21/1257) ≈ {expected:.4f}: about 1.3 "
+            "percentage points.",
         mistakes=[
-            (0.2 * 0.8 / 1257, "That is the variance. The standard deviation is its square root.", 2e-5),
-            (math.sqrt(0.2 * 0.8), "That is the sd of a single flip (one Bernoulli draw). Averaging N "
+            (0.3 * 0.7 / 1257, "That is the variance. The standard deviation is its square root.", 2e-5),
+            (math.sqrt(0.3 * 0.7), "That is the sd of a single flip (one Bernoulli draw). Averaging N "
                                    "independent draws divides it by sqrt(N).", 1e-3),
-            (math.sqrt(0.2 * 0.8 * 1257), "That is the sd of the *number* of flipped labels. Divide by N "
+            (math.sqrt(0.3 * 0.7 * 1257), "That is the sd of the *number* of flipped labels. Divide by N "
                                           "to get the sd of the *fraction*.", 0.05),
         ],
         hint="Each label flips independently with probability ε, so the number of flips is "
@@ -52,15 +53,15 @@ def check_rate_sd(answer) -> Feedback:
 
 
 def check_asymmetric_rate(answer) -> Feedback:
-    """Exercise 3: the overall noise rate of 'asymmetric' noise, K = 10, eps = 0.4, balanced."""
+    """Exercise 3: the overall noise rate of 'asymmetric' noise, K = 10, eps = 0.3, balanced."""
     return check_number(
-        answer, 0.2, tol=1e-3,
+        answer, 0.15, tol=1e-3,
         not_a_number="Give a single number between 0 and 1.",
         why="Only five of the ten classes (truck, bird, deer, cat, dog) ever flip, each "
-            "with probability 0.4; the other five stay clean. On balanced data: "
-            "5/10 × 0.4 = 0.2.",
+            "with probability 0.3; the other five stay clean. On balanced data: "
+            "5/10 × 0.3 = 0.15.",
         mistakes=[
-            (0.4, "0.4 is the flip probability of a class that flips. Do all ten classes flip? "
+            (0.3, "0.3 is the flip probability of a class that flips. Do all ten classes flip? "
                   "Look at the rows of the asymmetric heatmap."),
             (lambda v: v > 1 or v < 0, "A noise rate is a fraction of labels, between 0 and 1."),
         ],

@@ -11,16 +11,17 @@ from . import Feedback, check_number
 
 
 def check_true_class_target(answer) -> Feedback:
-    """Exercise 1: the LS target of the true class, K = 10, r = 0.2."""
+    """Exercise 1: the LS target of the true class, K = 10, r = 0.3 (the lesson's figure works
+    r = 0.2 through, so the answer is not on the page)."""
     return check_number(
-        answer, 0.82, tol=1e-4,
+        answer, 0.73, tol=1e-4,
         not_a_number="Give a single number: one entry of the target vector.",
-        why="(1 − r)·1 + r/K = 0.8 + 0.02 = 0.82: the label keeps 1 − r of its mass and also "
+        why="(1 − r)·1 + r/K = 0.7 + 0.03 = 0.73: the label keeps 1 − r of its mass and also "
             "gets its share r/K of the uniform part.",
         mistakes=[
-            (0.8, "Almost: (1 − r) is the one-hot part, but the uniform part r/K is added to *every* "
+            (0.7, "Almost: (1 − r) is the one-hot part, but the uniform part r/K is added to *every* "
                   "class, the true one included."),
-            (0.02, "That is the entry of a *wrong* class. The true class also keeps the one-hot part."),
+            (0.03, "That is the entry of a *wrong* class. The true class also keeps the one-hot part."),
         ],
         hint="Use the target (1 − r)·y + r/K with y the one-hot vector: what is its entry where y = 1?")
 

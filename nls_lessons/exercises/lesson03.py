@@ -32,18 +32,18 @@ def check_nls_target(answer) -> Feedback:
 
 # --------------------------------------------------------------- exercise 2: Theorem 1
 def check_theorem1(answer) -> Feedback:
-    """Exercise 2: NLS(−0.4) on a batch where CE = 0.5 and LS(0.4) = 0.9 (Theorem 1)."""
+    """Exercise 2: NLS(−0.4) on a batch where CE = 0.55 and LS(0.4) = 0.87 (Theorem 1)."""
     return check_number(
-        answer, 0.1, tol=1e-6,
+        answer, 2 * 0.55 - 0.87, tol=1e-6,
         not_a_number="Give a single number (the value of the NLS loss).",
-        why="Theorem 1: NLS(−r) = 2·CE − LS(r) = 2·0.5 − 0.9 = 0.1. Because the loss is "
+        why="Theorem 1: NLS(−r) = 2·CE − LS(r) = 2·0.55 − 0.87 = 0.23. Because the loss is "
             "linear in r, the three rates −r, 0 and r lie on one straight line: "
             "CE is the midpoint of NLS(−r) and LS(r).",
         mistakes=[
-            (-0.4, "You computed CE − LS(r). Theorem 1 weights CE by 2: CE is the *midpoint* of "
+            (0.55 - 0.87, "You computed CE − LS(r). Theorem 1 weights CE by 2: CE is the *midpoint* of "
                    "NLS(−r) and LS(r)."),
-            ((1.9, 1.4), "The LS loss enters with a minus sign: NLS pulls the other way from LS."),
-            (0.4, "Not LS − CE: think of CE as the midpoint between NLS(−r) and LS(r)."),
+            ((2 * 0.55 + 0.87, 0.55 + 0.87), "The LS loss enters with a minus sign: NLS pulls the other way from LS."),
+            (0.87 - 0.55, "Not LS − CE: think of CE as the midpoint between NLS(−r) and LS(r)."),
         ],
         hint="Not quite. The GLS loss is (1 − r)·CE + r·CE(uniform), linear in r: write "
              "NLS(−r), CE and LS(r) in that form and compare.")

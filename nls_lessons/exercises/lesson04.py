@@ -16,20 +16,21 @@ from . import NOT_YET, Feedback, as_number, as_text, check_number, right, wrong
 
 # --------------------------------------------------------------- exercise 1: r_opt
 def check_optimal_rate(answer) -> Feedback:
-    """Exercise 1: r_opt for K = 10, ε = 0.5 and a clean optimal rate r* = 0.2."""
+    """Exercise 1: r_opt for K = 10, ε = 0.5 and a clean optimal rate r* = 0.3 (not 0.2, whose
+    answer −0.8 the lesson's table prints for other settings)."""
     kap = 10 * 0.5 / 9
-    expected = (0.2 - kap) / (1 - kap)            # -0.8
+    expected = (0.3 - kap) / (1 - kap)            # -0.575
     return check_number(
         answer, expected, tol=5e-3,
         not_a_number="Give a single number (a smooth rate r).",
-        why="κ = 10·0.5/9 = 5/9 and r_opt = (r* − κ)/(1 − κ) = (0.2 − 0.556)/0.444 = −0.8. "
-            "Although the clean data liked LS (r* = 0.2 > 0), half the labels being wrong "
+        why="κ = 10·0.5/9 = 5/9 and r_opt = (r* − κ)/(1 − κ) = (0.3 − 0.556)/0.444 = −0.575. "
+            "Although the clean data liked LS (r* = 0.3 > 0), half the labels being wrong "
             "already smooths more than that, so the best rate is negative: NLS.",
         mistakes=[
-            ((0.2 - 0.5) / (1 - 0.5), "You used ε in place of κ. For K classes κ = Kε/(K − 1)."),
-            (0.2 - kap, "Close: the numerator is right, but r_opt also divides by (1 − κ)."),
+            ((0.3 - 0.5) / (1 - 0.5), "You used ε in place of κ. For K classes κ = Kε/(K − 1)."),
+            (0.3 - kap, "Close: the numerator is right, but r_opt also divides by (1 − κ)."),
             (-kap / (1 - kap), "That is the rate for r* = 0 (backward correction). Here the clean data's "
-                               "own optimum is r* = 0.2."),
+                               "own optimum is r* = 0.3."),
             (lambda v: v > 0, "At ε = 0.5 the noise already smooths the labels more than r* asks for, so "
                               "the sign of r_opt should tell you to sharpen, not smooth."),
         ],

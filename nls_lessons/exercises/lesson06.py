@@ -14,8 +14,9 @@ def check_noisy_accuracy(answer) -> Feedback:
     """Exercise 1: expected accuracy on symmetric-noisy labels (ε = 0.6, K = 10) of a model
     whose clean accuracy is 0.8."""
     expected = 0.4 * 0.8 + 0.6 * 0.2 / 9          # 0.3333
+    # exact arithmetic: 0.333 passes, 0.334 (an estimated noise rate the lesson prints above) does not
     return check_number(
-        answer, expected, tol=2e-3,
+        answer, expected, tol=5e-4,
         not_a_number="Give a single number (an accuracy as a fraction, e.g. 0.5).",
         why="(1 − ε)·acc + ε·(1 − acc)/(K − 1) = 0.4·0.8 + 0.6·0.2/9 = 0.32 + 0.013 = 0.333. "
             "A model that is right 80 % of the time agrees with only a third of the noisy labels, "

@@ -163,7 +163,9 @@ def plot_results(table, title: str | None = None):
         ax.set_xticks(x, [f"{r:g}" for r in sub["smooth_rate"]])
         ax.set_xlabel("smooth rate r  (left: LS, right: NLS)")
         ax.set_ylabel("clean test accuracy (%)")
-        values = sub[["best_mean", "final_mean", "paper_mean"]].to_numpy(dtype=float)
+        means = sub[["best_mean", "final_mean", "paper_mean"]].to_numpy(dtype=float)
+        stds = np.nan_to_num(sub[["best_std", "final_std", "paper_std"]].to_numpy(dtype=float))
+        values = np.concatenate([means - stds, means + stds]).ravel()     # the error bars' ends
         values = values[np.isfinite(values)]
         if values.size:
             lo, hi = float(values.min()), float(values.max())

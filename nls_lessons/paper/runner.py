@@ -11,12 +11,12 @@ from __future__ import annotations
 
 import hashlib
 import time
-import warnings
 from pathlib import Path
 
 import numpy as np
 import torch
 
+from nls_lessons import output
 from .. import losses
 from ..device import resolve_device
 from . import engine
@@ -117,10 +117,10 @@ def _load_checkpoint(path: Path):
         if isinstance(warm, dict) and "state" in warm:
             return warm
     except Exception as err:   # noqa: BLE001  (a damaged file of any kind: retrain, say so)
-        warnings.warn(f"warm-up checkpoint {path} is unreadable ({type(err).__name__}); training the warm-up "
-                      f"again", stacklevel=2)
+        output.warn(f"warm-up checkpoint {path} is unreadable ({type(err).__name__}); training the warm-up "
+                     f"again")
         return None
-    warnings.warn(f"warm-up checkpoint {path} has an unexpected content; training the warm-up again", stacklevel=2)
+    output.warn(f"warm-up checkpoint {path} has an unexpected content; training the warm-up again")
     return None
 
 

@@ -22,6 +22,8 @@ from pathlib import Path
 
 import numpy as np
 
+from nls_lessons import output
+
 
 DEFAULT_OUT = Path("artifacts") / "reproduce"
 #: Where the command line's default ``--out`` lands when run from the repository root, as the
@@ -120,8 +122,8 @@ def load_results(path) -> "pd.DataFrame":
     frame = _load(path)
     csv = folder / "results.csv"
     if (folder / ROWS_DIR).is_dir() and csv.exists() and not _export_matches(csv, frame):
-        warnings.warn(f"{csv} does not match the rows in {folder / ROWS_DIR} (damaged or from another run); "
-                      f"it is not read, and the next run rebuilds it from the rows", stacklevel=2)
+        output.warn(f"{csv} does not match the rows in {folder / ROWS_DIR} (damaged or from another run); "
+                      f"it is not read, and the next run rebuilds it from the rows")
     return frame
 
 
@@ -149,8 +151,8 @@ def _load(path: Path):
             else:
                 bad.append(f"{f.name} ({problem})")
         if bad:
-            warnings.warn(f"skipped {len(bad)} unreadable file(s) in {rows_dir}: {'; '.join(bad[:3])}"
-                          f"{'; ...' if len(bad) > 3 else ''}. Their rows will be trained again", stacklevel=3)
+            output.warn(f"skipped {len(bad)} unreadable file(s) in {rows_dir}: {'; '.join(bad[:3])}"
+                          f"{'; ...' if len(bad) > 3 else ''}. Their rows will be trained again")
         frame = pd.DataFrame(rows) if rows else pd.DataFrame(columns=KEY)
     else:
         frame = _read_csv(path if path.suffix == ".csv" else folder / "results.csv")
@@ -183,16 +185,16 @@ def _read_csv(csv: Path):
     try:
         frame = pd.read_csv(io.BytesIO(text[:text.rfind(b"\n") + 1] if cut else text), on_bad_lines="skip")
     except (UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError, OSError) as err:
-        warnings.warn(f"{csv} is unreadable ({type(err).__name__}); ignoring it", stacklevel=4)
+        output.warn(f"{csv} is unreadable ({type(err).__name__}); ignoring it")
         return pd.DataFrame(columns=KEY)
     if not set(KEY) <= set(frame.columns):
-        warnings.warn(f"{csv} has no results columns ({', '.join(KEY)}); ignoring it", stacklevel=4)
+        output.warn(f"{csv} has no results columns ({', '.join(KEY)}); ignoring it")
         return pd.DataFrame(columns=KEY)
     records = frame.astype(object).where(frame.notna(), None).to_dict("records")
     ok = np.array([row_problem(r, from_csv=True) is None for r in records], dtype=bool)
     if not ok.all() or cut:
-        warnings.warn(f"skipped {int((~ok).sum()) + cut} incomplete or unusable row(s) of {csv} (a run stopped "
-                      f"while writing, or the file was changed); they will be trained again", stacklevel=4)
+        output.warn(f"skipped {int((~ok).sum()) + cut} incomplete or unusable row(s) of {csv} (a run stopped "
+                      f"while writing, or the file was changed); they will be trained again")
     return frame[ok].reset_index(drop=True)
 
 

@@ -62,6 +62,9 @@ def reliability_diagram(confidence, correct, *, n_bins: int = 10, ax=None, label
     corr = np.asarray(correct, dtype=float).ravel()
     if conf.shape != corr.shape:
         raise ValueError(f"confidence and correct must have the same length, got {conf.shape} and {corr.shape}")
+    if conf.size and not (np.isfinite(conf).all() and conf.min() >= 0 and conf.max() <= 1):
+        raise ValueError("confidence must hold probabilities in [0, 1] (the max softmax probability), got "
+                         f"values from {np.nanmin(conf):g} to {np.nanmax(conf):g}")
     fig, ax = _fig_ax(ax, (4.8, 4.6))
     edges = np.linspace(0, 1, n_bins + 1)
     idx = np.clip(np.digitize(conf, edges[1:-1]), 0, n_bins - 1)

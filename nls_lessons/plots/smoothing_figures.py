@@ -71,6 +71,16 @@ def target_ylim(targets) -> tuple[float, float]:
     return (round(low, 3), top)
 
 
+def _in_view(values, lim) -> np.ndarray:
+    """``values`` (any shape) as floats, NaN where they fall outside ``lim = (lo, hi)``: a curve
+    that leaves a fixed range (a loss that runs to infinity as p_y -> 0) ends at the frame
+    instead of being drawn outside it."""
+    values = np.array(values, dtype=float)
+    lo, hi = sorted(lim)
+    values[(values < lo) | (values > hi)] = np.nan
+    return values
+
+
 @_styled
 def loss_curves(smooth_rates: Sequence[float] = (-2.0, -0.5, 0.0, 0.4, 0.8), *, num_classes: int = 10,
                 highlight: float | None = None, ax=None, ylim=(-8.0, 12.0)) -> Figure:
@@ -82,10 +92,10 @@ def loss_curves(smooth_rates: Sequence[float] = (-2.0, -0.5, 0.0, 0.4, 0.8), *, 
     fig, ax = _fig_ax(ax, (5.6, 4.2))
     p = np.linspace(0.002, 0.998, 400)
     for r, color in zip(smooth_rates, PALETTE):
-        ax.plot(p, gls_loss_vs_py(p, r, num_classes), color=color, linewidth=1.6,
+        ax.plot(p, _in_view(gls_loss_vs_py(p, r, num_classes), ylim), color=color, linewidth=1.6,
                 alpha=0.85, label=_minus(f"r = {fmt_rate(r)}"))
     if highlight is not None:
-        ax.plot(p, gls_loss_vs_py(p, highlight, num_classes), color="black", linewidth=3.2,
+        ax.plot(p, _in_view(gls_loss_vs_py(p, highlight, num_classes), ylim), color="black", linewidth=3.2,
                 label=_minus(f"r = {fmt_rate(highlight)} (current)"), gid="highlight")
     ax.axhline(0, color="grey", linewidth=0.8)
     ax.set_ylim(*ylim)
@@ -172,7 +182,8 @@ class SmoothingPanel(LivePanel):
         self.text.set_text(_target_text(t, result["label"]))
         ax1.set_ylim(result.get("ylim") or target_ylim(t))
         ax1.set_title(_minus(f"GLS target, r = {fmt_rate(r)}"))
-        self.highlight.set_ydata(gls_loss_vs_py(self.highlight.get_xdata(), r, result["num_classes"]))
+        self.highlight.set_ydata(_in_view(gls_loss_vs_py(self.highlight.get_xdata(), r, result["num_classes"]),
+                                         ax2.get_ylim()))
         ax2.get_legend().texts[-1].set_text(_minus(f"r = {fmt_rate(r)} (current)"))
         lam = uniform_weight(r)
         self.current.set_data([min(r, 0.95)], [min(lam, 0.95 / 0.05)])

@@ -105,9 +105,13 @@ def best_rate_vs_noise(best, *, ax=None, theory=None, title: str = "best smooth 
     if current is not None:
         ax.axvline(current, color="grey", linewidth=8, alpha=0.25, zorder=1)
     ax.axhline(0, color="grey", linewidth=0.8)
-    lo = min(-1.0, np.nanmin(r) if len(r) else -1.0)
-    # a vertical axis has room for the half steps too
-    _rate_axis(ax, "y", max(lo, -20.0), 1.0, pad=0.05, ladder=sorted({*_RATE_TICKS, -0.5, 0.5}))
+    drawn = np.concatenate([r, tr if theory is not None else []])
+    drawn = drawn[np.isfinite(drawn)]
+    # the axis spans every marker and the theory line: a best rate at the grid's edge (−64) stays
+    # on the figure; a vertical axis has room for the half steps too
+    lo = min(-1.0, float(drawn.min()) if drawn.size else -1.0)
+    hi = max(1.0, float(drawn.max()) if drawn.size else 1.0)
+    _rate_axis(ax, "y", lo, hi, pad=0.05, ladder=sorted({*_RATE_TICKS, -0.5, 0.5}))
     ax.set_xlabel("noise rate ε")
     ax.set_ylabel("best smooth rate r")
     ax.set_title(title)

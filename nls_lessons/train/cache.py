@@ -20,7 +20,6 @@ import itertools
 import json
 import os
 import tempfile
-import warnings
 from dataclasses import asdict
 from pathlib import Path
 
@@ -29,6 +28,7 @@ import pandas as pd
 import torch
 
 import nls_lessons
+from nls_lessons import output
 from nls_lessons import checks as _checks
 from nls_lessons import data as _data
 from nls_lessons import losses as _losses
@@ -118,8 +118,8 @@ def _read_cache(paths: dict[str, Path], config: dict, cfg: TrainConfig, smooth_r
         except Exception as exc:       # whatever a forged but checksummed file holds: recompute
             raise _Unusable(paths["results"], f"unexpected content ({type(exc).__name__})") from None
     except _Unusable as bad:
-        warnings.warn(f"sweep cache file {bad.path} is unusable ({bad.reason}); recomputing the sweep",
-                      SweepCacheWarning, stacklevel=3)
+        output.warn(f"sweep cache file {bad.path} is unusable ({bad.reason}); recomputing the sweep",
+                     SweepCacheWarning)
         return None
     return frames["results"], frames["history"]
 
@@ -201,5 +201,5 @@ def _write_cache(paths: dict[str, Path], config: dict, results: pd.DataFrame, hi
         meta = {"format": CACHE_FORMAT, "config": config, "files": files}
         _write_atomic(paths["meta"], json.dumps(meta, indent=1, sort_keys=True).encode("utf-8"))
     except OSError as exc:
-        warnings.warn(f"the sweep cache entry {paths['meta']} could not be written ({exc}); the results are "
-                      "returned but not cached", SweepCacheWarning, stacklevel=3)
+        output.warn(f"the sweep cache entry {paths['meta']} could not be written ({exc}); the results are "
+                     "returned but not cached", SweepCacheWarning)

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import itertools
 import os
-import warnings
 
+from nls_lessons import output
 from nls_lessons import models as _models
 from nls_lessons.data import Dataset
 from nls_lessons.device import resolve_device
@@ -116,9 +116,9 @@ def sweep(data: Dataset, smooth_rates, noise_rates, seeds, *, noise_kind: str = 
     if len(stopped):
         listed = ", ".join(f"(eps={row.noise_rate:g}, r={row.smooth_rate:g}, seed={row.seed}, "
                            f"epoch {row.diverged_epoch})" for row in stopped.itertuples())
-        warnings.warn(f"{len(stopped)} of {len(results)} models diverged and were stopped: {listed}. "
-                      "Their rows have diverged=True; try warmup_epochs with a small gls_lr_scale.",
-                      DivergenceWarning, stacklevel=2)
+        output.warn(f"{len(stopped)} of {len(results)} models diverged and were stopped: {listed}. "
+                     "Their rows have diverged=True; try warmup_epochs with a small gls_lr_scale.",
+                     DivergenceWarning)
     if paths is not None:
         _write_cache(paths, config, results, history)
     return (results, history) if return_history else results

@@ -6,13 +6,13 @@
 """
 from __future__ import annotations
 
-import warnings
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 from torch import Tensor, nn
 
+from nls_lessons import output
 from nls_lessons import models as _models
 from nls_lessons.data import Dataset
 from nls_lessons.device import resolve_device
@@ -101,9 +101,9 @@ def fit(data: Dataset, smooth_rate: float, noise_rate: float, seed: int, *, nois
                            keep_model=True)
     result = FitResult.from_chunk(out, 0, epochs, noisy_labels(data, noise_kind, eps, seed))
     if result.diverged and warn:
-        warnings.warn(f"the model (r={r}, eps={eps}, seed={seed}) diverged in epoch {result.diverged_epoch} "
-                      "and was stopped there; try warmup_epochs with a small gls_lr_scale",
-                      DivergenceWarning, stacklevel=2)
+        output.warn(f"the model (r={r}, eps={eps}, seed={seed}) diverged in epoch {result.diverged_epoch} "
+                     "and was stopped there; try warmup_epochs with a small gls_lr_scale",
+                     DivergenceWarning)
     return result
 
 
