@@ -10,7 +10,7 @@ import pytest
 from nls_lessons.publish import book, chapter, slides
 
 from publishing import (ALLOWED_URL, EXEC_CACHE, FIXTURE, REMOVED_MARKER, REPO, SCREENSHOTS,
-                        SOLUTION_MARKER, WELCOME, outside_details)
+                        SOLUTION_MARKER, WELCOME, exec_cache_lock, outside_details)
 
 WIDGET_REPR_RE = re.compile(r"(IntSlider|FloatSlider|Dropdown|VBox|HBox)\(value|Output\(\)|interactive\(children|"
                             r"&lt;function |application/vnd\.jupyter\.widget-view")
@@ -19,7 +19,8 @@ WIDGET_REPR_RE = re.compile(r"(IntSlider|FloatSlider|Dropdown|VBox|HBox)\(value|
 @pytest.fixture(scope="module")
 def built(tmp_path_factory):
     root = tmp_path_factory.mktemp("slides")
-    index = slides.build_slides([WELCOME, FIXTURE], root=root, cache_dir=EXEC_CACHE, log=lambda *a: None)
+    with exec_cache_lock():
+        index = slides.build_slides([WELCOME, FIXTURE], root=root, cache_dir=EXEC_CACHE, log=lambda *a: None)
     return root, index
 
 
