@@ -6,9 +6,9 @@ working copy in a new page and stops its kernel afterwards. Each deck is execute
 
 - ``test_lesson_runs_in_the_lab``: Run All; no error output; no solution text visible anywhere
   before the learner reveals it; every explorer shows a figure; one slider move changes what the
-  first widget with a slider shows; the executed copy is saved (the course's lab has no autosave).
-- ``test_lesson_presents_with_rise``: Alt+R in the lab opens the slideshow at the first slide; then
-  the deck at 1280x720 (the lecture projector) with the outputs the lab run stored (RISE shows a
+  first widget with a slider shows; the executed copy is saved (the course's lab has no autosave);
+  Alt+R opens the slideshow at the first slide.
+- ``test_lesson_presents_with_rise``: the deck at 1280x720 (the lecture projector) with the outputs the lab run stored (RISE shows a
   notebook's stored outputs; run alone, the test does the Run All itself): no slide is wider or
   taller than 1280x720 (measured in the browser: the slide's content box, code editors and
   outputs), no error output, and no widget shows as its text repr (RISE cannot load the widget
@@ -46,8 +46,9 @@ STEMS = list(SOURCES)
 #: The deck a lecturer really runs slide by slide in the tests (the others reuse the lab's Run All):
 #: lesson 05, the one whose code trains on a slide, with the course's live progress line.
 SHIFT_ENTER_DECK = "05_paper_scale"
-#: Stems whose working copy holds this session's Run All outputs (saved by the lab test).
-EXECUTED: set[str] = set()
+#: Decks whose working copy holds this session's Run All outputs (saved by the lab test), and the
+#: address of their slideshow, from Alt+R in the lab page that ran them.
+RISE_URLS: dict[str, str] = {}
 SLIDE_W, SLIDE_H = 1280, 720
 RUN_ALL_TIMEOUT = 420           # s, for the slowest lesson on a loaded 2-core machine
 STDERR = ".jp-OutputArea-output[data-mime-type='application/vnd.jupyter.stderr']"
@@ -228,7 +229,7 @@ def test_lesson_runs_in_the_lab(stem, lab_server, browser):
         for warning in warnings_in(page):
             print(f"\n{stem}: warning shown to the learner: {warning}")
         save(page, lab_server, notebook)        # the outputs RISE presents (test_lesson_presents_with_rise)
-        EXECUTED.add(stem)
+        RISE_URLS[stem] = rise_url(page, lab_server)   # Alt+R opens the slideshow at the first slide
         print(f"\n{stem}: Run All {t_run:.0f} s, {explorers.count()} explorer(s), {sliders.count()} slider cell(s), "
               f"total {time.monotonic() - t0:.0f} s")
     finally:
@@ -316,14 +317,16 @@ def _rise_params(stems):
             for s in stems]
 
 
-def open_deck(browser, lab_server, stem: str, fresh_kernel: bool):
-    """Alt+R in the lab (checked: the first slide), then the deck alone in a 1280x720 page."""
+def open_deck(browser, lab_server, stem: str, fresh_kernel: bool, url: str | None = None):
+    """The deck alone in a 1280x720 page, at ``url`` (else from Alt+R in a new lab page: checked,
+    the first slide)."""
     notebook = f"{stem}.ipynb"
-    page = open_notebook(browser, lab_server, notebook)
-    try:
-        url = rise_url(page, lab_server)
-    finally:
-        page.close()
+    if url is None:
+        page = open_notebook(browser, lab_server, notebook)
+        try:
+            url = rise_url(page, lab_server)
+        finally:
+            page.close()
     if fresh_kernel:
         lab_server.shutdown(notebook)        # the lecture starts from a fresh kernel
     deck = browser.new_page(viewport={"width": SLIDE_W, "height": SLIDE_H})
@@ -410,15 +413,15 @@ def test_lesson_presents_with_rise(stem, lab_server, browser):
     """The deck with the outputs of this session's Run All (done here when the lab test was not run)."""
     notebook = f"{stem}.ipynb"
     t0 = time.monotonic()
-    if stem not in EXECUTED:
+    if stem not in RISE_URLS:
         page = open_notebook(browser, lab_server, notebook)
         try:
             run_all(page, lab_server, notebook)
             save(page, lab_server, notebook)
+            RISE_URLS[stem] = rise_url(page, lab_server)
         finally:
             page.close()
-        EXECUTED.add(stem)
-    deck = open_deck(browser, lab_server, stem, fresh_kernel=False)
+    deck = open_deck(browser, lab_server, stem, fresh_kernel=False, url=RISE_URLS[stem])
     try:
         problems = measure_slides(deck, stem)
         report = deck_report(deck, problems)
