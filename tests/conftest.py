@@ -1,4 +1,19 @@
-"""Suite-wide set-up: offline guard, one torch thread per xdist worker, no GUI backend."""
+"""Suite-wide set-up: offline guard, one torch thread per xdist worker, no GUI backend, and the
+browser tests' shared session fixtures.
+
+Browser fixtures (session-scoped, started on first use, one of each per pytest process; run
+browser tests in their own single-process invocation, ``make browser``, never under ``-n``):
+
+- ``browser``: one headless Playwright chromium (Debian's binary; skipped without it, a failure in CI).
+- ``lab_server``: one JupyterLab, started as ``make lab`` starts it, rooted at fresh working copies
+  of every deck (:data:`BROWSER_DECKS`) plus the explorer fixture; a :class:`LabServer`
+  (``api``, ``url``, ``session``, ``wait_idle``, ``shutdown``, ``add``).
+- ``lab_session``: both together, for new browser tests (a grader, a hub):
+  ``page = lab_session.open("x.ipynb")`` opens a notebook in a new page once its kernel is idle;
+  ``lab_session.server.add(path)`` puts a file of the test's own next to the working copies first.
+  Stop the kernels you start (``lab_session.server.shutdown(notebook)``) so the next test has the CPU; execute a lesson only where no
+  other browser test already does (see tests/test_browser_lessons.py: each deck runs once).
+"""
 from __future__ import annotations
 
 import ipaddress
@@ -74,6 +89,74 @@ def pytest_configure(config):
         torch.set_num_threads(1)
 
 
+# ---------------------------------------------------------------- CPU time per test (--cpu-durations)
+# Wall-clock durations mislead on a shared machine; CPU time does not. A test's CPU time is that of
+# this pytest process and every process under it (notebook kernels, JupyterLab and its kernels,
+# chromium), read from /proc: utime + stime of each, plus the cutime + cstime of the children it
+# has reaped (a kernel that exits is counted in its parent's). With the option, pytest becomes a
+# child subreaper, so a grandchild orphaned by its parent (a chromium renderer) stays in the tree
+# as a zombie until pytest exits instead of taking its CPU time to init. Linux only; elsewhere 0.
+def pytest_addoption(parser):
+    parser.addoption("--cpu-durations", type=int, default=None, metavar="N",
+                     help="show the N tests with the most CPU time (this process and its children)")
+
+
+def tree_cpu_seconds(root: int | None = None) -> float:
+    """CPU seconds used so far by process ``root`` (default: this one) and all its descendants."""
+    ticks = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+    stats = {}
+    for entry in Path("/proc").iterdir() if Path("/proc/self/stat").exists() else []:
+        if entry.name.isdigit():
+            try:
+                fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            stats[int(entry.name)] = (int(fields[1]), sum(int(f) for f in fields[11:15]))
+    children: dict[int, list[int]] = {}
+    for pid, (ppid, _) in stats.items():
+        children.setdefault(ppid, []).append(pid)
+    total, todo = 0, [root or os.getpid()]
+    while todo:
+        pid = todo.pop()
+        total += stats.get(pid, (0, 0))[1]
+        todo += children.get(pid, [])
+    return total / ticks
+
+
+_CPU: dict[str, float] = {}
+
+
+def _become_subreaper() -> None:
+    import ctypes
+
+    try:
+        ctypes.CDLL(None, use_errno=True).prctl(36, 1, 0, 0, 0)   # PR_SET_CHILD_SUBREAPER
+    except (OSError, AttributeError):
+        pass
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_protocol(item, nextitem):
+    if item.config.getoption("--cpu-durations") is None:
+        yield
+        return
+    if not _CPU:
+        _become_subreaper()
+    t0 = tree_cpu_seconds()
+    yield
+    _CPU[item.nodeid] = tree_cpu_seconds() - t0
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus, config):
+    n = config.getoption("--cpu-durations")
+    if n is None or not _CPU:
+        return
+    terminalreporter.write_sep("=", f"top {n} CPU times (s, this process + its children)")
+    for nodeid, cpu in sorted(_CPU.items(), key=lambda kv: -kv[1])[:n or None]:
+        terminalreporter.write_line(f"{cpu:8.1f}  {nodeid}")
+    terminalreporter.write_line(f"{sum(_CPU.values()):8.1f}  all {len(_CPU)} tests")
+
+
 def free_port() -> int:
     """A loopback port the OS has just handed out (for servers a test starts)."""
     with socket.socket() as s:
@@ -98,6 +181,17 @@ REPO = Path(__file__).resolve().parent.parent
 #: The browser tests' working copies: the layout of ``lessons/`` (made by ``nls_lessons.publish.lab``),
 #: under the git-ignored build/ so a learner's own ``lessons/`` is never touched by a test.
 BROWSER_LESSONS = REPO / "build" / "browser-lessons"
+
+
+def _decks() -> list[Path]:
+    from nls_lessons.publish import book, slides
+
+    return book.discover(REPO / "notebooks") + slides.lecture_notebooks(REPO / "notebooks" / "instructor")
+
+
+#: Every deck that ships, by source: the lessons, then the lecturer's decks (notebooks/instructor/);
+#: each has a working copy ``<stem>.ipynb`` in the browser tests' JupyterLab.
+BROWSER_DECKS = _decks()
 #: Settings of the test's JupyterLab user (on top of the course's overrides that
 #: nls_lessons/publish/lab.py installs): every cell in the DOM (no windowing), so "visible
 #: anywhere" and "no error output" see all cells.
@@ -190,6 +284,14 @@ class LabServer:
         if s:
             self.api(f"sessions/{s['id']}", method="DELETE")
 
+    def add(self, path: Path | str, name: str | None = None) -> str:
+        """Copy a test's own file into the server's root; returns its name there (for :meth:`url`)."""
+        import shutil
+
+        name = name or Path(path).name
+        shutil.copy(path, self.root / name)
+        return name
+
 
 @pytest.fixture(scope="session")
 def lab_server(tmp_path_factory, chromium_executable):
@@ -208,6 +310,9 @@ def lab_server(tmp_path_factory, chromium_executable):
     tmp = tmp_path_factory.mktemp("jupyterlab")
     shutil.rmtree(BROWSER_LESSONS, ignore_errors=True)
     lab.ensure_working_copies(work_dir=BROWSER_LESSONS, log=lambda *_: None)
+    for src in BROWSER_DECKS:            # the lecturer's decks too (RISE measures every deck that ships)
+        if not lab.copy_path(src, BROWSER_LESSONS).exists():
+            lab.write_working_copy(src, lab.copy_path(src, BROWSER_LESSONS))
     shutil.copy(REPO / "tests" / "fixtures" / "explorers_demo.ipynb", BROWSER_LESSONS / "explorers_demo.ipynb")
     lab.install_lab_settings()
     dirs = {name: tmp / name for name in ("config", "data", "runtime", "settings", "workspaces")}
@@ -250,3 +355,25 @@ def lab_server(tmp_path_factory, chromium_executable):
                 pass
             proc.wait(timeout=5)
         log.close()
+
+
+class Lab:
+    """The session's JupyterLab and chromium together (fixture ``lab_session``)."""
+
+    def __init__(self, server: LabServer, browser):
+        self.server, self.browser = server, browser
+
+    def open(self, notebook: str, viewport=(1500, 1000), timeout: float = 90):
+        """``notebook`` alone in the lab in a new page, once its kernel is idle (close the page)."""
+        page = self.browser.new_page(viewport={"width": viewport[0], "height": viewport[1]})
+        page.set_default_timeout(30_000)
+        page.goto(self.server.url(notebook))
+        self.server.wait_idle(notebook, timeout)
+        page.wait_for_selector(".jp-Notebook .jp-Cell", state="visible")
+        return page
+
+
+@pytest.fixture(scope="session")
+def lab_session(lab_server, browser):
+    """The shared JupyterLab + chromium for browser tests (see the module docstring)."""
+    return Lab(lab_server, browser)

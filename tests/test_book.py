@@ -14,7 +14,8 @@ from nls_lessons.exercises import NOT_YET
 from nls_lessons.publish.book_math import convert_math, main as math_main, process_book
 
 from publishing import (ALLOWED_URL, EXEC_CACHE, FIXTURE, HINT_MARKER, REMOVED_MARKER, REPO, SCREENSHOTS,
-                        SOLUTION_MARKER, WELCOME, outside_details, solution_details)
+                        SOLUTION_MARKER, WELCOME, exec_cache_lock, outside_details,
+                        solution_details)
 
 WIDGET_REPR_RE = re.compile(r"(IntSlider|FloatSlider|Dropdown|Checkbox|ToggleButtons?|VBox|HBox)\(|Output\(|"
                             r"interactive\(|<function |application/vnd\.jupyter\.widget")
@@ -208,7 +209,8 @@ def test_widget_outputs_become_static():
 @pytest.fixture(scope="module")
 def built_book(tmp_path_factory):
     root = tmp_path_factory.mktemp("book")
-    index = book.build_book([WELCOME, FIXTURE], root=root, cache_dir=EXEC_CACHE, log=lambda *a: None)
+    with exec_cache_lock():
+        index = book.build_book([WELCOME, FIXTURE], root=root, cache_dir=EXEC_CACHE, log=lambda *a: None)
     return root, index
 
 

@@ -1,9 +1,9 @@
 """JupyterLab in a real browser: open a notebook with an explorer, Run All, move the slider
 with the keyboard, and check that the figure and the displayed r change (issue 6).
 
-The session's JupyterLab (``lab_server`` in conftest.py: started as ``make lab`` starts it, on a
-free loopback port, isolated config/settings) serves a copy of the fixture notebook next to the
-lessons' working copies. Playwright drives Debian's chromium (fixture ``browser``). A screenshot
+The session's JupyterLab and chromium (``lab_session`` in conftest.py: the lab started as ``make lab``
+starts it, on a free loopback port, isolated config/settings; Debian's chromium driven by Playwright)
+serve a copy of the fixture notebook next to the lessons' working copies. A screenshot
 of the final state is saved to ``artifacts/screenshots/lab_explorer.png`` (git-ignored).
 """
 from __future__ import annotations
@@ -21,13 +21,10 @@ SCREENSHOT = REPO / "artifacts" / "screenshots" / "lab_explorer.png"
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 
-def test_lab_explorer_slider_changes_figure(lab_server, browser):
+def test_lab_explorer_slider_changes_figure(lab_session):
     t0 = time.monotonic()
-    page = browser.new_page(viewport={"width": 1500, "height": 1000})
-    page.set_default_timeout(30_000)
-    page.goto(lab_server.url(NOTEBOOK))
-    lab_server.wait_idle(NOTEBOOK, 60)
-    page.wait_for_selector(".jp-Notebook .jp-Cell", state="visible")
+    lab_server = lab_session.server
+    page = lab_session.open(NOTEBOOK, timeout=60)
 
     # Run All from the menu bar
     page.locator(".jp-Notebook").first.click()

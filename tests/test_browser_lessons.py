@@ -1,18 +1,24 @@
 """Every lesson as a learner and a lecturer meet it, in JupyterLab + headless chromium (issue 15).
 
 One JupyterLab serves the whole session (``lab_server`` in conftest.py: started as ``make lab``
-starts it, root at fresh working copies of every lesson); each test opens one working copy in a
-new page and stops its kernel afterwards.
+starts it, root at fresh working copies of every lesson and the lecture); each test opens one
+working copy in a new page and stops its kernel afterwards. Each deck is executed once (issue 21):
 
 - ``test_lesson_runs_in_the_lab``: Run All; no error output; no solution text visible anywhere
   before the learner reveals it; every explorer shows a figure; one slider move changes what the
-  first widget with a slider shows.
-- ``test_lesson_presents_with_rise``: Alt+R in the lab opens the slideshow at the first slide; then
-  the deck at 1280x720 (the lecture projector) from a fresh kernel: every code cell of every slide
-  runs in order with Shift+Enter and prints no error, and no slide is wider or taller than
-  1280x720 (measured in the browser: the slide's content box, code editors and outputs), and no
-  widget shows as its text repr (RISE cannot load the widget manager, jupyterlab-contrib/rise#119:
-  a widget on a slide needs a figure of its own in its mimebundle, as the course's explorers have).
+  first widget with a slider shows; the executed copy is saved (the course's lab has no autosave);
+  Alt+R opens the slideshow at the first slide.
+- ``test_lesson_presents_with_rise``: the deck at 1280x720 (the lecture projector) with the outputs the lab run stored (RISE shows a
+  notebook's stored outputs; run alone, the test does the Run All itself): no slide is wider or
+  taller than 1280x720 (measured in the browser: the slide's content box, code editors and
+  outputs), no error output, and no widget shows as its text repr (RISE cannot load the widget
+  manager, jupyterlab-contrib/rise#119: a widget on a slide needs a figure of its own in its
+  mimebundle, as the course's explorers have). That a presenter's Shift+Enter through the shown
+  code cells computes what Run All computed is read from the slide metadata, for every deck, in
+  ``tests/test_slides.py::test_a_presenter_runs_what_run_all_runs``.
+- ``test_a_deck_runs_slide_by_slide``: one deck (:data:`SHIFT_ENTER_DECK`) really presented from a
+  fresh kernel: every code cell of every slide runs in order with Shift+Enter (RISE moves on after
+  a slide's last cell), nothing prints an error or is out of reach, and every slide still fits.
 - ``test_editing_a_copy_leaves_the_repository_clean``: edit, save and present (RISE saves) a
   working copy; ``git status --porcelain`` is what it was, ``notebooks/`` untouched.
 
@@ -27,14 +33,22 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import REPO, wait_for
+from conftest import BROWSER_DECKS, REPO, wait_for
 
 from nls_lessons.publish import book
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 SHOTS = REPO / "artifacts" / "screenshots"
-STEMS = [p.stem for p in book.discover(REPO / "notebooks")]
+#: Every deck that ships: the lessons, then the lecturer's own decks (notebooks/instructor/).
+SOURCES = {p.stem: p for p in BROWSER_DECKS}
+STEMS = list(SOURCES)
+#: The deck a lecturer really runs slide by slide in the tests (the others reuse the lab's Run All):
+#: lesson 05, the one whose code trains on a slide, with the course's live progress line.
+SHIFT_ENTER_DECK = "05_paper_scale"
+#: Decks whose working copy holds this session's Run All outputs (saved by the lab test), and the
+#: address of their slideshow, from Alt+R in the lab page that ran them.
+RISE_URLS: dict[str, str] = {}
 SLIDE_W, SLIDE_H = 1280, 720
 RUN_ALL_TIMEOUT = 420           # s, for the slowest lesson on a loaded 2-core machine
 STDERR = ".jp-OutputArea-output[data-mime-type='application/vnd.jupyter.stderr']"
@@ -109,7 +123,7 @@ WIDGETS_AS_TEXT_JS = """() => [...document.querySelectorAll(
 
 def solution_lines(stem: str) -> list[str]:
     """Lines that only a lesson's solution cells hold (whitespace removed), and its "Correct" feedback."""
-    nb = book.read_notebook(REPO / "notebooks" / f"{stem}.py")
+    nb = book.read_notebook(SOURCES[stem])
     elsewhere = {re.sub(r"\s+", "", line) for c in nb.cells if not book.is_solution(c)
                  for line in c.source.splitlines()}
     lines = {re.sub(r"\s+", "", line) for c in nb.cells if book.is_solution(c) and c.cell_type == "code"
@@ -214,11 +228,23 @@ def test_lesson_runs_in_the_lab(stem, lab_server, browser):
             assert not errors_in(page), f"{stem}: the slider move printed an error: {errors_in(page)[0]}"
         for warning in warnings_in(page):
             print(f"\n{stem}: warning shown to the learner: {warning}")
+        save(page, lab_server, notebook)        # the outputs RISE presents (test_lesson_presents_with_rise)
+        RISE_URLS[stem] = rise_url(page, lab_server)   # Alt+R opens the slideshow at the first slide
         print(f"\n{stem}: Run All {t_run:.0f} s, {explorers.count()} explorer(s), {sliders.count()} slider cell(s), "
               f"total {time.monotonic() - t0:.0f} s")
     finally:
         page.close()
         lab_server.shutdown(notebook)
+
+
+def save(page, lab_server, notebook: str) -> None:
+    """Ctrl+S in command mode (the first cell's prompt clicked: never a widget); until it is on disk."""
+    copy = lab_server.root / notebook
+    mtime = copy.stat().st_mtime_ns
+    page.locator(".jp-Notebook .jp-Cell .jp-InputPrompt").first.click()
+    page.keyboard.press("Escape")
+    page.keyboard.press("Control+s")
+    wait_for(lambda: copy.stat().st_mtime_ns != mtime, 30, f"{notebook} to be saved")
 
 
 # ---------------------------------------------------------------- lecturers: RISE
@@ -281,88 +307,148 @@ def to_first_slide(deck) -> None:
 #: past its cell and the slide (text in those last 2em would be cut). Fix: a rise.css beside the
 #: working copies (RISE loads `<folder>/rise.css`) with `.rise-enabled .reveal
 #: .jp-RenderedHTMLCommon > pre {width: auto}`.
-RISE_KNOWN: dict[str, str] = {}    # stem -> why its deck is known not to fit yet (none today)
+RISE_KNOWN: dict[str, str] = {     # stem -> why its deck is known not to fit yet
+    "50_minute_lecture": "lecture slides 2,4,5,6 taller than 720 px (issue 24.4)",
+}
 
 
-@pytest.mark.parametrize("stem", [pytest.param(s, marks=pytest.mark.xfail(reason=RISE_KNOWN[s], strict=True))
-                                  if s in RISE_KNOWN else s for s in STEMS])
-def test_lesson_presents_with_rise(stem, lab_server, browser):
+def _rise_params(stems):
+    return [pytest.param(s, marks=pytest.mark.xfail(reason=RISE_KNOWN[s], strict=True)) if s in RISE_KNOWN else s
+            for s in stems]
+
+
+def open_deck(browser, lab_server, stem: str, fresh_kernel: bool, url: str | None = None):
+    """The deck alone in a 1280x720 page, at ``url`` (else from Alt+R in a new lab page: checked,
+    the first slide)."""
     notebook = f"{stem}.ipynb"
-    t0 = time.monotonic()
-    page = open_notebook(browser, lab_server, notebook)
-    try:
-        url = rise_url(page, lab_server)
-    finally:
-        page.close()
-    lab_server.shutdown(notebook)            # the lecture starts from a fresh kernel
+    if url is None:
+        page = open_notebook(browser, lab_server, notebook)
+        try:
+            url = rise_url(page, lab_server)
+        finally:
+            page.close()
+    if fresh_kernel:
+        lab_server.shutdown(notebook)        # the lecture starts from a fresh kernel
     deck = browser.new_page(viewport={"width": SLIDE_W, "height": SLIDE_H})
     deck.set_default_timeout(30_000)
+    deck.goto(url)
+    deck.wait_for_selector(".reveal .slides section.present", timeout=60_000)
+    lab_server.wait_idle(notebook, 90)
+    return deck
+
+
+def run_slide_by_slide(deck, lab_server, stem: str) -> dict:
+    """As a lecturer: Shift+Enter on each code cell the slide shows (RISE moves on after a slide's
+    last cell), the next slide or fragment (Space) when none is left."""
+    notebook = f"{stem}.ipynb"
+    ran, errors, unreachable, steps = [], [], [], 0
+    for _ in range(600):
+        todo = [i for i in deck.evaluate(SHOWN_CODE_CELLS_JS) if i not in ran]
+        if todo:
+            index = todo[0]
+            ran.append(index)
+            cell = deck.locator(f".reveal .jp-CodeCell[data-windowed-list-index='{index}']")
+            if deck.evaluate(ACTIVE_CELL_JS) != index:   # RISE selects a slide's first code cell
+                try:
+                    cell.locator(".cm-content").first.click(timeout=5_000)   # select the cell ...
+                except Exception:
+                    unreachable.append(f"cell {index} on {deck.evaluate(SLIDE_BOX_JS)[0]}")
+                    continue
+            deck.keyboard.press("Escape")                # ... in command mode: RISE's Shift+Enter
+            deck.keyboard.press("Shift+Enter")
+            wait_for(lambda: cell.locator(".jp-InputPrompt:has-text('*')").count() == 0
+                     and lab_server.session(notebook)["kernel"]["execution_state"] == "idle",
+                     RUN_ALL_TIMEOUT, f"{stem}: cell {index} on a slide to run", 0.5)
+            new = errors_in(cell)
+            if new:
+                errors.append(f"cell {index}: {new[0]}")
+            continue
+        if not next_step(deck):
+            break
+        steps += 1
+    return {"ran": ran, "errors": errors, "unreachable": unreachable, "steps": steps}
+
+
+def measure_slides(deck, stem: str) -> dict:
+    """From the slide on show to the last one: every slide's overflow at 1280x720 (by slide id)."""
+    problems = {}
+    for _ in range(600):
+        deck.wait_for_timeout(300)          # RISE re-syncs the layout after a slide change
+        wait_for(lambda: (a := deck.evaluate(SLIDE_BOX_JS)) == (deck.wait_for_timeout(150) or deck.evaluate(SLIDE_BOX_JS))
+                 and a, 10, "the slide to stop moving", 0.1)
+        found = deck.evaluate(SLIDE_OVERFLOW_JS, [SLIDE_W, SLIDE_H])
+        if found.get("problems") and found["id"] not in problems:
+            problems[found["id"]] = found["problems"]
+            if len(problems) <= 12:
+                shot(deck, f"rise_{stem}_overflow_{found['id']}.png")
+        if not next_step(deck):
+            break
+    shot(deck, f"rise_{stem}_last.png")
+    last = deck.evaluate("""() => [...document.querySelectorAll('.reveal .slides section')]
+                              .filter(s => !s.querySelector('section')).pop().id""")
+    assert slide_state(deck)[0].startswith(f"#/{last}"), \
+        f"{stem}: the measuring pass stopped at {slide_state(deck)[0]}, before the last slide {last}"
+    return problems
+
+
+def deck_report(deck, problems: dict, run: dict | None = None) -> list[str]:
+    report = []
+    as_text = deck.evaluate(WIDGETS_AS_TEXT_JS)
+    if as_text:
+        report.append(f"{len(as_text)} widget(s) shown as text, not as a live widget "
+                      f"(the slideshow could not load the widget manager): {as_text[0][:80]}")
+    if run and run["unreachable"]:
+        report.append(f"{len(run['unreachable'])} code cell(s) out of reach below the 1280x720 slide: "
+                      + ", ".join(run["unreachable"][:5]))
+    errors = run["errors"] if run else [f"stored output: {e}" for e in errors_in(deck)]
+    if errors:
+        report.append(f"{len(errors)} code cell(s) failed on their slide; first:\n{errors[0]}")
+    if problems:
+        report.append("slides larger than 1280x720: " + "; ".join(f"{k}: {', '.join(v)}" for k, v in problems.items()))
+    return report
+
+
+@pytest.mark.parametrize("stem", _rise_params(STEMS))
+def test_lesson_presents_with_rise(stem, lab_server, browser):
+    """The deck with the outputs of this session's Run All (done here when the lab test was not run)."""
+    notebook = f"{stem}.ipynb"
+    t0 = time.monotonic()
+    if stem not in RISE_URLS:
+        page = open_notebook(browser, lab_server, notebook)
+        try:
+            run_all(page, lab_server, notebook)
+            save(page, lab_server, notebook)
+            RISE_URLS[stem] = rise_url(page, lab_server)
+        finally:
+            page.close()
+    deck = open_deck(browser, lab_server, stem, fresh_kernel=False, url=RISE_URLS[stem])
     try:
-        deck.goto(url)
-        deck.wait_for_selector(".reveal .slides section.present", timeout=60_000)
-        lab_server.wait_idle(notebook, 90)
-        # 1. as a lecturer: Shift+Enter on each code cell the slide shows (RISE moves on after a
-        #    slide's last cell), the next slide or fragment (Space) when none is left
-        ran, errors, unreachable, steps = [], [], [], 0
-        for _ in range(600):
-            todo = [i for i in deck.evaluate(SHOWN_CODE_CELLS_JS) if i not in ran]
-            if todo:
-                index = todo[0]
-                ran.append(index)
-                cell = deck.locator(f".reveal .jp-CodeCell[data-windowed-list-index='{index}']")
-                if deck.evaluate(ACTIVE_CELL_JS) != index:   # RISE selects a slide's first code cell
-                    try:
-                        cell.locator(".cm-content").first.click(timeout=5_000)   # select the cell ...
-                    except Exception:
-                        unreachable.append(f"cell {index} on {deck.evaluate(SLIDE_BOX_JS)[0]}")
-                        continue
-                deck.keyboard.press("Escape")                # ... in command mode: RISE's Shift+Enter
-                deck.keyboard.press("Shift+Enter")
-                wait_for(lambda: cell.locator(".jp-InputPrompt:has-text('*')").count() == 0
-                         and lab_server.session(notebook)["kernel"]["execution_state"] == "idle",
-                         RUN_ALL_TIMEOUT, f"{stem}: cell {index} on a slide to run", 0.5)
-                new = errors_in(cell)
-                if new:
-                    errors.append(f"cell {index}: {new[0]}")
-                continue
-            if not next_step(deck):
-                break
-            steps += 1
+        problems = measure_slides(deck, stem)
+        report = deck_report(deck, problems)
+        print(f"\n{stem}: RISE, stored outputs: {len(problems)} slide(s) too large; "
+              f"total {time.monotonic() - t0:.0f} s")
+        assert not report, f"{stem}: " + "\n".join(report)
+    finally:
+        deck.close()
+        lab_server.shutdown(notebook)
+
+
+@pytest.mark.parametrize("stem", _rise_params([SHIFT_ENTER_DECK]))
+def test_a_deck_runs_slide_by_slide(stem, lab_server, browser):
+    """RISE's own execution, once: the deck from a fresh kernel, Shift+Enter through every slide."""
+    notebook = f"{stem}.ipynb"
+    t0 = time.monotonic()
+    deck = open_deck(browser, lab_server, stem, fresh_kernel=True)
+    try:
+        run = run_slide_by_slide(deck, lab_server, stem)
         t_run = time.monotonic() - t0
-        # 2. the deck again from the first slide, outputs in place: measure every slide
-        to_first_slide(deck)
-        problems = {}
-        for _ in range(600):
-            deck.wait_for_timeout(300)          # RISE re-syncs the layout after a slide change
-            wait_for(lambda: (a := deck.evaluate(SLIDE_BOX_JS)) == (deck.wait_for_timeout(150) or deck.evaluate(SLIDE_BOX_JS))
-                     and a, 10, "the slide to stop moving", 0.1)
-            found = deck.evaluate(SLIDE_OVERFLOW_JS, [SLIDE_W, SLIDE_H])
-            if found.get("problems") and found["id"] not in problems:
-                problems[found["id"]] = found["problems"]
-                if len(problems) <= 12:
-                    shot(deck, f"rise_{stem}_overflow_{found['id']}.png")
-            if not next_step(deck):
-                break
-        shot(deck, f"rise_{stem}_last.png")
-        last = deck.evaluate("""() => [...document.querySelectorAll('.reveal .slides section')]
-                                  .filter(s => !s.querySelector('section')).pop().id""")
-        assert slide_state(deck)[0].startswith(f"#/{last}"), \
-            f"{stem}: the measuring pass stopped at {slide_state(deck)[0]}, before the last slide {last}"
-        print(f"\n{stem}: RISE {steps} steps, {len(ran) - len(unreachable)} code cells run in {t_run:.0f} s, "
-              f"{len(errors)} failed, {len(problems)} slide(s) too large; total {time.monotonic() - t0:.0f} s")
-        as_text = deck.evaluate(WIDGETS_AS_TEXT_JS)
-        report = []
-        if as_text:
-            report.append(f"{len(as_text)} widget(s) shown as text, not as a live widget "
-                          f"(the slideshow could not load the widget manager): {as_text[0][:80]}")
-        if unreachable:
-            report.append(f"{len(unreachable)} code cell(s) out of reach below the 1280x720 slide: "
-                          + ", ".join(unreachable[:5]))
-        if errors:
-            report.append(f"{len(errors)} code cell(s) failed on their slide; first:\n{errors[0]}")
-        if problems:
-            report.append("slides larger than 1280x720: " + "; ".join(f"{k}: {', '.join(v)}" for k, v in problems.items()))
-        assert ran, f"{stem}: no code cell on any slide"
+        to_first_slide(deck)                     # the deck again from the first slide, outputs in place
+        problems = measure_slides(deck, stem)
+        print(f"\n{stem}: RISE {run['steps']} steps, {len(run['ran']) - len(run['unreachable'])} code cells run in "
+              f"{t_run:.0f} s, {len(run['errors'])} failed, {len(problems)} slide(s) too large; "
+              f"total {time.monotonic() - t0:.0f} s")
+        assert run["ran"], f"{stem}: no code cell on any slide"
+        report = deck_report(deck, problems, run)
         assert not report, f"{stem}: " + "\n".join(report)
     finally:
         deck.close()

@@ -324,7 +324,9 @@ def test_kill_9_during_a_run_then_resume_loses_and_duplicates_nothing(tmp_path):
     out = tmp_path / "out"
     proc = cli(out)
     deadline = time.time() + 600                       # generous: a loaded 2-core machine is slow
-    while time.time() < deadline and len(list((out / "rows").glob("*.json"))) < PER_CELL + 1:
+    # rows written (not a writer's ".tmp-*.json", which a kill leaves unsaved)
+    written = lambda: [p for p in (out / "rows").glob("*.json") if not p.name.startswith(".tmp-")]  # noqa: E731
+    while time.time() < deadline and len(written()) < PER_CELL + 1:
         assert proc.poll() is None, "the run ended before it could be killed mid-grid"
         time.sleep(0.05)
     os.kill(proc.pid, signal.SIGKILL)                  # mid-run: some cells saved, one in flight

@@ -10,7 +10,7 @@ import pytest
 from nls_lessons.publish import book, chapter, slides
 
 from publishing import (ALLOWED_URL, EXEC_CACHE, FIXTURE, REMOVED_MARKER, REPO, SCREENSHOTS,
-                        SOLUTION_MARKER, WELCOME, outside_details)
+                        SOLUTION_MARKER, WELCOME, exec_cache_lock, outside_details)
 
 WIDGET_REPR_RE = re.compile(r"(IntSlider|FloatSlider|Dropdown|VBox|HBox)\(value|Output\(\)|interactive\(children|"
                             r"&lt;function |application/vnd\.jupyter\.widget-view")
@@ -19,7 +19,8 @@ WIDGET_REPR_RE = re.compile(r"(IntSlider|FloatSlider|Dropdown|VBox|HBox)\(value|
 @pytest.fixture(scope="module")
 def built(tmp_path_factory):
     root = tmp_path_factory.mktemp("slides")
-    index = slides.build_slides([WELCOME, FIXTURE], root=root, cache_dir=EXEC_CACHE, log=lambda *a: None)
+    with exec_cache_lock():
+        index = slides.build_slides([WELCOME, FIXTURE], root=root, cache_dir=EXEC_CACHE, log=lambda *a: None)
     return root, index
 
 
@@ -213,3 +214,131 @@ def test_every_slide_fits_a_1280x720_screen(built, browser):
     # the fixture's tall figure needed scaling, and was scaled rather than cut
     assert scaled, "no slide needed fitting: the fixture's tall slide did not exercise the fit"
     page.close()
+
+
+# ------------------------------------------------- what a presenter runs (RISE), from slide metadata
+#: RISE (jupyterlab-rise 0.43, ``markupSlides``) builds the deck from the cells in notebook order:
+#: a cell whose ``slide_type`` is ``notes`` goes into the speaker notes and ``skip`` is hidden;
+#: every other cell is on a shown slide. A presenter runs the shown code cells with Shift+Enter.
+HIDDEN_SLIDE_TYPES = ("notes", "skip")
+
+
+def _code_names(source: str) -> tuple[set[str], set[str]]:
+    """(names a cell binds, names it reads before binding them), in evaluation order; a
+    comprehension's or a function's own names stay local, IPython magic and shell lines are left out."""
+    import ast
+
+    code = "\n".join("" if line.lstrip().startswith(("%", "!")) else line for line in source.splitlines())
+    bound, free, deferred = set(), set(), []
+
+    def visit(node, local=frozenset()):
+        if isinstance(node, ast.Name):
+            if isinstance(node.ctx, ast.Load):
+                if node.id not in bound and node.id not in local:
+                    free.add(node.id)
+            elif not local:
+                bound.add(node.id)
+        elif isinstance(node, (ast.Assign, ast.AnnAssign, ast.NamedExpr)):
+            if node.value is not None:
+                visit(node.value, local)
+            for target in getattr(node, "targets", None) or [node.target]:
+                visit(target, local)
+        elif isinstance(node, ast.AugAssign):
+            if isinstance(node.target, ast.Name):
+                visit(ast.Name(node.target.id, ast.Load()), local)
+            visit(node.value, local)
+            visit(node.target, local)
+        elif isinstance(node, (ast.For, ast.AsyncFor)):
+            for part in [node.iter, node.target, *node.body, *node.orelse]:
+                visit(part, local)
+        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)):
+            for part in getattr(node, "decorator_list", []) + getattr(getattr(node, "args", None), "defaults", []):
+                visit(part, local)
+            if not isinstance(node, ast.Lambda):
+                bound.add(node.name)
+            deferred.append(node)             # its body runs later: read what it reads at the end
+        elif isinstance(node, (ast.ListComp, ast.SetComp, ast.GeneratorExp, ast.DictComp)):
+            names = set(local)
+            for gen in node.generators:
+                visit(gen.iter, frozenset(names))
+                names |= {n.id for n in ast.walk(gen.target) if isinstance(n, ast.Name)}
+                for cond in gen.ifs:
+                    visit(cond, frozenset(names))
+            for part in (node.key, node.value) if isinstance(node, ast.DictComp) else (node.elt,):
+                visit(part, frozenset(names))
+        elif isinstance(node, (ast.Import, ast.ImportFrom)):
+            bound.update((a.asname or a.name).split(".")[0] for a in node.names)
+        else:
+            if isinstance(node, ast.ExceptHandler) and node.name:
+                bound.add(node.name)
+            for child in ast.iter_child_nodes(node):
+                visit(child, local)
+
+    visit(ast.parse(code))
+    for fn in deferred:                       # a function's globals: what it reads and never binds
+        own = {n.id for n in ast.walk(fn) if isinstance(n, ast.Name) and not isinstance(n.ctx, ast.Load)}
+        own |= {a.arg for a in ast.walk(fn) if isinstance(a, ast.arg)}
+        free |= {n.id for n in ast.walk(fn) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)} - own - bound
+    return bound, free
+
+
+def presenter_problems(nb) -> list[str]:
+    """Why running only the code cells on shown slides, in deck order, is not Run All.
+
+    RISE keeps notebook order, so the presenter's cells are the notebook's code cells without
+    the hidden ones. A hidden code cell is harmless when no shown cell after it reads a name it
+    binds (before a shown cell binds that name again): then the presenter's run computes what
+    Run All (the lab test, nbval) computes, whose outputs are what the measured slides show.
+    """
+    problems, from_hidden = [], {}
+    for index, cell in enumerate(nb.cells):
+        if cell.cell_type != "code":
+            continue
+        bound, read = _code_names(cell.source)
+        if chapter.slide_type(cell) in HIDDEN_SLIDE_TYPES:
+            from_hidden.update({name: index for name in bound})
+            continue
+        for name in sorted(read & from_hidden.keys()):
+            problems.append(f"cell {index} on a slide reads {name!r}, set by hidden cell {from_hidden[name]}")
+        for name in bound:
+            from_hidden.pop(name, None)
+    if nb.cells and chapter.slide_type(nb.cells[0]) in HIDDEN_SLIDE_TYPES:
+        problems.append("the first cell is hidden: the deck does not open on the lesson's first slide")
+    return problems
+
+
+def test_presenter_check_catches_a_hidden_set_up_cell():
+    import nbformat
+
+    skip = {"slideshow": {"slide_type": "skip"}}
+    nb = nbformat.v4.new_notebook(cells=[
+        nbformat.v4.new_markdown_cell("# Title", metadata={"slideshow": {"slide_type": "slide"}}),
+        nbformat.v4.new_code_cell("%matplotlib inline\nimport numpy as np\nx = np.arange(3)"),
+        nbformat.v4.new_code_cell("assert x.sum() == 3\ny = 2", metadata=skip),      # a claim check
+        nbformat.v4.new_code_cell("print(x)"),                                        # fine: x is shown
+        nbformat.v4.new_code_cell("def f(a):\n    return a + y\nprint(f(x))"),        # reads hidden y
+    ])
+    assert presenter_problems(nb) == ["cell 4 on a slide reads 'y', set by hidden cell 2"]
+    nb.cells[3].source = "y = 3"                                                      # shown again first
+    assert presenter_problems(nb) == []
+    # a comprehension's and a loop's own names are not reads; a rebinding that reads first is
+    assert _code_names("z = [r for r in y]\nfor s in z:\n    print(s)") == ({"z", "s"}, {"y", "print"})
+    assert _code_names("y = y + 1\ny += 1") == ({"y"}, {"y"})
+    assert _code_names("def g():\n    return w\nw = 1") == ({"g", "w"}, set())
+
+
+DECKS = [p.with_suffix(".ipynb") for p in book.discover() + slides.lecture_notebooks()]
+
+
+@pytest.mark.parametrize("deck", DECKS, ids=lambda p: p.stem)
+def test_a_presenter_runs_what_run_all_runs(deck):
+    """Every deck RISE presents (the learner working copy of each lesson, the lecture): the code
+    a presenter runs slide by slide needs no hidden cell, so Run All's execution stands for it."""
+    import nbformat
+
+    from nls_lessons.publish.learner import learner_notebook
+
+    nb = learner_notebook(nbformat.read(str(deck), as_version=4))
+    shown = [c for c in nb.cells if c.cell_type == "code" and chapter.slide_type(c) not in HIDDEN_SLIDE_TYPES]
+    assert shown, f"{deck.name}: no code cell on any slide"
+    assert presenter_problems(nb) == [], deck.name
