@@ -447,3 +447,17 @@ def test_lesson_05s_old_imports_give_the_moved_modules_themselves():
     assert cifar is moved_cifar
     assert (count_parameters, resnet34) == (moved_resnet.count_parameters, moved_resnet.resnet34)
     assert reproduce.run_grid is R.run_grid
+
+
+@pytest.mark.parametrize("dataset,noise", [("cifar10", "symmetric"), ("cifar100", "symmetric"), ("cifar10", "pairflip")])
+def test_table2_plot_title_fits_its_figure(dataset, noise):
+    """The title ran past the figure's right edge ("(★ = best rate" cut off in lesson 05)."""
+    ax = R.plot_table2(dataset, noise)
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    fig = ax.figure
+    canvas = FigureCanvasAgg(fig)
+    canvas.draw()
+    box, page = ax.title.get_window_extent(canvas.get_renderer()), fig.bbox
+    assert box.x0 >= page.x0 - 0.5 and box.x1 <= page.x1 + 0.5, (box, page)
+    assert "★" in ax.get_title()
