@@ -287,9 +287,9 @@ assert {k: round(v, 4) for k, v in rates.items()} == expected
 # %% [markdown]
 # Majority voting (`aggre`) cuts a single worker's 17–18 % error to 9 %, and taking the worst of
 # three raises it to 40 %, close to the 40 % of CIFAR-100N, where a single worker must choose
-# among 100 classes. Lessons 04 and 05 return to these rates: 40 % is high noise, where the
-# paper's theory favours *negative* label smoothing unless plain training on clean data already
-# liked a large smooth rate (lesson 04).
+# among 100 classes. Lessons 04 and 05 return to these rates: whether 40 % counts as high noise
+# depends on the clean problem. The paper's theory favours *negative* label smoothing at 40 %
+# unless plain training on clean data already liked a large smooth rate (lesson 04).
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
 # ### Which classes do people confuse?
