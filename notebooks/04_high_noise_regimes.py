@@ -280,7 +280,7 @@ observed = {"digits, linear (final epoch)": summaries["test_acc"]["table"].idxma
             .set_index("noise_rate").smooth_rate}
 pd.DataFrame([{"data": name, "clean r*": best.loc[0.0], "NLS once ε >": theory.nls_threshold(best.loc[0.0], 10),
                **{f"ε = {e:g}": f"{theory.smoothing_regime(e, 10, best.loc[0.0])} / {side(r)}"
-                  for e, r in best.items() if e > 0}} for name, best in observed.items()]).set_index("data")
+                  for e, r in best.items() if e > 0}} for name, best in observed.items()]).set_index("data").fillna("not in Table 2")
 
 # %% tags=["hide-cell"] slideshow={"slide_type": "skip"}
 # Claims (the text above): digits' clean r* is 0 and LS/CE stay best at ε = 0.2 and 0.4 (the
