@@ -9,7 +9,7 @@ STAMP   := $(VENV)/.nls-lessons-installed
 # cores, and every notebook kernel inherits this.
 TEST_ENV := OMP_NUM_THREADS=1 MKL_NUM_THREADS=1 PYTHONHASHSEED=0
 
-.PHONY: lab reset test unit notebooks browser book slides bench env clean-venv
+.PHONY: lab lecture reset test unit notebooks browser book slides bench env clean-venv
 
 env: $(STAMP)
 
@@ -23,6 +23,10 @@ $(STAMP): requirements.lock pyproject.toml
 ## lab: open your working copies (lessons/, made once from notebooks/) in JupyterLab (prints the URL)
 lab: $(STAMP)
 	$(BIN)/python -m nls_lessons.publish.lab
+
+## lecture: the same lab, opened at your copy of the 50-minute lecture (lessons/instructor/)
+lecture: $(STAMP)
+	$(BIN)/python -m nls_lessons.publish.lab --lecture
 
 ## reset: make LESSON=NN's working copy fresh again (the old one goes to lessons/.reset-backups/)
 reset: $(STAMP)

@@ -119,7 +119,8 @@ assert abs(float(gls_targets([2], num_classes=5, smooth_rate=0.5)[0, 2]) - answe
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## Recap
-# - The course follows one paper: LS for low noise, NLS for high noise.
+# - The course follows one paper: LS for low noise, NLS for high noise, "high" measured against
+#   the clean problem's best smooth rate (lesson 04).
 # - The smooth rate $r$ controls the target: $r>0$ softens it, $r<0$ sharpens it.
 # - Cells run top to bottom with fixed seeds; the device check above tells you CPU or GPU.
 #

@@ -285,11 +285,11 @@ assert {k: round(v, 4) for k, v in rates.items()} == expected
 # %% [markdown]
 # Majority voting (`aggre`) cuts a single worker's 17–18 % error to 9 %, and taking the worst of
 # three raises it to 40 %, close to the 40 % of CIFAR-100N, where a single worker must choose
-# among 100 classes. Lessons 04 and 05 return to these rates: 40 % is high noise. For *symmetric*
-# noise at that rate the paper's theory (Theorem 7, ICLR numbering, which assumes symmetric noise)
-# favours *negative* label smoothing unless plain training on clean data already liked a large
-# smooth rate (lesson 04); the `worst` labels are far from symmetric (next cell), so the theorem
-# does not speak to them directly.
+# among 100 classes. Lessons 04 and 05 return to these rates: whether 40 % counts as high noise
+# depends on the clean problem. For *symmetric* noise at that rate the paper's theory (Theorem 7,
+# ICLR numbering, which assumes symmetric noise) favours *negative* label smoothing unless plain
+# training on clean data already liked a large smooth rate (lesson 04); the `worst` labels are far
+# from symmetric (next cell), so the theorem does not speak to them directly.
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
 # ### Which classes do people confuse?

@@ -23,7 +23,8 @@
 #   latter (the official code keeps the best test accuracy over epochs).
 #
 # The paper's headline (Wei et al., ICML 2022, [arXiv 2106.04149](https://arxiv.org/abs/2106.04149)):
-# at low noise, smooth (LS); at high noise, don't: sharpen (NLS). Here you test it yourself.
+# at low noise, smooth (LS); at high noise, don't: sharpen (NLS). The theory says what "high" means:
+# high against the clean problem's best rate $r^*$ (section 1). Here you test it yourself.
 #
 # *Numbering.* Theorem, figure and table numbers follow the authors' ICLR 2022 submission,
 # "Understanding Generalized Label Smoothing when Learning with Noisy Labels"
@@ -269,12 +270,33 @@ best_r.round(2)
 # itself a statement about accuracy: in the population limit every rate has the same arg-max
 # under symmetric noise (lesson 02). The link to accuracy is **Assumption 1**: that the
 # $r^*$-smoothed clean classifier is the one that tests best for *this* learner. So $r^*$ is a
-# property of the learner and the data. For our linear model on digits $r^*$ is about 0 (CE is
-# best on clean data); the crossover between 0.4 and 0.6 is what the formula gives for an
-# *effective* $r^*$ between about 0.45 and 0.65, i.e. this finite-sample learner behaves as if it
-# liked more smoothing than its clean optimum suggests. On clean CIFAR-10 (a ResNet-34 in the
-# official code) the paper's Table 2 puts the best rate at $r = -0.4$ (93.55 %, every NLS rate above CE's 91.44 %):
-# an anchor $r^* < 0$, for which the theory recommends NLS at *every* noise rate.
+# property of the learner and the data, and "high noise" means high *against $r^*$*: NLS once
+# $\varepsilon > \tfrac{K-1}{K}r^*$. For our linear model on digits the clean row puts $r^*$ at 0
+# (CE is best on clean data), so the threshold is $\varepsilon = 0$ and the theory asks for NLS at
+# every noise rate; the data keep LS ahead at 0.2 and 0.4 and cross over between 0.4 and 0.6. That
+# is a miss of the threshold on this learner (Assumption 1 does not hold for it), not a different
+# $r^*$: fitting an "effective" $r^*$ to the crossover would only restate the miss. On clean
+# CIFAR-10 (a ResNet-34 in the official code) the paper's Table 2 puts the best rate at $r = -0.4$ (93.55 %, every
+# NLS rate above CE's 91.44 %): $r^* < 0$, a negative threshold, so the theory recommends NLS at
+# *every* noise rate, as Table 2's symmetric columns show. The next cell sets both side by side.
+
+# %%
+side = lambda r: "LS" if r > 0 else "CE" if r == 0 else "NLS"
+t2 = paper.paper_table2()
+t2 = t2[(t2.dataset == "cifar10") & (t2.noise == "symmetric")]          # ε = 0 is the clean column
+observed = {"digits, linear (final epoch)": summaries["test_acc"]["table"].idxmax(axis=1),
+            "CIFAR-10 (Table 2)": t2.loc[t2.groupby("noise_rate")["mean"].idxmax()]
+            .set_index("noise_rate").smooth_rate}
+pd.DataFrame([{"data": name, "clean r*": best.loc[0.0], "NLS once ε >": theory.nls_threshold(best.loc[0.0], 10),
+               **{f"ε = {e:g}": f"{theory.smoothing_regime(e, 10, best.loc[0.0])} / {side(r)}"
+                  for e, r in best.items() if e > 0}} for name, best in observed.items()]).set_index("data").fillna("not in Table 2")
+
+# %% tags=["hide-cell"] slideshow={"slide_type": "skip"}
+# Claims (the text above): digits' clean r* is 0 and LS/CE stay best at ε = 0.2 and 0.4 (the
+# threshold misses); CIFAR-10's clean r* is negative and NLS is best in every symmetric column.
+digits_best, c10_best = observed.values()
+assert digits_best.loc[0.0] == 0.0 and (digits_best.loc[[0.2, 0.4]] >= 0).all(), digits_best
+assert c10_best.loc[0.0] < 0 and (c10_best < 0).all(), c10_best
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
 # ### Is the best rate inside the grid?
@@ -412,28 +434,31 @@ for metric in ("test_acc", "best_test_acc"):
     row = pf_paired[(pf_paired.metric == metric) & (pf_paired["ε"] == 0.2)].iloc[0]
     assert row["min"] > 1.0 and row["seeds LS ahead"] == len(seeds), row
     assert pf[metric].loc[0.2].idxmax() > 0, pf[metric].loc[0.2]
+# At ε = 0.4, by the final epoch, the best NLS rate is ahead on at least 4 of 6 seeds (measured:
+# +6.0 on average, 5 of 6 seeds; at the best epoch LS keeps a small lead, NLS ahead on 1 of 6).
+row = pf_paired[(pf_paired.metric == "test_acc") & (pf_paired["ε"] == 0.4)].iloc[0]
+assert row["best LS − best NLS"] < -2.0 and row["seeds LS ahead"] <= 2, row
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
 # At $\varepsilon=0.2$ LS wins by several points on every seed, final or best epoch, as in the
-# paper's 0.2 column and the opposite of symmetric noise at high rates. At $\varepsilon=0.4$ the
-# picture is mixed (look at the table): by the final epoch CE and LS have memorised many flipped
-# labels and the very negative rates can come out ahead on average, while at the best epoch LS is
-# still ahead on most seeds. So "NLS does not help under pair-flip noise" holds here at 20 % and
-# in the paper's 20 % column, not in general: the paper's 30 % column goes the other way.
+# paper's 0.2 column. At $\varepsilon=0.4$ read the table yourself, final epoch and best epoch
+# (a negative "best LS − best NLS" means NLS is ahead).
 #
 # What the residue is *not*: the paper's M-Inc2 term. That term is proportional to
 # $e_\Delta = e_1 - e_0$, the difference between the two classes' flip rates, and makes the model
 # over-confident on a low-noise class. Official pairs flip both ways at the same rate, so within
 # a pair $e_0 = e_1$, $e_\Delta = 0$ and M-Inc2 vanishes: no class is a low-noise class.
 #
-# **Exercise 4.** Why does NLS not help under pair-flip noise at 20 % on digits? Answer `"a"`,
-# `"b"`, `"c"` or `"d"`:
-# - a) GLS sharpens around the uniform vector over all $K$ classes, while pair-flip noise mixes
-#   probability only within each pair: it is not of the form $(1-\kappa)\mathbf p + \kappa/K$, so
-#   an all-class sharpening is the wrong correction for it;
-# - b) pair-flip noise rates are too small to matter;
-# - c) NLS always loses on digits;
-# - d) the M-Inc2 term: one class of each pair is a low-noise class, and NLS is over-confident on it.
+# **Exercise 4.** What do this section's pair-flip numbers support (the digits tables at
+# $\varepsilon = 0.2$ and $0.4$, final and best epoch, and Table 2's two pair-flip columns)?
+# Answer `"a"`, `"b"`, `"c"` or `"d"`:
+# - a) NLS does not help under pair-flip noise: GLS sharpens around the uniform vector over all
+#   $K$ classes, while pair-flip noise mixes probability only within each pair;
+# - b) the winner depends on the noise rate (and, at 40 %, on the report): LS at 20 %, while at
+#   higher pair-flip rates NLS comes out ahead in some of the reports;
+# - c) LS wins at every pair-flip rate, because one class of each pair is a low-noise class and
+#   NLS is over-confident on it (M-Inc2);
+# - d) nothing: the LS-NLS gaps are within the seed-to-seed spread at every rate.
 
 # %%
 answer = None  # your answer
@@ -443,7 +468,7 @@ ex.check_pairflip(answer)
 
 # %% tags=["solution"] jupyter={"outputs_hidden": true, "source_hidden": true}
 # Solution: open this cell only after you have tried the exercise.
-answer = "a"
+answer = "b"
 assert ex.check_pairflip(answer)
 
 # %% [markdown] slideshow={"slide_type": "slide"}

@@ -28,7 +28,7 @@ FRAME = _frame()
 CASES = {
     ex.check_optimal_rate: (optimal_smooth_rate(0.5, 10, 0.3), [-0.4, -0.256, -1.25, -0.8, 0.3, -3.0, "x"]),
     ex.check_threshold: (nls_threshold(0.3, 10), [0.3, 0.15, 1 / 3, 0.5, "x"]),
-    ex.check_pairflip: ("a", ["b", "c", "d", "e", 1]),
+    ex.check_pairflip: ("b", ["a", "c", "d", "e", 1]),
 }
 
 
@@ -49,12 +49,20 @@ def test_best_rate_reads_the_mean_over_seeds():
 
 
 def test_pairflip_accepts_letter_variants():
-    assert ex.check_pairflip(" A) ")
+    assert ex.check_pairflip(" B) ")
 
 
 def test_pairflip_m_inc2_answer_explains_why_it_vanishes():
-    verdict = ex.check_pairflip("d")
+    verdict = ex.check_pairflip("c")
     assert not verdict and "e_Δ" in verdict.message and "same rate" in verdict.message
+
+
+def test_pairflip_rewards_what_the_data_support_not_the_mechanism():
+    """The lesson's own 40 % pair-flip table (final epoch: NLS ahead on 5 of 6 seeds) and Table 2's
+    30 % column contradict "NLS does not help under pair noise"; the check must not credit it."""
+    mechanism = ex.check_pairflip("a")
+    assert not mechanism and "40 %" in mechanism.message and "30 %" in mechanism.message
+    assert ex.check_pairflip("b")
 
 
 @pytest.mark.parametrize("answer", [["a"], 1, True, None.__class__, "", "ab", "e", float("nan")])

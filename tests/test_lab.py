@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -30,7 +31,7 @@ def work(tmp_path):
 
 
 def test_every_lesson_gets_one_plain_copy(work):
-    created = lab.ensure_working_copies(work_dir=work, log=lambda *_: None)
+    created = [p for p in lab.ensure_working_copies(work_dir=work, log=lambda *_: None) if p.parent == work]
     assert sorted(p.name for p in created) == sorted(f"{s}.ipynb" for s in STEMS)
     for path in created:
         nb = nbformat.read(str(path), as_version=4)
@@ -135,7 +136,8 @@ def test_reset_from_the_command_line_asks_nothing_and_says_what_it_did(work):
         cwd=REPO, capture_output=True, text=True, timeout=120, stdin=subprocess.DEVNULL)
     out = run("--copies-only")
     assert out.returncode == 0, out.stderr
-    assert f"({len(STEMS)} new;" in out.stdout
+    assert f"({len(STEMS)} new;" in out.stdout         # a learner's copies: no instructor material
+    assert not (work / "instructor").exists()
     out = run("--reset", "02")
     assert out.returncode == 0, out.stderr
     assert "reset" in out.stdout and "02_label_smoothing" in out.stdout
@@ -194,3 +196,83 @@ def test_lab_settings_are_valid_for_their_plugins(tmp_path):
     mtime = target.stat().st_mtime_ns
     lab.install_lab_settings(prefix=tmp_path)
     assert target.stat().st_mtime_ns == mtime, "unchanged settings are not rewritten"
+
+
+def test_reopened_copies_show_their_explorers(tmp_path):
+    """Without saved widget state a reopened notebook shows "Error displaying widget: model not
+    found" under every explorer until its cell runs again; the course turns JupyterLab's widget
+    manager's ``saveState`` on, as it sets RISE's options (an override: a learner's choice wins)."""
+    settings = json.loads(lab.install_lab_settings(prefix=tmp_path).read_text())
+    assert settings["@jupyter-widgets/jupyterlab-manager:plugin"] == {"saveState": True}
+
+
+# ---------------------------------------------------------------- lecturers' copies
+def test_lecturers_get_copies_of_the_lecture_and_the_notes(work):
+    """``make lab`` / ``make lecture`` serve ``lessons/``; the 50-minute lecture lives in
+    ``notebooks/instructor/``, out of the lab's reach, until it has a copy in ``lessons/instructor/``
+    (whole: speaker notes kept, no outputs, unpaired), next to its notes and RISE's slide style.
+    Only a lecturer's call makes them: the notes hold the solutions, a learner's copies do not."""
+    lab.ensure_working_copies(work_dir=work, log=lambda *_: None)
+    assert not (work / "instructor").exists()
+    lab.ensure_working_copies(work_dir=work, log=lambda *_: None, instructor=True)
+    lecture = work / lab.LECTURE
+    assert lecture.is_file(), f"no copy of the lecture at {lab.LECTURE}"
+    nb = nbformat.read(str(lecture), as_version=4)
+    source = book.read_notebook(REPO / "notebooks" / "instructor" / "50_minute_lecture.py")
+    assert [c.source for c in nb.cells] == [c.source for c in source.cells]
+    assert "jupytext" not in nb.metadata
+    assert all(c.outputs == [] for c in nb.cells if c.cell_type == "code")
+    assert (work / "instructor" / "rise.css").read_text() == (work / "rise.css").read_text()
+    for name in ("50_minute_lecture.md", "03_negative_label_smoothing.md"):
+        assert (work / "instructor" / name).read_text() == (REPO / "notebooks" / "instructor" / name).read_text()
+    # the deck's links to the lessons land on the learner's copies
+    links = {m for c in nb.cells if c.cell_type == "markdown" for m in re.findall(r"\]\((\.\./[^)]+\.ipynb)\)", c.source)}
+    assert links and all((lecture.parent / link).resolve().is_file() for link in links), links
+
+
+def test_the_lecture_copy_is_kept_and_resets_like_a_lesson(work):
+    lab.ensure_working_copies(work_dir=work, log=lambda *_: None, instructor=True)
+    lecture = work / lab.LECTURE
+    lecture.write_text(lecture.read_text().replace("The whole paper in 50 minutes", "my version"))
+    assert lab.ensure_working_copies(work_dir=work, log=lambda *_: None, instructor=True) == []
+    assert "my version" in lecture.read_text()
+    assert lab.resolve_lesson("50").stem == lab.resolve_lesson("50_minute_lecture").stem == "50_minute_lecture"
+    assert lab.reset_lesson("50", work_dir=work, log=lambda *_: None) == lecture
+    assert "my version" not in lecture.read_text()
+    assert "my version" in next((work / lab.BACKUP_DIR_NAME).glob("50_minute_lecture-*.ipynb")).read_text()
+
+
+def test_make_lecture_opens_the_lab_at_the_lecture(monkeypatch, tmp_path):
+    makefile = (REPO / "Makefile").read_text()
+    assert "\nlecture:" in makefile and "-m nls_lessons.publish.lab --lecture" in makefile
+    seen = {}
+    monkeypatch.setattr(lab.os, "execve", lambda path, cmd, env: seen.setdefault("cmd", cmd))
+    monkeypatch.setattr(lab, "install_lab_settings", lambda: None)
+    monkeypatch.chdir(tmp_path)
+    lab.main(["--lecture", "--no-browser", "--lessons-dir", str(tmp_path / "lessons")])
+    assert f"--LabApp.default_url=/lab/tree/{lab.LECTURE}" in seen["cmd"]
+    assert (tmp_path / "lessons" / lab.LECTURE).is_file()
+
+
+def test_the_lecture_has_a_notes_file_with_a_time_for_every_slide():
+    """Seven one-line speaker notes were all a lecturer had; the notes file gives each slide its
+    minutes, the answers to the questions the deck asks, and the plan for a demo that fails."""
+    from nls_lessons.publish import slides
+
+    notes = (REPO / "notebooks" / "instructor" / "50_minute_lecture.md").read_text()
+    nb = book.read_notebook(REPO / "notebooks" / "instructor" / "50_minute_lecture.py")
+    titles = [line.lstrip("#").strip() for c in nb.cells if c.cell_type == "markdown"
+              and c.metadata.get("slideshow", {}).get("slide_type") == "slide"
+              for line in c.source.splitlines()[:1] if line.startswith("#")]
+    assert len(titles) >= 10, titles
+    timing = re.findall(r"^\|\s*(\d+)\s*-\s*(\d+)\s*\|\s*([^|]+?)\s*\|", notes, flags=re.M)
+    assert timing, "no timing table (| start - end | slide | ...)"
+    named = [t[2] for t in timing]
+    for title in titles:
+        assert any(title.split(":")[0].strip("# ") in n for n in named), f"no time for slide {title!r}"
+    starts = [(int(a), int(b)) for a, b, _ in timing]
+    assert starts[0][0] == 0 and starts[-1][1] == 50 and all(b1 == a2 for (_, b1), (a2, _) in zip(starts, starts[1:]))
+    for heading in ("## Answers", "## Likely questions", "## When a live demo fails"):
+        assert heading in notes, heading
+    assert "build/slides/" in notes or "build/instructor/" in notes   # the offline deck in another tab
+    assert slides.lecture_notebooks()       # the lecture ships as a deck too

@@ -478,3 +478,17 @@ def test_dry_run_says_divergence_stops_a_model_and_whose_cifar100_labels(tmp_pat
     plan = capsys.readouterr().out
     assert "official scripts train on through every epoch" in plan
     assert "official CIFAR-100 noisy labels are files it does not ship" in plan
+
+
+@pytest.mark.parametrize("dataset,noise", [("cifar10", "symmetric"), ("cifar100", "symmetric"), ("cifar10", "pairflip")])
+def test_table2_plot_title_fits_its_figure(dataset, noise):
+    """The title ran past the figure's right edge ("(★ = best rate" cut off in lesson 05)."""
+    ax = R.plot_table2(dataset, noise)
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    fig = ax.figure
+    canvas = FigureCanvasAgg(fig)
+    canvas.draw()
+    box, page = ax.title.get_window_extent(canvas.get_renderer()), fig.bbox
+    assert box.x0 >= page.x0 - 0.5 and box.x1 <= page.x1 + 0.5, (box, page)
+    assert "★" in ax.get_title()

@@ -480,3 +480,49 @@ def test_the_training_explorer_looks_r_up_after_its_axis_is_trained():
         assert ex.wait_for_axis(120)
     ex.close()
     today.close()
+
+
+# ---------------------------------------------------------------- a move that takes seconds (issue 24, item 12)
+def test_the_recipe_explorer_shows_progress_while_it_works():
+    """The recipe takes about 3 s a move; its bar stood at 30 % with a fixed label meanwhile. Now
+    the label counts the seconds and the bar fills against the last move's time."""
+    class Slow(widgets.RecipeExplorer):
+        def compute(self, kind, noise_rate):
+            time.sleep(1.5)
+            return {"kind": kind, "noise_rate": noise_rate}
+
+        def render(self, result):
+            return b"png"
+
+        def describe(self, result):
+            return ""
+
+    ex = Slow("symmetric", 0.2, debounce=0.0)
+    assert ex.progress.description == "done" and ex.progress.value == 1.0
+    seen = []
+    ex.progress.observe(lambda ch: seen.append((ex.progress.description, ex.progress.value)), names="value")
+    ex.set(noise_rate=0.4)
+    assert ex.wait(20)
+    running = [(d, v) for d, v in seen if d.startswith("running the recipe") and d.endswith(" s") and v < 1.0]
+    assert len(running) >= 2, seen          # redrawn while the work runs (the last value is "done")
+    values = [v for _, v in running]
+    assert values == sorted(values) and values[-1] > values[0] and max(values) <= 0.95
+    assert ex.progress.description == "done" and ex.progress.value == 1.0
+    ex.close()
+
+
+def test_the_training_explorer_shows_a_stable_accuracy_beside_the_last_epoch():
+    """On the 2-D toy one epoch's test accuracy can jump by tens of points, so one slider move can
+    mislead; the status line and the figure show the mean over the last epochs beside it."""
+    res = widgets.training_compute(0.4, 0.6, dataset="blobs", seed=0)
+    h = res["history"]["test_acc"]
+    n = training_widget.RECENT_EPOCHS
+    assert res["recent_epochs"] == n and res["test_acc_recent"] == pytest.approx(float(h.iloc[-n:].mean()))
+    assert h.iloc[-n:].std() > 0.01          # the last epochs do move: the summary has work to do
+    ex = widgets.TrainingExplorer(0.4, 0.6, debounce=0.0, rate_axis=False)
+    assert f"{100 * ex.result['test_acc_recent']:.1f} % averaged over the last {n}" in ex.status.value
+    fig = widgets.training_panel(ex.result)
+    titles = " ".join(t.get_text() for t in fig.texts) + " " + " ".join(a.get_title() for a in fig.axes)
+    titles += " " + (fig._suptitle.get_text() if fig._suptitle else "")
+    assert f"last {n} epochs: {100 * ex.result['test_acc_recent']:.1f} %" in titles, titles
+    ex.close()

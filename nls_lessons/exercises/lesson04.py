@@ -134,14 +134,19 @@ _CHOICES = {"a", "b", "c", "d"}
 
 
 def check_pairflip(answer) -> Feedback:
-    """Exercise 4: why NLS does not help under pair-flip noise at 20 % on digits. Choices:
+    """Exercise 4: what the lesson's pair-flip numbers support. Choices:
 
-    a) GLS sharpens around the uniform vector over all K classes, while pair-flip noise mixes
-       probability only within each pair: it is not (1 − κ)p + κ/K, so an all-class
-       sharpening is the wrong correction for it;
-    b) pair-flip noise rates are too small to matter;
-    c) NLS always loses on digits;
-    d) the M-Inc2 term: one class of each pair is a low-noise class, and NLS is over-confident on it.
+    a) NLS does not help under pair-flip noise (GLS sharpens around the uniform vector over all
+       K classes, pair-flip noise mixes probability within each pair);
+    b) the winner depends on the noise rate (and, at 40 %, on the report): LS at 20 %, while at
+       higher pair-flip rates NLS comes out ahead in some of the reports;
+    c) LS wins at every pair-flip rate, because one class of each pair is a low-noise class (M-Inc2);
+    d) nothing: the LS-NLS gaps are within the seed-to-seed spread at every rate.
+
+    The data (lesson 04, digits, 6 paired seeds): at 20 % the best LS rate is ahead on every seed,
+    final and best epoch; at 40 % the best NLS rate is ahead by the final epoch on 5 of 6 seeds
+    (+6.0 points on average) and behind at the best epoch; Table 2 (ICLR numbering) has LS ahead
+    in its 20 % "asym" column, NLS in its 30 % one.
     """
     if answer is None:
         return wrong(NOT_YET)
@@ -149,19 +154,20 @@ def check_pairflip(answer) -> Feedback:
     text = text.strip("().: ") if text is not None else None
     if text not in _CHOICES:
         return wrong('Answer with one of the letters "a", "b", "c" or "d" (a string).')
-    if text == "a":
-        return right("Pair-flip noise moves mass to *one* partner class, so the noisy posterior "
-                     "mixes probability within each pair instead of smoothing it towards uniform. "
-                     "GLS sharpens or smooths around the uniform vector over all K classes, which "
-                     "is the right correction for symmetric noise and the wrong one here. The "
-                     "paper's main-text theory does not cover this case; empirically LS wins its "
-                     "20 % asymmetric column and NLS its 30 % one, so this is an observation, not a law.")
     if text == "b":
-        return wrong("The pair-flip rates in the sweep are as large as the symmetric ones. Think about "
-                     "*where* the flipped labels go.")
+        return right("At 20 % LS is ahead on every seed, final or best epoch, as in Table 2's 20 % "
+                     "column. At 40 % the final epoch has the best NLS rate ahead on most seeds, while "
+                     "at the best epoch LS keeps a small lead; Table 2's 30 % column has NLS ahead. "
+                     "Pair noise is not all-class smoothing and the main-text theory does not cover "
+                     "it, but the data do not say NLS is useless there: as under symmetric noise, "
+                     "the answer changes with the noise rate.")
+    if text == "a":
+        return wrong("The mechanism sounds right, but check it against the numbers: look at the 40 % "
+                     "rows (final epoch, seed by seed) and at Table 2's 30 % column. Which side is "
+                     "ahead there?")
     if text == "c":
-        return wrong("The symmetric sweep above showed NLS winning at high noise on the same data and "
-                     "model. What is different about this noise?")
-    return wrong("M-Inc2 is proportional to e_Δ = e1 − e0, the difference between the two classes' "
-                 "flip rates. In these pairs both classes flip to each other at the same rate: "
-                 "what does that make e_Δ, and which class is then the low-noise one?")
+        return wrong("M-Inc2 is proportional to e_Δ = e1 − e0, the difference between the two classes' "
+                     "flip rates. In these pairs both classes flip to each other at the same rate: "
+                     "what does that make e_Δ? And does LS win every pair-flip column you saw?")
+    return wrong("Look at the 20 % rows seed by seed: how large is the smallest paired gap, and "
+                 "does its sign ever change?")

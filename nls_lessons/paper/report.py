@@ -210,7 +210,7 @@ def plot_table2(dataset: str = "cifar10", noise: str = "symmetric", ax=None):
     ax.axvline(int(np.argmin(np.abs(sub["smooth_rate"].to_numpy()))), color="0.6", lw=0.8)
     ax.set_xlabel("smooth rate r  (left of the grey line: LS; right: NLS)")
     ax.set_ylabel("clean test accuracy (%)")
-    ax.set_title(f"ICLR 2022 submission, Table 2: {dataset}, {noise} noise (★ = best rate)")
+    ax.set_title(f"Table 2 (ICLR 2022 submission): {dataset}, {noise}\n★ = best rate per noise level")
     ax.grid(alpha=0.3)
     ax.legend(fontsize=8, ncol=2)
     return ax

@@ -190,6 +190,8 @@ def confidence_contours(ax, xx, yy, probs):
 def _training_title(result) -> str:
     title = _minus(f"r = {fmt_rate(result['smooth_rate'])}, {result['noise_kind']} "
                    f"ε = {fmt_rate(result['noise_rate'])}: test acc {100 * result['test_acc']:.1f} %")
+    if "test_acc_recent" in result:      # the stable summary beside the last epoch's jumpy value
+        title += f" (last {result['recent_epochs']} epochs: {100 * result['test_acc_recent']:.1f} %)"
     return title + (" (diverged: stopped)" if result.get("diverged") else "")
 
 

@@ -3,6 +3,7 @@
     python -m nls_lessons.publish.lab                     # create missing copies, start JupyterLab
     python -m nls_lessons.publish.lab --reset 03          # lesson 03's copy back to fresh (asks nothing)
     python -m nls_lessons.publish.lab --copies-only       # create missing copies, do not start
+    python -m nls_lessons.publish.lab --lecture           # open the 50-minute lecture (``make lecture``)
 
 Working copies (issue 15, item 8):
 
@@ -10,6 +11,11 @@ Working copies (issue 15, item 8):
   ``notebooks/``, git-ignored), made once from the *learner* version of the lesson
   (:func:`nls_lessons.publish.learner.write_learner_copy`: solutions folded, none runnable),
   without outputs and without Jupytext pairing.
+- Lecturers get theirs too: every notebook in ``notebooks/instructor/`` (the 50-minute lecture)
+  and the notes ``NN_topic.md`` there are copied to ``lessons/instructor/`` (notebooks kept whole,
+  solutions and speaker notes included, without outputs); ``make lecture`` (``--lecture``) opens
+  JupyterLab at the lecture. From there the lecture's ``../01_label_noise.ipynb`` links reach the
+  lesson copies, and RISE finds the course's ``rise.css`` in that folder too.
 - A copy is never overwritten: it is the learner's work. A lesson added to ``notebooks/`` later
   gets its copy on the next start. ``--reset NN`` (``make reset LESSON=NN``) replaces one copy with
   a fresh one and keeps the old one in ``lessons/.reset-backups/``.
@@ -22,7 +28,8 @@ Working copies (issue 15, item 8):
 The launcher also
 
 - installs the course's JupyterLab settings (:data:`LAB_SETTINGS`: RISE slides at 1280x720 with
-  scrolling, wrapped code lines so nothing is clipped on a slide) as an ``overrides.d`` file in
+  scrolling, wrapped code lines so nothing is clipped on a slide, widget state saved with the
+  notebook so a reopened copy shows its explorers) as an ``overrides.d`` file in
   the environment's JupyterLab settings folder, which the lab and RISE both read;
 - puts the course's slide style ``rise.css`` in ``lessons/`` (:func:`write_slide_style`), where
   RISE loads it;
@@ -54,6 +61,10 @@ NOTEBOOKS = REPO / "notebooks"
 WORK_DIR = Path(os.environ.get("NLS_LESSONS_DIR", REPO / "lessons"))
 BACKUP_DIR_NAME = ".reset-backups"
 WELCOME = "00_welcome.ipynb"
+#: Instructor material (``notebooks/instructor/``) gets its copies in this subfolder of the working folder.
+INSTRUCTOR_DIR_NAME = "instructor"
+#: What ``make lecture`` opens, relative to the working folder.
+LECTURE = f"{INSTRUCTOR_DIR_NAME}/50_minute_lecture.ipynb"
 
 #: Slide geometry for live lectures: reveal.js lays every slide out at 1280x720 and scales it to
 #: the window; a slide taller than the window scrolls instead of being cut off.
@@ -77,6 +88,10 @@ LAB_SETTINGS = {
     },
     # no news pop-up over the course
     "@jupyterlab/apputils-extension:notification": {"fetchNews": "false"},
+    # a saved notebook keeps its explorers' last state, so a reopened copy shows each explorer's
+    # last figure and sliders instead of "Error displaying widget: model not found" (moving a
+    # slider needs the cell run again: the kernel behind the widget is a new one)
+    "@jupyter-widgets/jupyterlab-manager:plugin": {"saveState": True},
 }
 SETTINGS_FILE_NAME = "nls-lessons.json"
 #: The course's slide style for RISE (a markdown code block stays inside the slide); RISE loads
@@ -108,26 +123,74 @@ def write_working_copy(src: Path | str, dst: Path | str) -> Path:
     return write_learner_copy(paired if paired.exists() else src, dst)
 
 
+def instructor_material(src_dir: Path | str = NOTEBOOKS) -> list[Path]:
+    """The lecturer's material in ``src_dir/instructor/``: its notebooks (``NN_name``, the ``.py`` of a
+    Jupytext pair; today the 50-minute lecture), then its notes ``NN_name.md``. Empty without that folder."""
+    from nls_lessons.publish import book
+
+    folder = Path(src_dir) / INSTRUCTOR_DIR_NAME
+    if not folder.is_dir():
+        return []
+    return book.discover(folder) + [p for p in sorted(folder.glob("*.md")) if book.LESSON_RE.match(p.stem)]
+
+
+def is_instructor_material(src: Path | str) -> bool:
+    return Path(src).parent.name == INSTRUCTOR_DIR_NAME
+
+
+def write_instructor_copy(src: Path | str, dst: Path | str) -> Path:
+    """Write the lecturer's copy of ``src`` to ``dst`` (overwrites: callers decide): a notes file as it
+    is; a notebook whole (solutions and speaker notes kept), without outputs or Jupytext pairing."""
+    import nbformat
+
+    from nls_lessons.publish import book
+    from nls_lessons.publish.learner import strip_outputs
+
+    src, dst = Path(src), Path(dst)
+    dst.parent.mkdir(parents=True, exist_ok=True)
+    if src.suffix == ".md":
+        shutil.copyfile(src, dst)
+        return dst
+    paired = src.with_suffix(".ipynb")
+    nb = strip_outputs(book.read_notebook(paired if paired.exists() else src))
+    nb.metadata.pop("jupytext", None)
+    nbformat.write(nb, str(dst))
+    return dst
+
+
 def copy_path(src: Path | str, work_dir: Path | str = WORK_DIR) -> Path:
-    """Where the working copy of lesson ``src`` lives."""
-    return Path(work_dir) / f"{Path(src).stem}.ipynb"
+    """Where the working copy of lesson ``src`` lives (instructor material: in ``instructor/``)."""
+    src = Path(src)
+    if is_instructor_material(src):
+        return Path(work_dir) / INSTRUCTOR_DIR_NAME / (src.name if src.suffix == ".md" else f"{src.stem}.ipynb")
+    return Path(work_dir) / f"{src.stem}.ipynb"
+
+
+def _write_copy(src: Path, dst: Path) -> Path:
+    return (write_instructor_copy if is_instructor_material(src) else write_working_copy)(src, dst)
 
 
 def ensure_working_copies(src_dir: Path | str = NOTEBOOKS, work_dir: Path | str = WORK_DIR,
-                          log=print) -> list[Path]:
-    """Create the working copy of every lesson that has none yet; never touch an existing one.
+                          log=print, instructor: bool = False) -> list[Path]:
+    """Create the working copy of every lesson that has none yet, and with ``instructor=True``
+    (``make lecture``) of the instructor material too (:func:`instructor_material`: the lecture
+    and the notes, which hold the solutions, so a learner's ``make lab`` never copies them);
+    never touch an existing one.
 
     Returns the copies created (empty when every lesson already had one).
     """
     sources = lessons(src_dir)
     if not sources:
         raise ValueError(f"src_dir={str(src_dir)!r} holds no lesson (NN_topic.py / .ipynb)")
+    material = instructor_material(src_dir) if instructor else []
     write_slide_style(work_dir)
+    if material:
+        write_slide_style(Path(work_dir) / INSTRUCTOR_DIR_NAME)
     created = []
-    for src in sources:
+    for src in sources + material:
         dst = copy_path(src, work_dir)
         if not dst.exists():
-            write_working_copy(src, dst)
+            _write_copy(src, dst)
             created.append(dst)
             log(f"  new working copy {_show(dst)} (from {_show(src)})")
     return created
@@ -147,8 +210,9 @@ def write_slide_style(work_dir: Path | str = WORK_DIR) -> Path:
 
 def resolve_lesson(name: str, src_dir: Path | str = NOTEBOOKS) -> Path:
     """The lesson source that ``name`` means: ``03``, ``3``, ``03_negative_label_smoothing``,
-    ``03_negative_label_smoothing.ipynb`` or a path to the copy or source all name lesson 03."""
-    sources = lessons(src_dir)
+    ``03_negative_label_smoothing.ipynb`` or a path to the copy or source all name lesson 03;
+    ``50`` or ``50_minute_lecture`` name the lecture (instructor notebooks count too)."""
+    sources = lessons(src_dir) + [p for p in instructor_material(src_dir) if p.suffix != ".md"]
     stems = [s.stem for s in sources]
     key = Path(str(name).strip()).name
     for suffix in (".ipynb", ".py"):
@@ -176,10 +240,10 @@ def reset_lesson(name: str, src_dir: Path | str = NOTEBOOKS, work_dir: Path | st
         backup = Path(work_dir) / BACKUP_DIR_NAME / f"{dst.stem}-{time.strftime('%Y%m%d-%H%M%S')}.ipynb"
         backup.parent.mkdir(parents=True, exist_ok=True)
         shutil.copy2(dst, backup)
-        write_working_copy(src, dst)
+        _write_copy(src, dst)
         log(f"reset {_show(dst)} to a fresh copy of {_show(src)}; your previous copy is in {_show(backup)}")
     else:
-        write_working_copy(src, dst)
+        _write_copy(src, dst)
         log(f"created {_show(dst)} from {_show(src)} (there was no copy to reset)")
     return dst
 
@@ -342,6 +406,8 @@ def main(argv: list[str] | None = None) -> None:
                         help=f"the working copies' folder (default {_show(WORK_DIR)}/)")
     parser.add_argument("--reset", metavar="LESSON",
                         help="replace one lesson's working copy with a fresh one (e.g. 03), then exit")
+    parser.add_argument("--lecture", action="store_true",
+                        help=f"open the 50-minute lecture ({LECTURE}) instead of the welcome lesson")
     parser.add_argument("--copies-only", action="store_true",
                         help="create the missing working copies, then exit without starting JupyterLab")
     args = parser.parse_args(argv)
@@ -378,7 +444,7 @@ def main(argv: list[str] | None = None) -> None:
         except ValueError as exc:
             parser.error(str(exc))
         return
-    created = ensure_working_copies(work_dir=work_dir)
+    created = ensure_working_copies(work_dir=work_dir, instructor=args.lecture)
     print(f"==> your working copies are in {_show(work_dir)}/ "
           f"({len(created)} new; existing copies are never overwritten; "
           "`make reset LESSON=NN` starts one lesson afresh)", flush=True)
@@ -392,10 +458,11 @@ def main(argv: list[str] | None = None) -> None:
         print(f"\n  WARNING: {host_flag} {host} listens on {', '.join(open_to)}: other machines can reach this "
               f"JupyterLab, and anyone with the URL's token can run code as you. Use 127.0.0.1 (this machine "
               f"only) unless you mean it.\n", file=sys.stderr, flush=True)
-    url = f"http://{host}:{port}/lab/tree/{WELCOME}?token={token}"
+    start = LECTURE if args.lecture else WELCOME
+    url = f"http://{host}:{port}/lab/tree/{start}?token={token}"
     print("\n  nls-lessons: JupyterLab is starting. Open this URL in your browser:\n"
           f"\n      {url}\n\n  (Ctrl-C twice stops the server.)\n", flush=True)
-    cmd = lab_command(port, host, open_browser=not args.no_browser, root_dir=work_dir)
+    cmd = lab_command(port, host, open_browser=not args.no_browser, root_dir=work_dir, default_path=start)
     os.chdir(work_dir)
     os.execve(cmd[0], cmd, lab_environment(token))
 

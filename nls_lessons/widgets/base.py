@@ -312,3 +312,19 @@ class _Elapsed:
         self._stop.set()
         self._thread.join(2)
 
+
+def progress_clock(progress, text: str, expected: float) -> _Elapsed:
+    """Start showing long work on an ``ipywidgets.FloatProgress``: ``text`` plus the seconds so far
+    in its description, the bar filling against ``expected`` seconds (the last run's; at least
+    0.5 s) and held at 95 % until the caller stops the returned clock and marks the bar done."""
+    progress.description = text
+    progress.bar_style = "info"
+    progress.value = 0.05
+    expected = max(float(expected), 0.5)
+
+    def show(seconds):
+        progress.description = f"{text} {seconds:.1f} s"
+        progress.value = min(0.95, seconds / expected)
+
+    return _Elapsed(show)
+

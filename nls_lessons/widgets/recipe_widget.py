@@ -13,7 +13,7 @@ import numpy as np
 from nls_lessons import noise as _noise
 from nls_lessons import plots
 from nls_lessons.widgets import frames as _frames
-from nls_lessons.widgets.base import Explorer, static_mode
+from nls_lessons.widgets.base import Explorer, progress_clock, static_mode
 from nls_lessons.widgets.controls import _float_slider, _minus, _r
 
 
@@ -176,12 +176,18 @@ class RecipeExplorer(Explorer):
     def plot(self, result):
         return plots.recipe_panel(result)
 
-    def _started(self, params):
-        self.progress.description = "running the recipe (cross-fit, estimate, validate) …"
-        self.progress.bar_style = "info"
-        self.progress.value = 0.3
+    _clock = None
+
+    def _started(self, params):      # seconds so far, the bar against the last move's time
+        if self._clock is not None:
+            self._clock.stop()
+        self._clock = progress_clock(self.progress, "running the recipe (cross-fit, estimate, validate) …",
+                                     self.last_seconds)
 
     def _finished(self, ok):
+        if self._clock is not None:
+            self._clock.stop()
+            self._clock = None
         self.progress.value = 1.0
         self.progress.bar_style = "success" if ok else "danger"
         self.progress.description = "done" if ok else "failed"

@@ -15,7 +15,7 @@ import numpy as np
 from nls_lessons import noise as _noise
 from nls_lessons import plots
 from nls_lessons.widgets import frames as _frames
-from nls_lessons.widgets.base import STATIC_VALUES, Explorer, _Elapsed, static_html, static_mode
+from nls_lessons.widgets.base import STATIC_VALUES, Explorer, progress_clock, static_html, static_mode
 from nls_lessons.widgets.rate_axis import AxisWorker, noise_neighbours, train_axis
 from nls_lessons.widgets.controls import (MAX_GRID, SMOOTH_SLIDER, TRAIN_NOISE_SLIDER, _check_choice, _check_int,
                                           _check_slider, _check_smooth_rate, _device_toggle, _float_slider, _minus,
@@ -32,6 +32,9 @@ LIVE_TRAIN = {
     "moons": {"model": "mlp", "epochs": 40},
     "digits": {"model": "linear", "epochs": 30},
 }
+#: The explorer's stable summary: test accuracy averaged over this many last epochs (one epoch
+#: of a small MLP on 540 noisy points can move by tens of points; the average barely does).
+RECENT_EPOCHS = 10
 
 
 @functools.lru_cache(maxsize=4)
@@ -105,10 +108,13 @@ def training_compute(smooth_rate: float, noise_rate: float, noise_kind: str = "s
     model = fitted.model.eval()
     seconds = time.perf_counter() - t0
     last = fitted.history.iloc[-1]
+    recent = fitted.history["test_acc"].iloc[-RECENT_EPOCHS:]
     out = {
         "smooth_rate": smooth_rate, "noise_rate": noise_rate, "noise_kind": noise_kind,
         "dataset": dataset, "seed": seed, "device": str(device), "history": fitted.history,
-        "test_acc": fitted.test_acc, "confidence": float(last["confidence"]),
+        "test_acc": fitted.test_acc, "test_acc_recent": float(recent.mean()),
+        "recent_epochs": len(recent),
+        "confidence": float(last["confidence"]),
         "model_confidence": float(last["model_confidence"]),
         "diverged": fitted.diverged, "seconds": seconds, "num_classes": data.num_classes,
         "from_axis": from_axis,
@@ -216,19 +222,10 @@ class TrainingExplorer(Explorer):
         return plots.training_panel(result)
 
     def _started(self, params):
-        text = _minus(f"training r = {_r(params['smooth_rate'])} …")
-        self.progress.description = text
-        self.progress.bar_style = "info"
-        self.progress.value = 0.05
-        expected = max(self.last_seconds, 0.5)
-
-        def show(seconds):     # elapsed time, and the bar against the last run's duration
-            self.progress.description = f"{text} {seconds:.1f} s"
-            self.progress.value = min(0.95, seconds / expected)
-
         if self._elapsed is not None:
             self._elapsed.stop()
-        self._elapsed = _Elapsed(show)
+        self._elapsed = progress_clock(self.progress, _minus(f"training r = {_r(params['smooth_rate'])} …"),
+                                       self.last_seconds)
 
     def _finished(self, ok):
         if self._elapsed is not None:
@@ -245,7 +242,10 @@ class TrainingExplorer(Explorer):
         how = (f"trained on {r['device']} with every r of the slider at once (looked up in {r['seconds']:.2f} s)"
                if r.get("from_axis") else f"trained on {r['device']} in {r['seconds']:.2f} s")
         return _minus(f"<b>r = {_r(r['smooth_rate'])}</b>, ε = {_r(r['noise_rate'])} ({r['noise_kind']}): "
-                      f"test accuracy {100 * r['test_acc']:.1f} %, max-softmax confidence {r['confidence']:.2f}, "
+                      f"test accuracy {100 * r['test_acc']:.1f} % at the last epoch "
+                      f"({100 * r['test_acc_recent']:.1f} % averaged over the last {r['recent_epochs']}: one "
+                      "epoch can move by many points, the average much less), "
+                      f"max-softmax confidence {r['confidence']:.2f}, "
                       f"model confidence MC {r['model_confidence']:.2f} (test-set means); "
                       f"{how}{extra}")
 

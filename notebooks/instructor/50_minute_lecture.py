@@ -14,9 +14,9 @@
 # Wei, Liu, Liu, Niu, Sugiyama, Liu: *To Smooth or Not? When Label Smoothing Meets Noisy
 # Labels*, ICML 2022 ([arXiv 2106.04149](https://arxiv.org/abs/2106.04149)).
 #
-# 1. label noise is already smoothing · 2. generalised label smoothing, $r<0$ ·
-# 3. NLS in disguise · 4. when to smooth: the theory · 5. the experiment ·
-# 6. confidence · 7. training NLS safely · 8. the paper's numbers · 9. limitations
+# **Agenda:** (1) label noise is already smoothing · (2) generalised label smoothing, $r<0$ ·
+# (3) NLS in disguise · (4) when to smooth: the theory · (5) the experiment · (6) confidence ·
+# (7) training NLS safely · (8) the paper's numbers · (9) limitations
 #
 # *Numbering.* Theorem, figure and table numbers follow the authors' ICLR 2022 submission,
 # "Understanding Generalized Label Smoothing when Learning with Noisy Labels"
@@ -68,11 +68,17 @@ print(f"κ = {kap:.3f}; (1-κ)·I + κ/K equals T: {np.allclose(T, (1 - kap) * n
 #   \ell_r = (1-r)\,\mathrm{CE}(\mathbf z, y) + r\,\mathrm{CE}(\mathbf u, \mathbf z), \qquad r \le 1 .$$
 #
 # $r>0$: LS (shrinks towards uniform) · $r=0$: CE · $r<0$: **NLS**, label entry $>1$, others $<0$.
-# Logit form: $\ell_r = (1-r)(\bar z - z_y) + (\mathrm{LSE}(\mathbf z) - \bar z)$, so for
-# $\mathbf z = c\,\mathbf e_y$ the loss is $\approx r\frac{K-1}{K}c \to -\infty$: **NLS has no floor**.
 
 # %%
-plots.target_bars(losses.gls_targets([3], K, -2.0)[0], label=3, smooth_rate=-2.0)
+fig, ax = plots.new_figure(figsize=(6.4, 3.4))
+plots.target_bars(losses.gls_targets([3], K, -2.0)[0], label=3, smooth_rate=-2.0, ax=ax)
+fig
+
+# %% [markdown] slideshow={"slide_type": "subslide"}
+# ### NLS has no floor
+#
+# Logit form: $\ell_r = (1-r)(\bar z - z_y) + (\mathrm{LSE}(\mathbf z) - \bar z)$, so for
+# $\mathbf z = c\,\mathbf e_y$ the loss is $\approx r\frac{K-1}{K}c \to -\infty$ when $r<0$.
 
 # %%
 c = torch.tensor([1.0, 10.0, 100.0], dtype=torch.float64)
@@ -112,11 +118,18 @@ for eps in (0.2, 0.4, 0.6, 0.8):
 # $$r_{\text{opt}} = \frac{r^* - 2e}{1-2e} \;\;(\text{binary, Theorem 7}), \qquad
 #   r_{\text{opt}} = \frac{r^* - \kappa}{1-\kappa} \;\;(K \text{ classes, our algebra}).$$
 #
-# LS when $e < r^*/2$, CE at equality, **NLS when $e > r^*/2$** (Figure 2). The accuracy claim rests
-# on Assumption 1: in the population limit every rate has the same arg-max under symmetric noise.
+# LS when $e < r^*/2$, CE at equality, **NLS when $e > r^*/2$** (binary); $K$ classes: NLS once
+# $\varepsilon > \frac{K-1}{K}r^*$. "High" noise means high *against the clean problem's $r^*$*, not
+# above some fixed number. The accuracy claim rests on Assumption 1: in the population limit every
+# rate has the same arg-max under symmetric noise.
+
+# %% [markdown] slideshow={"slide_type": "subslide"}
+# ### The phase diagram (Figure 2): where the threshold lies
 
 # %%
-plots.phase_diagram(num_classes=K)
+fig, ax = plots.new_figure(figsize=(6.4, 4.0))
+plots.phase_diagram(num_classes=K, ax=ax)
+fig
 
 # %% [markdown] slideshow={"slide_type": "notes"}
 # 12-20 min. Back to the show of hands: with r* = 0 (CE best on clean data) any noise at all
@@ -129,13 +142,13 @@ plots.phase_diagram(num_classes=K)
 # shared by every rate (same noisy labels, initialisation, batches: **paired** comparisons).
 # All 72 models train as one stacked model.
 
-# %%
+# %% slideshow={"slide_type": "subslide"}
 rates = [0.8, 0.4, 0.0, -2.0, -8.0, -32.0]
 eps_grid = [0.0, 0.2, 0.6, 0.8]
 sweep = train.sweep(digits, rates, eps_grid, [0, 1, 2], model="linear", epochs=30, lr=1e-2,
                     device="cpu", progress=False)
 summary = widgets.sweep_summary(sweep, "test_acc")
-fig, axes = plots.new_figure(1, 2, figsize=(13.0, 4.4))
+fig, axes = plots.new_figure(1, 2, figsize=(13.0, 4.0))
 plots.sweep_heatmap(summary["table"], ax=axes[0], title="mean final test accuracy (%)", value_label="%")
 plots.best_rate_vs_noise(summary["best"], theory=summary["theory"], ax=axes[1], title="best two r (Figure 1)")
 fig
@@ -150,9 +163,29 @@ gap_08 = per_seed.loc[0.8][[r for r in rates if r < 0]].max(axis=1) - per_seed.l
 assert (gap_08 > 5).all(), gap_08
 assert t.loc[0.0].idxmax() >= 0 and (t.idxmax(axis=1).loc[[0.6, 0.8]] <= -2).all(), t.idxmax(axis=1)
 
+# %% [markdown] slideshow={"slide_type": "subslide"}
+# ### Where the data sit against the threshold
+#
+# The theory's threshold needs the clean problem's $r^*$: read it off each clean row.
+
+# %%
+side = lambda r: "LS" if r > 0 else "CE" if r == 0 else "NLS"
+t2 = paper.paper_table2()
+t2 = t2[(t2.dataset == "cifar10") & (t2.noise == "symmetric")]          # ε = 0 is the clean column
+observed = {"digits, linear (above)": summary["table"].idxmax(axis=1),
+            "CIFAR-10, ResNet-34 (Table 2)": t2.loc[t2.groupby("noise_rate")["mean"].idxmax()]
+            .set_index("noise_rate").smooth_rate}
+for name, best in observed.items():
+    r_star = best.loc[0.0]
+    print(f"{name}: clean r* = {r_star:+g}, NLS once ε > {theory.nls_threshold(r_star, K):+.2f}")
+    print("   " + " · ".join(f"ε = {e:g}: theory {theory.smoothing_regime(e, K, r_star)}, data {side(r)}"
+                             for e, r in best.items() if e > 0))
+
 # %% [markdown]
-# Low noise: LS/CE best. High noise: very negative rates win by many points. The crossover on
-# digits comes later than $r^*=0$ predicts: this learner behaves as if $r^*\approx 0.5$.
+# Digits: $r^*=0$ puts the threshold at $\varepsilon = 0$, yet LS/CE still win at 0.2 (and at 0.4
+# in lesson 04: $r = 0.8$); NLS wins from 0.6 on. The theory gets the direction, not this
+# learner's crossover. CIFAR-10: $r^* < 0$ (clean best at $-0.4$), so NLS at every noise rate,
+# as Table 2 shows even on clean data.
 
 # %% [markdown] slideshow={"slide_type": "notes"}
 # 20-28 min. Read the heatmap row by row. Ask: "why are the ε = 0.8 numbers so low for CE?"
@@ -166,7 +199,7 @@ assert t.loc[0.0].idxmax() >= 0 and (t.idxmax(axis=1).loc[[0.6, 0.8]] <= -2).all
 # Careful: MC $\to -1$ on a wrong prediction means a **confident wrong** prediction: in max-softmax
 # terms (`confidence`) NLS is *more* confident, even when wrong.
 
-# %%
+# %% slideshow={"slide_type": "subslide"}
 panels, rows = {}, []
 for r in (-4.0, 0.4):
     z_test = train.fit(digits, r, 0.4, seed=0, device="cpu").model(digits.x_test).detach()
@@ -219,7 +252,7 @@ assert ((runs["NLS −8 after warm-up"] - runs["CE, warm-up schedule (control)"]
 # points on top of the same schedule, on every seed.
 
 # %% [markdown] slideshow={"slide_type": "notes"}
-# 28-38 min. This is the slide to slow down on: a comparison that changes two things at once
+# 32-38 min. This is the slide to slow down on: a comparison that changes two things at once
 # (loss and learning rate) cannot credit either. Ask the room to design the control before showing it.
 
 # %% [markdown] slideshow={"slide_type": "slide"}
@@ -267,7 +300,7 @@ assert lead == [0.50, 0.06, 2.41, 3.21], lead
 # - **Versions.** Tables here are the ICLR submission's; the course could not read the ICML paper's tables.
 
 # %% [markdown] slideshow={"slide_type": "notes"}
-# 38-46 min. Each limitation has a lesson cell that shows it; invite students to pick one and
+# 42-46 min. Each limitation has a lesson cell that shows it; invite students to pick one and
 # check it in the lesson notebooks after class.
 
 # %% [markdown] slideshow={"slide_type": "slide"}
