@@ -307,9 +307,7 @@ def to_first_slide(deck) -> None:
 #: past its cell and the slide (text in those last 2em would be cut). Fix: a rise.css beside the
 #: working copies (RISE loads `<folder>/rise.css`) with `.rise-enabled .reveal
 #: .jp-RenderedHTMLCommon > pre {width: auto}`.
-RISE_KNOWN: dict[str, str] = {     # stem -> why its deck is known not to fit yet
-    "50_minute_lecture": "lecture slides 2,4,5,6 taller than 720 px (issue 24.4)",
-}
+RISE_KNOWN: dict[str, str] = {}    # stem -> why its deck is known not to fit yet (none today)
 
 
 def _rise_params(stems):
