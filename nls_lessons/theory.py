@@ -366,10 +366,10 @@ def clean_accuracy_estimate(noisy_accuracy, noise_rate, num_classes: int):
     raw = (acc - eps / (k - 1)) / (1.0 - kap)
     outside = (raw < -1e-9) | (raw > 1 + 1e-9)
     if np.any(outside):
-        import warnings
+        from nls_lessons import output
 
         bad_acc, bad_eps = (float(x[outside].flat[0]) for x in np.broadcast_arrays(acc, eps))
-        warnings.warn(f"noisy_accuracy {bad_acc:g} is impossible at noise_rate {bad_eps:g} with K = {k} (it gives "
-                      f"a clean accuracy outside [0, 1], clipped): the noise rate (an estimate?) or the accuracy "
-                      f"(a small sample?) is off", stacklevel=2)
+        output.warn(f"noisy_accuracy {bad_acc:.3g} is impossible at noise_rate {bad_eps:.3g} with K = {k} (it gives "
+                    f"a clean accuracy outside [0, 1], clipped): the noise rate (an estimate?) or the accuracy "
+                    f"(a small sample?) is off")
     return _out(np.clip(raw, 0.0, 1.0), scalar_eps and scalar_acc)

@@ -311,7 +311,10 @@ columns = ["dataset", "kind", "noise_rate", "runs", "chosen", "CE", "LS 0.1", "o
 tables = {f"{stage}, rule {rule}": recipe_eval.summary(recipe_eval.runs_table(part, rule), part)[columns]
           for stage, part in (("splits 1-5", development), ("splits 6-8", confirmation))
           for rule in ("best", "one_se_theory")}
-pd.concat(tables, names=["runs and rule"]).droplevel(1).round(2)
+shown = pd.concat(tables, names=["runs and rule"]).droplevel(1)
+shown.insert(columns.index("win rate vs CE"), "chosen ≥ CE",
+             [f"{round(w * n)} of {n} runs" for w, n in zip(shown["win rate vs CE"], shown["runs"])])
+shown.drop(columns="win rate vs CE").round(2)
 
 # %% slideshow={"slide_type": "subslide"}
 runs = recipe_eval.runs_table(heldout)

@@ -100,11 +100,11 @@ def recipe_compute(kind: str = "symmetric", noise_rate: float = 0.6, *, seed: in
     probs = train.out_of_sample_probs(untrusted, folds=folds, seed=seed, **kw)
     eps_hat = _noise.estimate_noise_rate(noisy, probs)
     if eps_hat >= 9 / 10:
-        import warnings
+        from nls_lessons import output
 
-        warnings.warn(f"the estimated noise rate {eps_hat:.3f} is >= (K - 1)/K = 0.9: there, accuracy on noisy "
-                      f"labels ranks models backwards (theory.noisy_accuracy, kappa >= 1), so the rate chosen on "
-                      f"noisy validation labels says nothing; treat chosen_rate as meaningless", stacklevel=2)
+        output.warn(f"the estimated noise rate {eps_hat:.3f} is >= (K - 1)/K = 0.9: there, accuracy on noisy "
+                    f"labels ranks models backwards (theory.noisy_accuracy, kappa >= 1), so the rate chosen on "
+                    f"noisy validation labels says nothing; treat chosen_rate as meaningless")
     cap = 0.98 * 9 / 10
     r_theory = round(float(theory.optimal_smooth_rate(min(eps_hat, cap), 10, clean_optimal_rate)), 2)
     prior = r_theory if prior_rate is None else float(prior_rate)
