@@ -1,61 +1,52 @@
-# nls-lessons: every target creates .venv from requirements.lock on first use and
-# reuses it afterwards (the stamp below is newer than the lock, so nothing reinstalls).
-SHELL   := /bin/bash
-PYTHON  ?= python3
-VENV    := .venv
-BIN     := $(VENV)/bin
-STAMP   := $(VENV)/.nls-lessons-installed
-# One BLAS/OpenMP thread per process: the test suite runs two pytest workers on two
-# cores, and every notebook kernel inherits this.
-TEST_ENV := OMP_NUM_THREADS=1 MKL_NUM_THREADS=1 PYTHONHASHSEED=0
+# nls-lessons: every target runs `python -m nls_lessons.setup TARGET` (nls_lessons/setup.py), the one
+# implementation; Windows and anyone without make run the same command (README, "Start here").
+# The first target creates .venv from requirements.lock; later ones reuse it (a stamp in .venv
+# records the lock it was made from, so nothing reinstalls until the lock changes).
+#   make env TORCH=cpu   PyTorch's CPU-only build (no CUDA packages; a machine without an NVIDIA GPU)
+PYTHON ?= python3
+SETUP  := $(PYTHON) -m nls_lessons.setup
+export TORCH NLS_INSTALLER
 
-.PHONY: lab reset test unit notebooks browser book slides bench env clean-venv
+.PHONY: env lab reset test unit notebooks browser doctor book slides bench lock check-lock clean-venv
 
-env: $(STAMP)
-
-$(STAMP): requirements.lock pyproject.toml
-	@test -x $(BIN)/python || { echo "==> creating $(VENV) with $(PYTHON)"; $(PYTHON) -m venv $(VENV); }
-	@echo "==> installing the pinned course environment (first run only; torch takes a few minutes)"
-	$(BIN)/python -m pip install --disable-pip-version-check --no-input -q -r requirements.lock
-	$(BIN)/python -m pip install --disable-pip-version-check --no-input -q --no-deps --no-build-isolation -e .
-	@touch $@
+env:
+	$(SETUP) env
 
 ## lab: open your working copies (lessons/, made once from notebooks/) in JupyterLab (prints the URL)
-lab: $(STAMP)
-	$(BIN)/python -m nls_lessons.publish.lab
+lab:
+	$(SETUP) lab
 
 ## reset: make LESSON=NN's working copy fresh again (the old one goes to lessons/.reset-backups/)
-reset: $(STAMP)
+reset:
 	@test -n "$(LESSON)" || { echo "usage: make reset LESSON=03   (a lesson number or name)"; exit 2; }
-	$(BIN)/python -m nls_lessons.publish.lab --reset "$(LESSON)"
+	$(SETUP) reset "$(LESSON)"
 
-## test: the whole suite (unit tests, every notebook under nbval, browser tests)
-test: $(STAMP)
-	$(TEST_ENV) $(BIN)/python -m pytest -n 2 --dist loadfile --nbval-lax tests notebooks -m "not browser"
-	$(TEST_ENV) $(BIN)/python -m pytest tests -m browser
+## test: the whole suite (unit tests, every notebook under nbval, browser tests; setup.TEST_COMMANDS)
+test:
+	$(SETUP) test
 
-unit: $(STAMP)
-	$(TEST_ENV) $(BIN)/python -m pytest -n 2 --dist loadfile tests -m "not browser"
+unit notebooks browser:
+	$(SETUP) $@
 
-notebooks: $(STAMP)
-	$(TEST_ENV) $(BIN)/python -m pytest -n 2 --dist loadfile --nbval-lax notebooks
-
-browser: $(STAMP)
-	$(TEST_ENV) $(BIN)/python -m pytest tests -m browser
+## doctor: the pre-class check (Python, disk, lock, torch + device, kernel, widgets, RISE, data, a fit)
+doctor:
+	$(SETUP) doctor
 
 ## book: the static offline book (build/book/index.html); re-executes only changed notebooks
-book: $(STAMP)
-	$(BIN)/python -m nls_lessons.publish.book
+book:
+	$(SETUP) book
 
 ## slides: offline reveal.js decks (build/slides/), instructor copies with solutions (build/instructor/)
-slides: $(STAMP)
-	$(BIN)/python -m nls_lessons.publish.slides
+slides:
+	$(SETUP) slides
 
 ## bench: benchmarks that print measured ratios (not pass/fail)
-bench: $(STAMP)
-	$(BIN)/python bench/sweep.py
-	$(BIN)/python bench/widgets.py
-	$(BIN)/python bench/gpu.py
+bench:
+	$(SETUP) bench
+
+## lock: regenerate requirements.lock from pyproject.toml (setup.EXTRAS); check-lock: resolve it everywhere
+lock check-lock:
+	$(SETUP) $@
 
 clean-venv:
-	rm -rf $(VENV)
+	rm -rf .venv

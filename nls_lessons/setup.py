@@ -76,6 +76,8 @@ COMMANDS = {
     "notebooks": (("pytest", "-n", "2", "--dist", "loadfile", "--nbval-lax", "notebooks"), True),
     "browser": (("pytest", "tests", "-m", "browser"), True),
 }
+#: ``bench``: scripts run one after the other in .venv (they print measured ratios).
+BENCH_SCRIPTS = ("bench/sweep.py", "bench/widgets.py", "bench/gpu.py")
 
 #: ``--torch cpu``: PyTorch's CPU-only wheels (Linux/Windows without an NVIDIA GPU) instead of the
 #: pinned PyPI build (CUDA on Linux), from PyTorch's own index (not reachable from CI here).
@@ -253,11 +255,12 @@ def ensure_env(torch: str | None = None, installer: str | None = None) -> Path:
     return python
 
 
-def run_in_env(args: tuple | list, threads: bool = False) -> int:
-    """``python -m ARGS`` in the course environment (created first when needed); its exit code."""
+def run_in_env(args: tuple | list, threads: bool = False, module: bool = True) -> int:
+    """``python -m ARGS`` (``python ARGS`` if not ``module``) in the course environment (created
+    first when needed), with :data:`TEST_ENV` if ``threads``; its exit code."""
     python = ensure_env()
     env = dict(os.environ, **TEST_ENV) if threads else None
-    return subprocess.call([str(python), "-m", *args], cwd=REPO, env=env)
+    return subprocess.call([str(python), *(["-m"] if module else []), *args], cwd=REPO, env=env)
 
 
 def run_tests() -> int:
@@ -329,7 +332,7 @@ def write_lock(upgrade: bool = False, output: Path = LOCK) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m nls_lessons.setup", description=__doc__.split("\n")[0])
-    parser.add_argument("target", choices=["env", "test", "lock", "check-lock", "reset", *COMMANDS])
+    parser.add_argument("target", choices=["env", "test", "lock", "check-lock", "reset", "bench", *COMMANDS])
     parser.add_argument("lesson", nargs="?", help="reset: the lesson number or name (e.g. 03)")
     parser.add_argument("--torch", choices=TORCH_VARIANTS, help="env: 'cpu' = PyTorch's CPU-only build "
                         "(no CUDA packages; Linux/Windows without an NVIDIA GPU); default $TORCH or the lock's")
@@ -344,6 +347,8 @@ def main(argv: list[str] | None = None) -> int:
         return write_lock(args.upgrade)
     if args.target == "check-lock":
         return run_in_env(("pytest", "tests/test_lock.py", "-q"), threads=True)
+    if args.target == "bench":
+        return next((code for script in BENCH_SCRIPTS if (code := run_in_env((script,), module=False))), 0)
     if args.target == "reset":
         if not args.lesson:
             parser.error("usage: python -m nls_lessons.setup reset 03   (a lesson number or name)")
