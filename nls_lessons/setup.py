@@ -145,9 +145,10 @@ def venv_dir() -> Path:
     return Path(os.environ.get("NLS_VENV", REPO / ".venv"))
 
 
-def venv_python(venv: Path | None = None) -> Path:
+def venv_python(venv: Path | None = None, windows: bool = os.name == "nt") -> Path:
+    """The venv's interpreter: ``Scripts/python.exe`` on Windows, ``bin/python`` elsewhere."""
     venv = venv_dir() if venv is None else venv
-    return venv / ("Scripts/python.exe" if os.name == "nt" else "bin/python")
+    return venv / ("Scripts/python.exe" if windows else "bin/python")
 
 
 def stamp_text(torch: str) -> str:
