@@ -228,9 +228,10 @@ def install_commands(venv: Path, torch: str = "default", installer: str = "pip")
 
 def ensure_env(torch: str | None = None, installer: str | None = None) -> Path:
     """Create .venv and install the lock unless its stamp says it is installed already; returns the
-    venv's Python. ``torch``/``installer`` default to ``$TORCH`` / ``$NLS_INSTALLER``."""
+    venv's Python. ``torch``/``installer`` default to ``$TORCH`` / ``$NLS_INSTALLER`` (else uv: a fresh
+    set-up here took 87 s wall with an empty cache against pip's 1097 s, identical pins)."""
     torch = torch or os.environ.get("TORCH")
-    installer = installer or os.environ.get("NLS_INSTALLER") or "pip"
+    installer = installer or os.environ.get("NLS_INSTALLER") or "uv"   # measured faster, same pins (issue 22)
     venv = venv_dir()
     python = venv_python(venv)
     stamp = stamp_path(venv)

@@ -98,6 +98,7 @@ def fake_venv(tmp_path, monkeypatch):
     monkeypatch.delenv("TORCH", raising=False)
     monkeypatch.delenv("NLS_INSTALLER", raising=False)
     ran = []
+    monkeypatch.setattr(setup, "pip_sources", lambda: [])
     monkeypatch.setattr(setup.subprocess, "run", lambda command, **kw: ran.append(command))
     return venv, ran
 
