@@ -24,14 +24,13 @@ NOTEBOOKS = REPO / "notebooks"
 
 
 def lock_pins() -> dict[str, str]:
+    """name -> version for every pin of the universal lock (markers in tests/test_lock.py)."""
+    from nls_lessons import setup
+
     pins = {}
-    for line in (REPO / "requirements.lock").read_text().splitlines():
-        line = line.split("#")[0].strip()
-        if not line:
-            continue
-        name, _, version = line.partition("==")
-        assert version, f"requirements.lock line is not an exact pin: {line!r}"
-        pins[canonical(name)] = version
+    for pin in setup.read_lock():
+        assert pins.get(pin["name"], pin["version"]) == pin["version"], f"{pin['name']} pinned twice"
+        pins[pin["name"]] = pin["version"]
     return pins
 
 
@@ -69,8 +68,13 @@ def test_pyproject_uses_ranges_not_pins():
 
 
 def test_environment_yml_installs_the_same_lock():
+    from nls_lessons import setup
+
     text = (REPO / "environment.yml").read_text()
-    assert re.search(r"^\s*-\s*python=3\.11\s*$", text, re.M), "environment.yml must ask for python 3.11"
+    python = re.search(r"^\s*-\s*python=(3\.\d+)\s*$", text, re.M)
+    assert python, "environment.yml must ask for one Python minor version (python=3.NN)"
+    assert python.group(1) in {".".join(v.split(".")[:2]) for v in setup.PYTHONS}, \
+        f"environment.yml asks for python={python.group(1)}, the lock serves {setup.PYTHONS}"
     pinned_inline = dict(re.findall(r"^\s*-\s*([A-Za-z0-9_.\-]+)==([^\s#]+)", text, re.M))
     refs_lock = re.search(r"^\s*-\s*-r\s+requirements\.lock\s*$", text, re.M)
     assert refs_lock or pinned_inline, "environment.yml must install requirements.lock"
@@ -132,12 +136,21 @@ def test_jupytext_config_pairs_py_percent():
 
 # ---------------------------------------------------------------- README
 def test_readme_has_the_two_commands():
+    """README's "Start here" gives each platform exactly two set-up commands: open the course in
+    JupyterLab, run the whole suite; make's are the same steps as the entry point's (issue 22)."""
+    from nls_lessons import setup
+
     text = (REPO / "README.md").read_text()
-    blocks = re.findall(r"```(?:bash|sh|console)?\n(.*?)```", text, re.S)
-    first = [line.strip() for line in blocks[0].splitlines() if line.strip() and not line.strip().startswith("#")]
-    assert first == ["make lab", "make test"], first
+    start = text.split("## Start here", 1)[1].split("\n## ", 1)[0]
+    blocks = [[line.strip() for line in block.splitlines() if line.strip() and not line.strip().startswith("#")]
+              for block in re.findall(r"```(?:bash|sh|console|powershell)?\n(.*?)```", start, re.S)]
+    assert blocks[0] == ["make lab", "make test"], blocks[0]
+    assert ["py -m nls_lessons.setup lab", "py -m nls_lessons.setup test"] in blocks, "no Windows commands"
+    assert ["python3 -m nls_lessons.setup lab", "python3 -m nls_lessons.setup test"] in blocks
+    assert all(len(b) == 2 for b in blocks), blocks
     makefile = (REPO / "Makefile").read_text()
-    assert re.search(r"^lab:", makefile, re.M) and re.search(r"^test:", makefile, re.M)
+    assert re.search(r"^lab:\n\t\$\(SETUP\) lab$", makefile, re.M)
+    assert re.search(r"^test:\n\t\$\(SETUP\) test$", makefile, re.M)
 
 
 def test_ci_runs_the_readme_test_command():

@@ -243,8 +243,10 @@ def test_the_lecture_copy_is_kept_and_resets_like_a_lesson(work):
 
 
 def test_make_lecture_opens_the_lab_at_the_lecture(monkeypatch, tmp_path):
+    from nls_lessons import setup
+
     makefile = (REPO / "Makefile").read_text()
-    assert "\nlecture:" in makefile and "-m nls_lessons.publish.lab --lecture" in makefile
+    assert "\nlecture:" in makefile and setup.COMMANDS["lecture"][0] == ("nls_lessons.publish.lab", "--lecture")
     seen = {}
     monkeypatch.setattr(lab.os, "execve", lambda path, cmd, env: seen.setdefault("cmd", cmd))
     monkeypatch.setattr(lab, "install_lab_settings", lambda: None)
