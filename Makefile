@@ -9,7 +9,7 @@ STAMP   := $(VENV)/.nls-lessons-installed
 # cores, and every notebook kernel inherits this.
 TEST_ENV := OMP_NUM_THREADS=1 MKL_NUM_THREADS=1 PYTHONHASHSEED=0
 
-.PHONY: lab reset test unit notebooks browser book slides bench env clean-venv
+.PHONY: lab reset test unit notebooks browser book slides assignments bench env clean-venv
 
 env: $(STAMP)
 
@@ -50,6 +50,10 @@ book: $(STAMP)
 ## slides: offline reveal.js decks (build/slides/), instructor copies with solutions (build/instructor/)
 slides: $(STAMP)
 	$(BIN)/python -m nls_lessons.publish.slides
+
+## assignments: the nbgrader course for a class (build/classroom/, or COURSE_DIR=...), from the lessons
+assignments: $(STAMP)
+	$(BIN)/python -m nls_lessons.publish.assignments $(if $(COURSE_DIR),--course-dir "$(COURSE_DIR)") $(ASSIGNMENT_OPTIONS)
 
 ## bench: benchmarks that print measured ratios (not pass/fail)
 bench: $(STAMP)
