@@ -84,11 +84,11 @@ def encode(value):
         value = value.detach().cpu().numpy()
     if value is None or isinstance(value, (bool, str)):
         return value
-    if isinstance(value, np.bool_):
-        return {"__numpy__": "bool_", "value": bool(value)}
-    if isinstance(value, (int, np.integer)):
+    if isinstance(value, np.generic) and value.dtype.kind in "biuf":   # a numpy scalar keeps its type
+        return {"__numpy__": value.dtype.str, "value": encode(value.item())}
+    if isinstance(value, int):
         return int(value)
-    if isinstance(value, (float, np.floating)):
+    if isinstance(value, float):
         value = float(value)
         return value if math.isfinite(value) else {"__float__": repr(value)}
     if isinstance(value, np.ndarray) and value.dtype.kind in "biuf":
@@ -108,7 +108,7 @@ def decode(data):
     if "__float__" in data:
         return float(data["__float__"])
     if "__numpy__" in data:
-        return np.bool_(bool(data.get("value")))
+        return np.dtype(str(data["__numpy__"])).type(decode(data.get("value")))
     if "__array__" in data:
         flat = [decode(v) for v in data["__array__"]]
         return np.array(flat, dtype=np.dtype(str(data.get("dtype", "<f8")))).reshape(data.get("shape", [-1]))
