@@ -38,7 +38,7 @@ def test_one_assignment_per_lesson_01_to_06(tmp_path):
         "01_label_noise", "02_label_smoothing", "03_negative_label_smoothing", "04_high_noise_regimes",
         "05_paper_scale", "06_your_own_data"]
     config = (tmp_path / "course" / "nbgrader_config.py").read_text()
-    assert "VerifyOutsideKernel" in config and "RestoreCells" in config and "c.Execute.timeout = 120" in config
+    assert "VerifyOutsideKernel" in config and "RestoreCells" in config and "CellTimeout(student=60, lesson=900)" in config
     compile(config, "nbgrader_config.py", "exec")
 
 

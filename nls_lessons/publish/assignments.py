@@ -36,7 +36,8 @@ INSTRUCTOR = NOTEBOOKS / "instructor"
 DEFAULT_COURSE_DIR = REPO / "build" / "classroom"
 COURSE_ID = "nls-lessons"
 GRADED_LESSONS = ("01", "02", "03", "04", "05", "06")
-DEFAULT_TIMEOUT = 120
+DEFAULT_TIMEOUT = 60
+LESSON_TIMEOUT = 900
 STUDENT_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.@+-]{0,63}$")
 
 CONFIG = '''\
@@ -48,7 +49,7 @@ import os
 from nbgrader.converters import Autograde
 from nbgrader.preprocessors import Execute, OverwriteCells
 
-from nls_lessons.publish.autograde import RestoreCells, VerifyOutsideKernel
+from nls_lessons.publish.autograde import CellTimeout, RestoreCells, VerifyOutsideKernel
 
 c = get_config()  # noqa: F821 (nbgrader provides it)
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -58,15 +59,18 @@ c.CourseDirectory.course_id = {course_id!r}
 # A released answer cell keeps the lesson's starter `answer = None`, so the notebook runs.
 c.ClearSolutions.code_stub = {{"python": "# YOUR ANSWER: replace None above with your answer"}}
 c.ClearSolutions.text_stub = "YOUR ANSWER HERE"
-# Per-cell timeout (seconds): an endless loop is interrupted, the rest of the notebook still runs.
-c.Execute.timeout = {timeout}
+# Per-cell timeout (seconds): an endless loop in a student's cell is interrupted after {timeout} s and
+# the rest of the notebook still runs; the lesson's own read-only cells may take {lesson_timeout} s.
+c.Execute.timeout = {lesson_timeout}
+c.Execute.timeout_func = CellTimeout(student={timeout}, lesson={lesson_timeout})
 c.Execute.interrupt_on_timeout = True
+c.Execute.raise_on_iopub_timeout = False
 # Restore deleted or renamed cells before nbgrader restores locked sources; re-check every
 # answer outside the student's kernel right after execution (nls_lessons/publish/autograde.py).
-_sanitize = list(Autograde.class_traits()["sanitize_preprocessors"].default_value)
+_sanitize = list(Autograde.class_traits()["sanitize_preprocessors"].default())
 _sanitize.insert(_sanitize.index(OverwriteCells), RestoreCells)
 c.Autograde.sanitize_preprocessors = _sanitize
-_autograde = list(Autograde.class_traits()["autograde_preprocessors"].default_value)
+_autograde = list(Autograde.class_traits()["autograde_preprocessors"].default())
 _autograde.insert(_autograde.index(Execute) + 1, VerifyOutsideKernel)
 c.Autograde.autograde_preprocessors = _autograde
 c.RestoreCells.release_directory = os.path.join(HERE, "release")
@@ -126,7 +130,7 @@ def build_course(course_dir=DEFAULT_COURSE_DIR, selected=None, *, sheet: bool = 
         raise ValueError(f"--timeout must be a whole number of seconds in [1, 3600], got {timeout!r}")
     stems = [lesson_stem(n) for n in (selected or lessons())]
     course_dir.mkdir(parents=True, exist_ok=True)
-    (course_dir / "nbgrader_config.py").write_text(CONFIG.format(course_id=COURSE_ID, timeout=timeout))
+    (course_dir / "nbgrader_config.py").write_text(CONFIG.format(course_id=COURSE_ID, timeout=timeout, lesson_timeout=LESSON_TIMEOUT))
     written = []
     for stem in stems:
         nb = assignment_notebook(jupytext.read(str(NOTEBOOKS / f"{stem}.py")), stem,
@@ -188,7 +192,7 @@ def main(argv=None) -> int:
                         help="the nbgrader course folder (default build/classroom/)")
     parser.add_argument("--lessons", nargs="+", default=None, help="lessons to write (default 01-06)")
     parser.add_argument("--sheet", action="store_true", help="the exercises only, with the cells they need")
-    parser.add_argument("--timeout", type=int, default=DEFAULT_TIMEOUT, help="seconds per cell when autograding")
+    parser.add_argument("--timeout", type=int, default=DEFAULT_TIMEOUT, help="seconds a student's cell may run when autograding (default 60)")
     args = parser.parse_args(argv)
     try:
         written = build_course(args.course_dir, args.lessons, sheet=args.sheet, timeout=args.timeout)

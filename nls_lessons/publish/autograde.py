@@ -32,7 +32,7 @@ from pathlib import Path
 
 import nbformat
 from nbconvert.preprocessors import Preprocessor
-from traitlets import Unicode
+from traitlets import Bool, Unicode
 
 import nls_lessons.exercises as _exercises
 from nls_lessons.exercises import grading
@@ -104,6 +104,8 @@ def _error(ename: str, evalue: str):
 class VerifyOutsideKernel(Preprocessor):
     """Replace each graded test cell's outputs by the verdict of its checks run here (module docstring)."""
 
+    enabled = Bool(True).tag(config=True)         # nbconvert's preprocessors are off by default
+
     def preprocess(self, nb, resources):
         first_error = None
         for cell in nb.cells:
@@ -140,6 +142,22 @@ class VerifyOutsideKernel(Preprocessor):
         cell.outputs = [nbformat.v4.new_output("stream", name="stdout", text=f"✓ Correct. {message}\n")]
 
 
+class CellTimeout:
+    """nbgrader's per-cell timeout, as nbclient's ``timeout_func``: ``student`` seconds for a cell
+    the student's code can reach (answer cells, test cells, cells without nbgrader metadata),
+    ``lesson`` seconds for the lesson's own read-only cells (imports and demos, which take longer
+    on a busy machine). A cell that runs past its limit is interrupted; the notebook goes on.
+    (Functions are written as classes here so the course config can set them by value.)"""
+
+    def __init__(self, student: int, lesson: int):
+        self.student, self.lesson = int(student), int(lesson)
+
+    def __call__(self, cell) -> int:
+        meta = _nbgrader(cell)
+        own = meta.get("locked") and not meta.get("grade") and not meta.get("solution")
+        return self.lesson if own else self.student
+
+
 class RestoreCells(Preprocessor):
     """Give a submission back the graded and read-only cells it deleted or renamed (module docstring).
 
@@ -148,6 +166,7 @@ class RestoreCells(Preprocessor):
     """
 
     release_directory = Unicode("", help="the course's release/ folder").tag(config=True)
+    enabled = Bool(True).tag(config=True)
 
     def preprocess(self, nb, resources):
         info = resources.get("nbgrader", {})
