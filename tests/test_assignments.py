@@ -242,7 +242,7 @@ def test_unknown_lesson_and_a_course_dir_that_is_a_file(tmp_path):
         assignments.build_course(tmp_path / "c", timeout=0)
 
 
-@pytest.mark.parametrize("student", ["../alice", "a/b", "a\\b", "", ".", "..", "-rf", "x" * 65, None])
+@pytest.mark.parametrize("student", ["../alice", "a/b", "a\\b", "", ".", "..", "-rf", "a+b", "x" * 65, None])
 def test_a_student_id_with_path_separators_is_refused(tmp_path, student):
     nb = tmp_path / "n.ipynb"
     nbformat.write(source("02_label_smoothing", sheet=True), str(nb))
@@ -273,3 +273,15 @@ def test_the_command_line_says_what_is_wrong(tmp_path, capsys):
     assert "lesson: unknown lesson 'nine'" in capsys.readouterr().err
     assert re.search(r"^[A-Za-z0-9]", "alice") and assignments.main(
         ["--course-dir", str(tmp_path / "c"), "--lessons", "02", "--sheet"]) == 0
+
+
+def test_make_lab_turns_the_instructor_tools_off_for_the_learner(tmp_path):
+    from nls_lessons.publish import lab
+
+    folder = lab.install_learner_config(tmp_path)
+    page = json.loads((folder / "labconfig" / "page_config.json").read_text())["disabledExtensions"]
+    assert {"@jupyter/nbgrader:formgrader", "@jupyter/nbgrader:create-assignment",
+            "@jupyter/nbgrader:course-list"} <= {k for k, v in page.items() if v}
+    server = json.loads((folder / "jupyter_server_config.json").read_text())["ServerApp"]["jpserver_extensions"]
+    assert server == {"nbgrader.server_extensions.formgrader": False, "nbgrader.server_extensions.course_list": False}
+    assert "JUPYTER_CONFIG_PATH" in Path(lab.__file__).read_text()       # main() hands the folder to JupyterLab

@@ -38,7 +38,7 @@ COURSE_ID = "nls-lessons"
 GRADED_LESSONS = ("01", "02", "03", "04", "05", "06")
 DEFAULT_TIMEOUT = 60
 LESSON_TIMEOUT = 900
-STUDENT_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.@+-]{0,63}$")
+STUDENT_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.@-]{0,63}$")
 
 CONFIG = '''\
 # The nbgrader configuration of the nls-lessons classroom course. Written by `make assignments`
@@ -108,11 +108,11 @@ def check_course_dir(path) -> Path:
 
 
 def check_student_id(student) -> str:
-    """A student id nbgrader can use as a folder name: letters, digits and ``_ . @ + -``, no
+    """A student id nbgrader can use as a folder name: letters, digits and ``_ . @ -`` (nbgrader refuses ``+`` and ``*``), no
     path separators, at most 64 characters; else ``ValueError`` naming ``--student``."""
     if not isinstance(student, str) or not STUDENT_ID.match(student):
         raise ValueError(f"--student: {student!r} is not a plain student id (letters, digits and "
-                         "_ . @ + -, starting with a letter or digit, no '/' or '\\\\', at most 64 characters)")
+                         "_ . @ -, starting with a letter or digit, no '/' or '\\\\', at most 64 characters)")
     return student
 
 

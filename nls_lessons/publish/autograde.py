@@ -107,20 +107,23 @@ class VerifyOutsideKernel(Preprocessor):
     enabled = Bool(True).tag(config=True)         # nbconvert's preprocessors are off by default
 
     def preprocess(self, nb, resources):
-        first_error = None
+        first_error = answer_error = None
         for cell in nb.cells:
             if cell.get("cell_type") != "code":
                 continue
             meta = _nbgrader(cell)
             if meta.get("grade") and not meta.get("solution"):
-                self._verify(cell, first_error)
-            elif first_error is None:
-                err = next((o for o in cell.get("outputs", []) if o.get("output_type") == "error"), None)
-                if err is not None:
-                    first_error = f"{meta.get('grade_id') or 'a cell'} raised {err.get('ename')}: {err.get('evalue')}"
+                self._verify(cell, first_error, answer_error)
+                continue
+            err = next((o for o in cell.get("outputs", []) if o.get("output_type") == "error"), None)
+            said = None if err is None else f"{err.get('ename')}: {err.get('evalue')}".rstrip(": ")
+            if meta.get("solution"):
+                answer_error = said
+            if first_error is None and said:
+                first_error = f"{meta.get('grade_id') or 'a cell'} raised {said}"
         return nb, resources
 
-    def _verify(self, cell, first_error: str | None) -> None:
+    def _verify(self, cell, first_error: str | None, answer_error: str | None = None) -> None:
         calls = grade_calls(cell.source)
         if not calls:
             return                                   # not one of the course's tests: nbgrader's rule
@@ -137,6 +140,8 @@ class VerifyOutsideKernel(Preprocessor):
                              if own_error is not None else "")
                     before = f" Earlier, {first_error}." if first_error else ""
                     message = f"{message}{where}{before} Run the notebook top to bottom without errors."
+                elif answer_error:
+                    message = f"Your answer cell raised {answer_error}. {message}"
                 cell.outputs = [_error("AssertionError", message)]
                 return
         cell.outputs = [nbformat.v4.new_output("stream", name="stdout", text=f"✓ Correct. {message}\n")]
