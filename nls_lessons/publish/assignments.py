@@ -46,8 +46,8 @@ CONFIG = '''\
 # nls_lessons/publish/points.py.
 import os
 
-from nbgrader.converters import Autograde
-from nbgrader.preprocessors import Execute, OverwriteCells
+from nbgrader.converters import Autograde, GenerateFeedback
+from nbgrader.preprocessors import ClearHiddenTests, Execute, GetGrades, OverwriteCells
 
 from nls_lessons.publish.autograde import CellTimeout, RestoreCells, VerifyOutsideKernel
 
@@ -74,6 +74,10 @@ _autograde = list(Autograde.class_traits()["autograde_preprocessors"].default())
 _autograde.insert(_autograde.index(Execute) + 1, VerifyOutsideKernel)
 c.Autograde.autograde_preprocessors = _autograde
 c.RestoreCells.release_directory = os.path.join(HERE, "release")
+# Feedback pages show the tests' verdicts (hints), never the hidden tests' code.
+_feedback = list(GenerateFeedback.class_traits()["preprocessors"].default())
+_feedback.insert(_feedback.index(GetGrades) + 1, ClearHiddenTests)
+c.GenerateFeedback.preprocessors = _feedback
 # On a JupyterHub: the exchange directory every student and the lecturer can reach.
 c.Exchange.root = os.environ.get("NBGRADER_EXCHANGE", "/srv/nbgrader/exchange")
 '''
