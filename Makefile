@@ -7,7 +7,7 @@ PYTHON ?= python3
 SETUP  := $(PYTHON) -m nls_lessons.setup
 export TORCH NLS_INSTALLER
 
-.PHONY: env lab lecture reset test unit notebooks browser doctor book slides bench lock check-lock clean-venv
+.PHONY: env lab lecture reset test unit notebooks browser doctor book slides assignments bench lock check-lock clean-venv
 
 env:
 	$(SETUP) env
@@ -44,6 +44,10 @@ book:
 ## slides: offline reveal.js decks (build/slides/), instructor copies with solutions (build/instructor/)
 slides:
 	$(SETUP) slides
+
+## assignments: the nbgrader course for a class (build/classroom/, or COURSE_DIR=...), from the lessons
+assignments:
+	$(SETUP) assignments $(if $(COURSE_DIR),--course-dir "$(COURSE_DIR)") $(ASSIGNMENT_OPTIONS)
 
 ## bench: benchmarks that print measured ratios (not pass/fail)
 bench:

@@ -370,12 +370,17 @@ def write_lock(upgrade: bool = False, output: Path = LOCK) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m nls_lessons.setup", description=__doc__.split("\n")[0])
-    parser.add_argument("target", choices=["env", "test", "lock", "check-lock", "reset", "bench", *COMMANDS])
+    parser.add_argument("target", choices=["env", "test", "lock", "check-lock", "reset", "bench", "assignments",
+                                           *COMMANDS])
     parser.add_argument("lesson", nargs="?", help="reset: the lesson number or name (e.g. 03)")
     parser.add_argument("--torch", choices=TORCH_VARIANTS, help="env: 'cpu' = PyTorch's CPU-only build "
                         "(no CUDA packages; Linux/Windows without an NVIDIA GPU); default $TORCH or the lock's")
     parser.add_argument("--upgrade", action="store_true", help="lock: resolve afresh instead of keeping pins")
-    args = parser.parse_args(argv)
+    args, rest = parser.parse_known_args(argv)
+    if rest and args.target != "assignments":
+        parser.error(f"unrecognized arguments: {' '.join(rest)}")
+    if args.target == "assignments":       # its own options (--course-dir, ...) pass through
+        return run_in_env(("nls_lessons.publish.assignments", *([args.lesson] if args.lesson else []), *rest))
     if args.target == "env":
         ensure_env(torch=args.torch)
         return 0

@@ -33,6 +33,8 @@ The launcher also
   the environment's JupyterLab settings folder, which the lab and RISE both read;
 - puts the course's slide style ``rise.css`` in ``lessons/`` (:func:`write_slide_style`), where
   RISE loads it;
+- turns off the lecturer's tools nbgrader adds (formgrader, "Create Assignment", the course list;
+  :func:`install_learner_config`) for this launch only, through ``JUPYTER_CONFIG_PATH``;
 - starts every kernel with one BLAS/OpenMP thread (:data:`KERNEL_THREAD_ENV`, as ``make test``):
   the course's models are tiny, and two threads on a busy 2-core laptop wait for each other
   (lesson 02's MNIST-1D cell ran 19x slower that way);
@@ -99,6 +101,12 @@ SETTINGS_FILE_NAME = "nls-lessons.json"
 RISE_CSS = Path(__file__).resolve().parent / "assets" / "rise.css"
 #: Set to 1 for JupyterLab and so for every kernel it starts (unless already set).
 KERNEL_THREAD_ENV = ("OMP_NUM_THREADS", "MKL_NUM_THREADS")
+#: The lecturer's tools that nbgrader (the ``[classroom]`` extra) adds to JupyterLab; a learner's
+#: ``make lab`` turns them off (:func:`install_learner_config`). The student side (the assignment
+#: list, "Validate") stays: on a JupyterHub a learner fetches and submits with it.
+INSTRUCTOR_LAB_PLUGINS = ("@jupyter/nbgrader:formgrader", "@jupyter/nbgrader:create-assignment",
+                          "@jupyter/nbgrader:course-list", "@jupyter/nbgrader:menu")
+INSTRUCTOR_SERVER_EXTENSIONS = ("nbgrader.server_extensions.formgrader", "nbgrader.server_extensions.course_list")
 
 
 # ---------------------------------------------------------------------------- working copies
@@ -269,6 +277,30 @@ def install_lab_settings(prefix: Path | str = sys.prefix) -> Path:
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_text(text)
     return target
+
+
+def learner_config_dir(prefix: Path | str = sys.prefix) -> Path:
+    """``<prefix>/etc/nls-lessons/learner``: Jupyter config read only by ``make lab``."""
+    return Path(prefix) / "etc" / "nls-lessons" / "learner"
+
+
+def install_learner_config(prefix: Path | str = sys.prefix) -> Path:
+    """Write the learner-only Jupyter config (:data:`INSTRUCTOR_LAB_PLUGINS` and
+    :data:`INSTRUCTOR_SERVER_EXTENSIONS` off) and return its folder, for ``JUPYTER_CONFIG_PATH``.
+    A folder there outranks the environment's own config, so nbgrader's "on" is overridden for
+    this launch only; a lecturer's plain ``jupyter lab`` keeps formgrader."""
+    folder = learner_config_dir(prefix)
+    files = {
+        folder / "labconfig" / "page_config.json": {"disabledExtensions": {p: True for p in INSTRUCTOR_LAB_PLUGINS}},
+        folder / "jupyter_server_config.json": {
+            "ServerApp": {"jpserver_extensions": {e: False for e in INSTRUCTOR_SERVER_EXTENSIONS}}},
+    }
+    for path, data in files.items():
+        text = json.dumps(data, indent=2, sort_keys=True) + "\n"
+        if not path.exists() or path.read_text() != text:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(text)
+    return folder
 
 
 def port_is_free(port: int, host: str = "127.0.0.1") -> bool:
@@ -451,6 +483,10 @@ def main(argv: list[str] | None = None) -> None:
     if args.copies_only:
         return
     install_lab_settings()
+    if not args.lecture:        # a learner's lab: nbgrader's instructor tools off (a lecturer's keeps them)
+        learner = str(install_learner_config())
+        os.environ["JUPYTER_CONFIG_PATH"] = os.pathsep.join(
+            [learner, *[p for p in os.environ.get("JUPYTER_CONFIG_PATH", "").split(os.pathsep) if p]])
     if port != args.port:
         print(f"port {args.port} is busy; using {port} instead", flush=True)
     open_to = beyond_loopback(addresses)

@@ -1,0 +1,261 @@
+"""The whole classroom loop with real nbgrader and its sqlite gradebook, offline (issue 27, items 2-4).
+
+One course for the module (lessons 01 and 02 as exercise sheets, so a submission grades in
+seconds): ``make assignments``' module writes it, ``nbgrader generate_assignment`` and
+``release_assignment`` hand it out through a local exchange, eight synthetic students fetch and
+submit (nbgrader's own exchange classes, one student id each), ``nbgrader collect``,
+``autograde``, ``generate_feedback`` and ``export`` run as the lecturer would run them, and a
+manual grade goes in through nbgrader's Gradebook API (what formgrader does). The exact points per
+student and question are then read back from the exported CSVs.
+
+Skipped, with the reason, where nbgrader is not installed (the ``[classroom]`` extra).
+"""
+from __future__ import annotations
+
+import ast
+import csv
+import re
+from html import unescape
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+pytest.importorskip("nbgrader", reason="nbgrader is not installed: it comes with the [classroom] extra "
+                                       "(pip install -e '.[classroom]'), which requirements.lock does not pin yet")
+import nbformat  # noqa: E402
+
+from nls_lessons.publish import assignment_cells, assignments  # noqa: E402
+
+REPO = Path(__file__).resolve().parent.parent
+LESSONS = ("01_label_noise", "02_label_smoothing")
+STUDENT_TIMEOUT = 6          # seconds a student's cell may run (the endless loop)
+WRONG = "answer = -123.0"
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(900)]
+
+
+#: nbgrader runs the ``alembic`` command of its environment to open the gradebook
+BIN_PATH = os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")])
+
+
+def nbgrader(course: Path, *args: str) -> str:
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(REPO), os.environ.get("PYTHONPATH", "")]),
+               NBGRADER_EXCHANGE=str(course.parent / "exchange"), PATH=BIN_PATH)
+    run = subprocess.run([sys.executable, "-m", "nbgrader", *args], cwd=course, env=env,
+                         capture_output=True, text=True, timeout=600)
+    assert run.returncode == 0, f"nbgrader {' '.join(args)} failed:\n{run.stdout[-3000:]}\n{run.stderr[-3000:]}"
+    return run.stdout + run.stderr
+
+
+def ids(nb):
+    return [c.metadata.get("nbgrader", {}).get("grade_id") for c in nb.cells]
+
+
+def cell(nb, grade_id):
+    return nb.cells[ids(nb).index(grade_id)]
+
+
+def solution(source_nb, number: int) -> str:
+    """The instructor's answer to exercise ``number``: the answer cell without nbgrader's markers."""
+    text = cell(source_nb, f"exercise-{number}-answer").source
+    return "\n".join(l for l in text.splitlines() if not l.startswith("###"))
+
+
+def check_name(source_nb, number: int) -> str:
+    call = next(n for n in ast.walk(ast.parse(cell(source_nb, f"exercise-{number}-tests").source))
+                if isinstance(n, ast.Call) and getattr(n.func, "attr", "") == "grade")
+    return ast.literal_eval(call.args[1])
+
+
+def student_notebooks(release, source_nb, lesson: str) -> dict:
+    """The eight students' submissions of one lesson, made from the learner's release."""
+    n = len(assignment_cells.find_exercises(
+        __import__("jupytext").read(str(REPO / "notebooks" / f"{lesson}.py")), lesson))
+    assert n == 4
+    right = {k: solution(source_nb, k) for k in range(1, n + 1)}
+    discussion = next(g for g in ids(release) if g and g.startswith("discussion-"))
+
+    def make(answers: dict, essay: str | None = None, edit=None):
+        nb = nbformat.from_dict(json.loads(json.dumps(release)))
+        for k, text in answers.items():
+            cell(nb, f"exercise-{k}-answer").source = text
+        if essay:
+            cell(nb, discussion).source = essay
+        if edit:
+            edit(nb)
+        return nb
+
+    module = f"nls_lessons.exercises.lesson{lesson[:2]}"
+    tamper = {
+        # 1: monkeypatch the lesson's check in the kernel (and the name the notebook uses)
+        1: f"import {module} as m\nfrom nls_lessons.exercises import Feedback\n"
+           f"m.{check_name(source_nb, 1)} = lambda *a, **k: Feedback(True, 'patched')\n{WRONG}",
+        # 2: edit builtins: every check_number distance becomes 0
+        2: f"import builtins\nbuiltins.abs = lambda x: 0.0\n{WRONG}",
+        # 3: rebind the test's own function: the test cell then shows nothing and raises nothing
+        3: f"from nls_lessons.exercises import grading\ngrading.grade = lambda *a, **k: None\n{WRONG}",
+        # 4: tell IPython to swallow every error from now on, and (below) overwrite the test's source
+        4: f"get_ipython().set_custom_exc((BaseException,), lambda *a, **k: None)\n{WRONG}",
+    }
+
+    def overwrite_test(nb):
+        cell(nb, "exercise-4-tests").source = "print('all tests passed')"
+
+    def delete_and_rename(nb):
+        del nb.cells[ids(nb).index("exercise-1-tests")]
+        cell(nb, "exercise-2-answer").metadata["nbgrader"]["grade_id"] = "my-answer"
+        del nb.cells[0]                                   # the read-only points table
+
+    return {
+        "s1_right": make(right, essay="Some reasoning."),
+        "s2_starters": make({}),
+        "s3_half": make({1: right[1], 2: right[2], 3: WRONG, 4: WRONG}),
+        "s4_raises": make({1: right[1], 2: "answer = 1 / 0", 3: right[3], 4: right[4]}),
+        "s5_endless": make({1: right[1], 2: "while True:\n    pass", 3: right[3], 4: right[4]}),
+        "s6_tamper": make(tamper, edit=overwrite_test),
+        "s7_edited": make(right, edit=delete_and_rename),
+        "s8_essay": make(right, essay="A full answer with the reason."),
+    }
+
+
+#: Points of each exercise's tests per student (the same for both lessons: 1, 1, 1 and the
+#: fourth exercise's points), before the manual grades.
+def expected(points4: int) -> dict:
+    full = [1, 1, 1, points4]
+    return {"s1_right": full, "s2_starters": [0, 0, 0, 0], "s3_half": [1, 1, 0, 0],
+            "s4_raises": [1, 0, 1, points4], "s5_endless": [1, 0, 1, points4], "s6_tamper": [0, 0, 0, 0],
+            "s7_edited": full, "s8_essay": full}
+
+
+MANUAL = {"s8_essay": 2, "s1_right": 1}      # discussion points given by hand
+
+
+def exchange_as_student(course: Path, home: Path, student: str, lesson: str, nb) -> None:
+    """What a student does in their own JupyterLab: fetch the assignment, write, submit."""
+    from nbgrader.auth import Authenticator
+    from nbgrader.coursedir import CourseDirectory
+    from nbgrader.exchange.default import ExchangeFetchAssignment, ExchangeSubmit
+    from traitlets.config import Config
+
+    cfg = Config()
+    cfg.CourseDirectory.course_id = assignments.COURSE_ID
+    cfg.CourseDirectory.assignment_id = lesson
+    cfg.CourseDirectory.student_id = student
+    cfg.Exchange.root = str(course.parent / "exchange")
+    cfg.Exchange.assignment_dir = str(home)
+    cfg.Exchange.cache = str(home / ".cache")
+    home.mkdir(parents=True, exist_ok=True)
+    for kind in (ExchangeFetchAssignment, ExchangeSubmit):
+        if kind is ExchangeSubmit:
+            nbformat.write(nb, str(home / lesson / f"{lesson}.ipynb"))
+        kind(coursedir=CourseDirectory(config=cfg), authenticator=Authenticator(config=cfg), config=cfg).start()
+
+
+@pytest.fixture(scope="session")
+def classroom(tmp_path_factory):
+    root = tmp_path_factory.mktemp("classroom")
+    course = root / "course"
+    (root / "exchange").mkdir(mode=0o777)
+    assignments.build_course(course, LESSONS, sheet=True, timeout=STUDENT_TIMEOUT)
+    students = {}
+    for lesson in LESSONS:
+        nbgrader(course, "generate_assignment", lesson, "--force")
+        nbgrader(course, "release_assignment", lesson, "--force")
+        release = nbformat.read(str(course / "release" / lesson / f"{lesson}.ipynb"), as_version=4)
+        source_nb = nbformat.read(str(course / "source" / lesson / f"{lesson}.ipynb"), as_version=4)
+        students[lesson] = student_notebooks(release, source_nb, lesson)
+        for student, nb in students[lesson].items():
+            exchange_as_student(course, root / "homes" / student, student, lesson, nb)
+        nbgrader(course, "collect", lesson)
+        nbgrader(course, "autograde", lesson)
+    from nbgrader.api import Gradebook
+
+    path, os.environ["PATH"] = os.environ.get("PATH", ""), BIN_PATH
+    with Gradebook(f"sqlite:///{course / 'gradebook.db'}", assignments.COURSE_ID) as gb:
+        for lesson in LESSONS:
+            discussion = next(g.name for g in gb.find_notebook(lesson, lesson).grade_cells if g.name.startswith("discussion-"))
+            for student, score in MANUAL.items():
+                grade = gb.find_grade(discussion, lesson, lesson, student)
+                grade.manual_score = score
+            gb.db.commit()
+    os.environ["PATH"] = path
+    for lesson in LESSONS:
+        nbgrader(course, "generate_feedback", lesson, "--force")
+    nbgrader(course, "export", "--to", "grades.csv")
+    nbgrader(course, "export", "--exporter", "nls_lessons.publish.grades.QuestionCsvExport", "--to", "questions.csv")
+    return course
+
+
+def rows(path: Path) -> list[dict]:
+    with open(path, newline="") as fh:
+        return list(csv.DictReader(fh))
+
+
+def test_the_config_loads_cleanly_with_the_courses_preprocessors(classroom):
+    # nbgrader only warns about a config file that raises, and then grades without it
+    from traitlets.config.loader import PyFileConfigLoader
+
+    cfg = PyFileConfigLoader("nbgrader_config.py", path=str(classroom)).load_config()
+    names = [k.__name__ for k in cfg.Autograde.autograde_preprocessors]
+    assert names[names.index("Execute") + 1] == "VerifyOutsideKernel"
+    assert "RestoreCells" in [k.__name__ for k in cfg.Autograde.sanitize_preprocessors]
+
+
+@pytest.mark.parametrize("lesson", LESSONS)
+def test_the_release_holds_no_solution_and_no_hidden_test(classroom, lesson):
+    text = (classroom / "release" / lesson / f"{lesson}.ipynb").read_text()
+    source_nb = nbformat.read(str(classroom / "source" / lesson / f"{lesson}.ipynb"), as_version=4)
+    assert "BEGIN SOLUTION" not in text and "BEGIN HIDDEN" not in text and "require=" not in text
+    for k in range(1, 5):
+        for line in solution(source_nb, k).splitlines()[1:]:           # the starter line is the release's
+            assert line.strip() not in text, line
+    assert "answer = None" in text and "YOUR ANSWER HERE" in text
+
+
+def test_exact_points_per_student_and_question(classroom):
+    got = {(r["assignment"], r["student_id"], r["question"]): r for r in rows(classroom / "questions.csv")}
+    for lesson in LESSONS:
+        points4 = 2 if lesson.startswith("01") else 1
+        discussion = "discussion-2" if lesson.startswith("01") else "discussion-1"
+        for student, scores in expected(points4).items():
+            actual = [float(got[(lesson, student, f"exercise-{k}-tests")]["score"]) for k in range(1, 5)]
+            assert actual == scores, (lesson, student, actual)
+            row = got[(lesson, student, discussion)]
+            assert float(row["score"]) == MANUAL.get(student, 0) and row["max_score"] == "2", (lesson, student, row)
+    totals = {(r["assignment"], r["student_id"]): r for r in rows(classroom / "grades.csv")}
+    for lesson in LESSONS:
+        points4 = 2 if lesson.startswith("01") else 1
+        for student, scores in expected(points4).items():
+            assert float(totals[(lesson, student)]["score"]) == sum(scores) + MANUAL.get(student, 0), (lesson, student)
+            assert float(totals[(lesson, student)]["max_score"]) == 3 + points4 + 2
+
+
+def test_feedback_shows_hints_not_solutions(classroom):
+    for lesson in LESSONS:
+        source_nb = nbformat.read(str(classroom / "source" / lesson / f"{lesson}.ipynb"), as_version=4)
+        for student in expected(1):
+            page = classroom / "feedback" / student / lesson / f"{lesson}.html"
+            html = page.read_text()
+            assert "BEGIN HIDDEN" not in html and "require=" not in html
+            text = unescape(re.sub(r"<[^>]+>", "", html))                   # what the page shows
+            not_answered = {"s2_starters": (1, 2, 3, 4), "s3_half": (3, 4), "s6_tamper": (1, 2, 3, 4)}
+            if student in not_answered:                  # their own right answers may show, no others
+                for k in not_answered[student]:
+                    for line in solution(source_nb, k).splitlines()[1:]:     # the starter line is theirs
+                        assert line.strip() not in text, (student, line)
+        starters = (classroom / "feedback" / "s2_starters" / lesson / f"{lesson}.html").read_text()
+        assert "Replace `None` with your answer" in starters                 # the lesson's own hint
+        raised = (classroom / "feedback" / "s4_raises" / lesson / f"{lesson}.html").read_text()
+        assert "Your answer cell raised ZeroDivisionError" in raised
+        endless = (classroom / "feedback" / "s5_endless" / lesson / f"{lesson}.html").read_text()
+        assert "Your answer cell raised" in endless
+
+
+def test_the_test_cell_a_student_overwrote_was_restored(classroom):
+    nb = nbformat.read(str(classroom / "autograded" / "s6_tamper" / LESSONS[0] / f"{LESSONS[0]}.ipynb"), as_version=4)
+    tests = cell(nb, "exercise-4-tests")
+    assert "grading.grade(" in tests.source and "all tests passed" not in tests.source
+    assert "BEGIN HIDDEN TESTS" in tests.source                            # hidden tests ran at grading
