@@ -146,8 +146,18 @@ def test_reset_from_the_command_line_asks_nothing_and_says_what_it_did(work):
 
 
 def test_make_reset_runs_the_same_command():
+    from nls_lessons import setup
+
     makefile = (REPO / "Makefile").read_text()
-    assert "-m nls_lessons.publish.lab --reset" in makefile and "\nreset:" in makefile
+    assert "$(SETUP) reset" in makefile and "\nreset:" in makefile
+    ran = []
+    setup_run = setup.run_in_env
+    try:
+        setup.run_in_env = lambda args, threads=False, module=True, nice=0: ran.append(args) or 0
+        assert setup.main(["reset", "03"]) == 0
+    finally:
+        setup.run_in_env = setup_run
+    assert ran == [("nls_lessons.publish.lab", "--reset", "03")]
 
 
 # ---------------------------------------------------------------- the sources stay clean

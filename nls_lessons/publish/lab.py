@@ -57,6 +57,9 @@ import sys
 import time
 from pathlib import Path
 
+from nls_lessons.publish.learner_config import (INSTRUCTOR_LAB_PLUGINS, INSTRUCTOR_SERVER_EXTENSIONS,  # noqa: F401
+                                                  install_learner_config, learner_config_dir)
+
 REPO = Path(__file__).resolve().parents[2]
 NOTEBOOKS = REPO / "notebooks"
 #: The learner's working folder (git-ignored); ``$NLS_LESSONS_DIR`` moves it.
@@ -101,12 +104,6 @@ SETTINGS_FILE_NAME = "nls-lessons.json"
 RISE_CSS = Path(__file__).resolve().parent / "assets" / "rise.css"
 #: Set to 1 for JupyterLab and so for every kernel it starts (unless already set).
 KERNEL_THREAD_ENV = ("OMP_NUM_THREADS", "MKL_NUM_THREADS")
-#: The lecturer's tools that nbgrader (the ``[classroom]`` extra) adds to JupyterLab; a learner's
-#: ``make lab`` turns them off (:func:`install_learner_config`). The student side (the assignment
-#: list, "Validate") stays: on a JupyterHub a learner fetches and submits with it.
-INSTRUCTOR_LAB_PLUGINS = ("@jupyter/nbgrader:formgrader", "@jupyter/nbgrader:create-assignment",
-                          "@jupyter/nbgrader:course-list", "@jupyter/nbgrader:menu")
-INSTRUCTOR_SERVER_EXTENSIONS = ("nbgrader.server_extensions.formgrader", "nbgrader.server_extensions.course_list")
 
 
 # ---------------------------------------------------------------------------- working copies
@@ -277,30 +274,6 @@ def install_lab_settings(prefix: Path | str = sys.prefix) -> Path:
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_text(text)
     return target
-
-
-def learner_config_dir(prefix: Path | str = sys.prefix) -> Path:
-    """``<prefix>/etc/nls-lessons/learner``: Jupyter config read only by ``make lab``."""
-    return Path(prefix) / "etc" / "nls-lessons" / "learner"
-
-
-def install_learner_config(prefix: Path | str = sys.prefix) -> Path:
-    """Write the learner-only Jupyter config (:data:`INSTRUCTOR_LAB_PLUGINS` and
-    :data:`INSTRUCTOR_SERVER_EXTENSIONS` off) and return its folder, for ``JUPYTER_CONFIG_PATH``.
-    A folder there outranks the environment's own config, so nbgrader's "on" is overridden for
-    this launch only; a lecturer's plain ``jupyter lab`` keeps formgrader."""
-    folder = learner_config_dir(prefix)
-    files = {
-        folder / "labconfig" / "page_config.json": {"disabledExtensions": {p: True for p in INSTRUCTOR_LAB_PLUGINS}},
-        folder / "jupyter_server_config.json": {
-            "ServerApp": {"jpserver_extensions": {e: False for e in INSTRUCTOR_SERVER_EXTENSIONS}}},
-    }
-    for path, data in files.items():
-        text = json.dumps(data, indent=2, sort_keys=True) + "\n"
-        if not path.exists() or path.read_text() != text:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_text(text)
-    return folder
 
 
 def port_is_free(port: int, host: str = "127.0.0.1") -> bool:
