@@ -230,8 +230,8 @@ def ensure_env(torch: str | None = None, installer: str | None = None) -> Path:
     """Create .venv and install the lock unless its stamp says it is installed already; returns the
     venv's Python. ``torch``/``installer`` default to ``$TORCH`` / ``$NLS_INSTALLER`` (else uv: a fresh
     set-up here took 87 s wall with an empty cache against pip's 1097 s, identical pins)."""
-    torch = torch or os.environ.get("TORCH")
-    installer = installer or os.environ.get("NLS_INSTALLER") or "uv"   # measured faster, same pins (issue 22)
+    torch = torch or os.environ.get("TORCH") or None    # make exports TORCH= (empty) when it is not set
+    installer = installer or os.environ.get("NLS_INSTALLER") or "uv"   # measured faster, same pins
     venv = venv_dir()
     python = venv_python(venv)
     stamp = stamp_path(venv)

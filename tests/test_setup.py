@@ -163,3 +163,16 @@ def test_check_command_names_each_platform():
     assert env["MACOSX_DEPLOYMENT_TARGET"] == setup.MACOS_TARGET and "--only-binary" in command
     with pytest.raises(ValueError, match="platform must be one of"):
         setup.check_command("amiga", "3.12")
+
+
+def test_an_empty_torch_variable_means_the_installed_variant(monkeypatch, tmp_path):
+    """The Makefile exports TORCH (empty unless `make env TORCH=cpu`): empty is "not set"."""
+    python = tmp_path / "python"
+    python.write_text("")
+    stamp = tmp_path / "stamp"
+    stamp.write_text(setup.stamp_text("default"))
+    monkeypatch.setattr(setup, "venv_python", lambda venv: python)
+    monkeypatch.setattr(setup, "stamp_path", lambda venv: stamp)
+    monkeypatch.setenv("TORCH", "")
+    monkeypatch.setenv("NLS_INSTALLER", "")
+    assert setup.ensure_env() == python
