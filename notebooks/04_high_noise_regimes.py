@@ -258,7 +258,7 @@ best_r = pd.DataFrame({s["metric_label"]: s["table"].idxmax(axis=1) for s in sum
 best_r["theory r_opt (r* = 0)"] = [theory.optimal_smooth_rate(e, 10, 0.0) for e in best_r.index]
 best_r.round(2)
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # What to see: the best rate jumps from the LS side ($r\ge0$) at low noise to the NLS side, down
 # to $-2$ or below, at high noise, as the theory line does. The theory is not a perfect fit.
 # With $r^*=0$ it says NLS should already win at $\varepsilon=0.2$; on digits LS still wins
@@ -280,7 +280,7 @@ best_r.round(2)
 # NLS rate above CE's 91.44 %): $r^* < 0$, a negative threshold, so the theory recommends NLS at
 # *every* noise rate, as Table 2's symmetric columns show. The next cell sets both side by side.
 
-# %%
+# %% slideshow={"slide_type": "subslide"}
 side = lambda r: "LS" if r > 0 else "CE" if r == 0 else "NLS"
 t2 = paper.paper_table2()
 t2 = t2[(t2.dataset == "cifar10") & (t2.noise == "symmetric")]          # ε = 0 is the clean column
