@@ -34,3 +34,18 @@ def check_case(case: Case) -> None:
     missing = [w for w in case.words if w.lower() not in message.lower()]
     assert not missing, f"{case.id}: message {message!r} does not mention {missing}"
     assert not re.search(r"Traceback|EmptyDataError|UnicodeDecodeError|unpack", message), message
+
+
+def check_cli_refuses(main, argv, words, out, capsys) -> None:
+    """``main(argv)`` exits 2 before doing anything: a message (no traceback) naming every one of
+    ``words``, and nothing written under ``out``."""
+    import pytest
+
+    with pytest.raises(SystemExit) as info:
+        main(argv)
+    err = capsys.readouterr().err
+    assert info.value.code == 2, err
+    missing = [w for w in words if w.lower() not in err.lower()]
+    assert not missing, f"{err!r} does not mention {missing}"
+    assert "Traceback" not in err
+    assert not out.exists() or not any(out.iterdir())
