@@ -36,7 +36,7 @@ PYPROJECT = REPO / "pyproject.toml"
 
 #: The extras of ``pyproject.toml`` that the course environment installs (the lock is compiled
 #: from the dependencies plus these; add an extra here and run ``python -m nls_lessons.setup lock``).
-EXTRAS = ("course", "test")
+EXTRAS = ("course", "classroom", "test")
 #: Installed beside the extras: ``setuptools`` installs the package itself (``--no-build-isolation``;
 #: Python 3.12's venv no longer ships it).
 ALSO_PINNED = ("setuptools",)
