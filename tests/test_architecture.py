@@ -28,7 +28,7 @@ MAX_LINES = 500
 #: top-level part of the package -> layer. A new top-level module must be placed here on purpose.
 LAYERS = {
     "nls_lessons": 0,            # the package's own __init__ (version, paper URL)
-    "device": 0, "checks": 0, "progress": 0, "output": 0, "noise": 0, "losses": 0, "theory": 0, "metrics": 0, "data": 0,
+    "device": 0, "checks": 0, "progress": 0, "output": 0, "files": 0, "noise": 0, "losses": 0, "theory": 0, "metrics": 0, "data": 0,
     "models": 0,
     "train": 1, "plots": 1,
     "widgets": 2,

@@ -26,6 +26,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from bad_input import Case, check_case, check_cli_refuses
+from nls_lessons import files
 from nls_lessons import paper as R
 from nls_lessons.paper import runner, store
 
@@ -262,11 +263,11 @@ def test_results_follow_the_users_umask(tmp_path, fake):
         grid(tmp_path, rates=[0.0], specs=SPECS[:1])
         ckpt = tmp_path / "checkpoints" / "c.pt"
         ckpt.parent.mkdir()
-        store._atomic_write(ckpt, b"x", binary=True)
+        files.write_atomic(ckpt, b"x")
     finally:
         os.umask(old)
-    files = [*(tmp_path / "rows").glob("*.json"), tmp_path / "results.csv", ckpt]
-    for f in files:
+    written = [*(tmp_path / "rows").glob("*.json"), tmp_path / "results.csv", ckpt]
+    for f in written:
         assert stat.S_IMODE(f.stat().st_mode) == 0o664, f"{f.name}: {oct(f.stat().st_mode)}"
 
 

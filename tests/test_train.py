@@ -2,6 +2,8 @@
 divergence, caches by full configuration, runs on Dask, and rejects bad input."""
 import contextlib
 import math
+import os
+import stat
 import warnings
 
 import numpy as np
@@ -419,3 +421,17 @@ def test_cache_must_be_a_directory(toy, tmp_path):
         train.sweep(toy, 0.0, 0.2, 0, cache=a_file, **CACHED)
     with pytest.raises(ValueError, match="cache=.*cannot be created"):
         train.sweep(toy, 0.0, 0.2, 0, cache=a_file / "sub", **CACHED)
+
+
+@pytest.mark.parametrize("umask, mode", [(0o002, 0o664), (0o077, 0o600)])
+def test_cache_files_follow_the_users_umask(toy, tmp_path, umask, mode):
+    """A group that shares a cache folder reads it (umask 002); a private user's stays private."""
+    old = os.umask(umask)
+    try:
+        train.sweep(toy, [0.4], 0.2, [0], cache=tmp_path, **CACHED)
+    finally:
+        os.umask(old)
+    files = list(tmp_path.iterdir())
+    assert len(files) == 3
+    for f in files:
+        assert stat.S_IMODE(f.stat().st_mode) == mode, f"{f.name}: {oct(f.stat().st_mode)}"

@@ -15,7 +15,7 @@ import tempfile
 import warnings
 from pathlib import Path
 
-from .. import losses
+from .. import files, losses
 from .. import noise as noise_module
 from ..device import resolve_device
 from . import cifar as cifar_module
@@ -23,7 +23,7 @@ from . import estimate
 from .protocols import PAPER_RATES, PROTOCOL_NAMES, DataSpec, protocol_routes
 from .report import format_table, plot_results, summarize
 from .runner import grid_size, plan_grid, run_grid, select
-from .store import DEFAULT_OUT, ROWS_DIR, _atomic_write, check_distinct, load_results
+from .store import DEFAULT_OUT, ROWS_DIR, check_distinct, load_results
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -252,7 +252,7 @@ def main(argv=None) -> int:
     table = summarize(results)
     print(format_table(table))
     fig = plot_results(table)
-    _atomic_write(out / "results.png", lambda f: fig.savefig(f, dpi=120, format="png"), binary=True)
+    files.write_atomic(out / "results.png", lambda f: fig.savefig(f, dpi=120, format="png"))
     print(f"\nresults: {out / 'results.csv'} (store: {out / ROWS_DIR})  figure: {out / 'results.png'}")
     n_div = int(results["diverged"].astype(str).str.lower().eq("true").sum())
     if n_div:

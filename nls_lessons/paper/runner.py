@@ -16,14 +16,14 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from nls_lessons import output
+from nls_lessons import files, output
 from .. import losses
 from ..device import resolve_device
 from . import engine
 from .engine import _bar
 from .protocols import PAPER_RATES, PROTOCOL_NAMES, DataSpec, Protocol, protocol_routes
 from .resnet import build_model, init_parameters
-from .store import (KEY, KEY_DECIMALS, ROWS_DIR, _atomic_write, _row_key, _typed, check_distinct, export_csv,
+from .store import (KEY, KEY_DECIMALS, ROWS_DIR, _row_key, _typed, check_distinct, export_csv,
                     load_results, rate_key, save_rows, sync_export)
 
 
@@ -74,7 +74,7 @@ def run_cell(spec: DataSpec, smooth_rates, protocol: Protocol, seed: int = 0, de
                         diverged=res["diverged"])
             if ckpt is not None:
                 ckpt.parent.mkdir(parents=True, exist_ok=True)
-                _atomic_write(ckpt, lambda f: torch.save(warm, f), binary=True)
+                files.write_atomic(ckpt, lambda f: torch.save(warm, f))
         state = warm["state"]
     rates = [float(r) for r in smooth_rates]
     chunk = len(rates) if max_stack is None else max(1, int(max_stack))

@@ -15,14 +15,13 @@ import io
 import json
 import math
 import os
-import tempfile
 import time
 import warnings
 from pathlib import Path
 
 import numpy as np
 
-from nls_lessons import output
+from nls_lessons import files, output
 
 
 DEFAULT_OUT = Path("artifacts") / "reproduce"
@@ -34,37 +33,6 @@ COURSE_RESULTS = Path(__file__).resolve().parents[2] / DEFAULT_OUT
 KEY = ["dataset", "noise", "noise_rate", "protocol", "config", "n_train", "n_test", "seed", "smooth_rate"]
 ROWS_DIR = "rows"
 _INT_COLUMNS = ("best_epoch", "diverged_epoch", "warmup_best_epoch")
-
-
-def _atomic_write(path: Path, write, binary: bool = False) -> None:
-    """Write ``path`` through a uniquely named temporary file in the same folder and
-    ``os.replace`` it into place: readers see the old file or the new one, never a part."""
-    path = Path(path)
-    fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=path.suffix, dir=path.parent)
-    try:
-        os.fchmod(fd, 0o666 & ~_umask())      # mkstemp's 0600 would keep a group from reading results
-        with os.fdopen(fd, "wb" if binary else "w") as f:
-            if callable(write):
-                write(f)
-            else:
-                f.write(write)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
-
-
-def _umask() -> int:
-    """The process's umask (read from /proc where it can be, without changing it)."""
-    with contextlib.suppress(OSError, ValueError, StopIteration):
-        with open("/proc/self/status") as f:
-            return int(next(line for line in f if line.startswith("Umask:")).split()[1], 8)
-    mask = os.umask(0o022)
-    os.umask(mask)
-    return mask
 
 
 def _json_value(v):
@@ -86,14 +54,14 @@ def save_rows(out, rows) -> None:
     """
     folder = Path(out) / ROWS_DIR
     folder.mkdir(parents=True, exist_ok=True)
-    for stale in folder.glob(".tmp-*"):          # left by a writer killed an hour or more ago
+    for stale in folder.glob(files.TEMPORARY):     # left by a writer killed an hour or more ago
         with contextlib.suppress(OSError):
             if time.time() - stale.stat().st_mtime > 3600:
                 stale.unlink()
     for row in rows:
         row = {k: v for k, v in row.items() if k != CHECKSUM}
         row[CHECKSUM] = _checksum(row)
-        _atomic_write(folder / _file_name(row), json.dumps(row, default=_json_value, sort_keys=True))
+        files.write_atomic(folder / _file_name(row), json.dumps(row, default=_json_value, sort_keys=True))
 
 
 def _file_name(row) -> str:
@@ -216,7 +184,7 @@ def export_csv(out) -> Path:
         warnings.simplefilter("ignore")
         frame = _load(out)
     csv = out / "results.csv"
-    _atomic_write(csv, _export_text(frame))
+    files.write_atomic(csv, _export_text(frame))
     return csv
 
 
@@ -231,7 +199,7 @@ def sync_export(out) -> bool:
         frame = _load(out)
     if _export_matches(out / "results.csv", frame):
         return False
-    _atomic_write(out / "results.csv", _export_text(frame))
+    files.write_atomic(out / "results.csv", _export_text(frame))
     return True
 
 

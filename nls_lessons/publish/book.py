@@ -47,6 +47,7 @@ import sys
 import time
 from pathlib import Path
 
+from nls_lessons import files
 from nls_lessons.publish.chapter import fill_solutions, notebook_to_markdown
 # book.is_solution: the tests (test_book, test_lab, test_browser_lessons) ask the book which cells are solutions
 from nls_lessons.publish.learner import is_solution  # noqa: F401
@@ -157,15 +158,11 @@ def execute_notebook(path: Path | str, *, timeout: float = 900, allow_errors: bo
 
 def _execute_to_file(path: str, target: str, timeout: float, allow_errors: bool,
                      silence_timeout: float | None = None, restarts: int = 1) -> str:
-    import uuid
-
     import nbformat
 
     nb = execute_notebook(path, timeout=timeout, allow_errors=allow_errors,
                           silence_timeout=silence_timeout, restarts=restarts, log=print)
-    tmp = Path(target).with_suffix(f".{os.getpid()}.{uuid.uuid4().hex[:8]}.tmp")
-    nbformat.write(nb, str(tmp))
-    os.replace(tmp, target)
+    files.write_atomic(target, nbformat.writes(nb) + "\n", fsync=False)
     return target
 
 

@@ -26,6 +26,8 @@ import copy
 import re
 from pathlib import Path
 
+from nls_lessons import files
+
 SOLUTION_TAGS = {"solution", "solutions"}
 HINT_TAGS = {"hint"}
 LEARNER_SOLUTION_TAG = "learner-solution"
@@ -173,9 +175,6 @@ def write_learner_copy(src: Path | str, dst: Path | str) -> Path:
     ``dst`` is written as ``.ipynb`` without outputs (any other suffix is refused), atomically,
     so a reader never sees half a file. Returns ``dst``.
     """
-    import os
-    import uuid
-
     import jupytext
     import nbformat
 
@@ -188,7 +187,4 @@ def write_learner_copy(src: Path | str, dst: Path | str) -> Path:
     # jupytext metadata would pair the copy (JupyterLab writing a .py beside it, or refusing it)
     nb.metadata.pop("jupytext", None)
     dst.parent.mkdir(parents=True, exist_ok=True)
-    tmp = dst.with_name(f".{dst.name}.{os.getpid()}.{uuid.uuid4().hex[:8]}.tmp")
-    nbformat.write(nb, str(tmp))
-    os.replace(tmp, dst)
-    return dst
+    return files.write_atomic(dst, nbformat.writes(nb) + "\n", fsync=False)

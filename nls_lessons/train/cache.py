@@ -19,7 +19,6 @@ import io
 import itertools
 import json
 import os
-import tempfile
 from dataclasses import asdict
 from pathlib import Path
 
@@ -28,7 +27,7 @@ import pandas as pd
 import torch
 
 import nls_lessons
-from nls_lessons import output
+from nls_lessons import files, output
 from nls_lessons import checks as _checks
 from nls_lessons import data as _data
 from nls_lessons import losses as _losses
@@ -177,29 +176,16 @@ def _check_frames(frames, paths, cfg, smooth_rates, noise_rates, seeds) -> None:
     results["diverged_epoch"] = results["diverged_epoch"].astype("Int64")
 
 
-def _write_atomic(path: Path, payload: bytes) -> None:
-    """Write ``payload`` to a unique temporary file next to ``path``, then move it into place."""
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(payload)
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
 def _write_cache(paths: dict[str, Path], config: dict, results: pd.DataFrame, history: pd.DataFrame) -> None:
     """The two CSVs first, then the sidecar with their checksums (readers check it)."""
-    files = {}
+    written = {}
     try:
         for part, frame in (("results", results), ("history", history)):
             payload = frame.to_csv(index=False).encode("utf-8")
-            _write_atomic(paths[part], payload)
-            files[paths[part].name] = {"sha256": hashlib.sha256(payload).hexdigest(), "rows": len(frame)}
-        meta = {"format": CACHE_FORMAT, "config": config, "files": files}
-        _write_atomic(paths["meta"], json.dumps(meta, indent=1, sort_keys=True).encode("utf-8"))
+            files.write_atomic(paths[part], payload)
+            written[paths[part].name] = {"sha256": hashlib.sha256(payload).hexdigest(), "rows": len(frame)}
+        meta = {"format": CACHE_FORMAT, "config": config, "files": written}
+        files.write_atomic(paths["meta"], json.dumps(meta, indent=1, sort_keys=True).encode("utf-8"))
     except OSError as exc:
         output.warn(f"the sweep cache entry {paths['meta']} could not be written ({exc}); the results are "
                      "returned but not cached", SweepCacheWarning)
