@@ -19,7 +19,6 @@ workers are the ones built alone, bit for bit.
 from __future__ import annotations
 
 import math
-from numbers import Integral
 
 import torch
 import torch.nn.functional as F
@@ -38,9 +37,9 @@ def check_architecture(model: str) -> str:
 
 
 def _check_int(value, name: str, low: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, Integral) or value < low:
-        raise ValueError(f"{name} must be an integer >= {low}, got {value!r}")
-    return int(value)
+    from .checks import check_integer
+
+    return check_integer(value, name, low)
 
 
 def _check_sizes(in_features, num_classes, hidden, channels) -> None:

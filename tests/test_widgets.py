@@ -10,6 +10,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 import pytest
+import torch
 from matplotlib.figure import Figure
 
 from nls_lessons import plots, widgets
@@ -367,6 +368,28 @@ def test_set_rejects_values_outside_a_slider_instead_of_clamping():
     with pytest.raises(ValueError, match=r"smooth_rate.*\[-8, 1\]"):
         ex.set(smooth_rate=-20.0)
     assert ex.controls["smooth_rate"].value == 0.0
+    ex.close()
+
+
+@pytest.mark.parametrize("value", [torch.tensor(-20.0), np.float32(-20.0), np.array(-20.0)])
+def test_set_checks_every_kind_of_number_against_the_slider(value):
+    """One notion of a number (nls_lessons.checks): a 0-d tensor or numpy value is range-checked
+    like a float, not handed to the slider to fail (or clamp) there."""
+    ex = widgets.SmoothingExplorer(0.0, debounce=0.0)
+    with pytest.raises(ValueError, match=r"smooth_rate must lie in the slider range \[-8, 1\]"):
+        ex.set(smooth_rate=value)
+    assert ex.controls["smooth_rate"].value == 0.0
+    ex.close()
+
+
+def test_set_takes_a_0d_tensor_and_a_float32_as_the_number_they_show():
+    ex = widgets.SmoothingExplorer(0.0, debounce=0.0)
+    ex.set(smooth_rate=torch.tensor(-2.0))
+    assert ex.controls["smooth_rate"].value == -2.0 and type(ex.controls["smooth_rate"].value) is float
+    ex.set(smooth_rate=np.float32(0.1))
+    assert ex.controls["smooth_rate"].value == 0.1
+    with pytest.raises(TypeError, match="smooth_rate must be a number in \\[-8, 1\\], got True"):
+        ex.set(smooth_rate=True)
     ex.close()
 
 

@@ -16,9 +16,10 @@ import threading
 import time
 import traceback
 
+from nls_lessons import checks
 from nls_lessons import noise as _noise
 from nls_lessons import plots
-from nls_lessons.widgets.controls import _check_debounce, _is_number, _span
+from nls_lessons.widgets.controls import _check_debounce, _span
 
 STATIC_ENV = "NLS_STATIC"
 
@@ -173,8 +174,13 @@ class Explorer:
                 raise KeyError(f"{self.name} explorer has no control {k!r}; controls: {sorted(self.controls)}")
             w = self.controls[k]
             lo, hi = getattr(w, "min", None), getattr(w, "max", None)
-            if lo is not None and _is_number(v) and not lo <= v <= hi:
-                raise ValueError(f"{k} must lie in the slider range {_span(lo, hi)}, got {v!r}")
+            if lo is not None:          # a slider: a number (checks' notion) in its range, never clamped
+                if isinstance(w.value, int):
+                    v = checks.check_integer(v, k, lo, hi, what="a step of the slider")
+                else:
+                    v = checks.check_number(v, k, f"a number in {_span(lo, hi)}")
+                    if not lo <= v <= hi:
+                        raise ValueError(f"{k} must lie in the slider range {_span(lo, hi)}, got {v!r}")
             w.value = v
         return self
 

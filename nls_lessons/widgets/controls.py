@@ -7,11 +7,7 @@ frame captions write rates the same way (``_r``, a true minus sign via ``_minus`
 """
 from __future__ import annotations
 
-from numbers import Integral, Real
-
-import numpy as np
-
-from nls_lessons import plots
+from nls_lessons import checks, plots
 
 
 def _r(x) -> str:
@@ -31,10 +27,6 @@ def _span(lo, hi) -> str:
     return f"[{lo:g}, {hi:g}]"
 
 
-def _is_number(value) -> bool:
-    return isinstance(value, (Real, np.number)) and not isinstance(value, (bool, np.bool_))
-
-
 def _check_choice(value, name: str, options) -> str:
     if not isinstance(value, str) or value not in options:
         raise ValueError(f"{name} must be one of {tuple(options)}, got {value!r}")
@@ -42,19 +34,14 @@ def _check_choice(value, name: str, options) -> str:
 
 
 def _check_int(value, name: str, lo: int, hi: int) -> int:
-    if not (isinstance(value, (Integral, np.integer)) and not isinstance(value, (bool, np.bool_))) \
-            or not lo <= value <= hi:
-        raise ValueError(f"{name} must be an integer in [{lo}, {hi}], got {value!r}")
-    return int(value)
+    return checks.check_integer(value, name, lo, hi)
 
 
 def _check_smooth_rate(value, name: str = "smooth_rate") -> float:
     """A finite smooth rate <= 1 as a float (strings and booleans rejected up front)."""
     from nls_lessons.losses import check_smooth_rate
 
-    from nls_lessons.checks import check_number
-
-    value = check_number(value, name, "a number <= 1 (r < 0: NLS, r = 0: CE, 0 < r <= 1: LS)")
+    value = checks.check_number(value, name, "a number <= 1 (r < 0: NLS, r = 0: CE, 0 < r <= 1: LS)")
     check_smooth_rate(value, name)
     return value
 
@@ -69,9 +56,14 @@ def _check_slider(value, name: str, slider, check) -> float:
 
 
 def _check_debounce(debounce) -> float:
-    if not _is_number(debounce) or not 0 <= float(debounce) <= 10:
-        raise ValueError(f"debounce must be a number of seconds >= 0 (at most 10), got {debounce!r}")
-    return float(debounce)
+    allowed = "a number of seconds >= 0 (at most 10)"
+    try:
+        seconds = checks.check_number(debounce, "debounce", allowed)
+    except TypeError as exc:
+        raise ValueError(str(exc)) from None
+    if not 0 <= seconds <= 10:
+        raise ValueError(f"debounce must be {allowed}, got {debounce!r}")
+    return seconds
 
 
 def _minus(s: str) -> str:
