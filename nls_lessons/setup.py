@@ -60,10 +60,13 @@ MACOS_TARGET = "14.0"
 #: notebook kernel inherits this); the lab's kernels get the same from the launcher.
 TEST_ENV = {"OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "PYTHONHASHSEED": "0"}
 #: ``test``: the whole suite, two ``python -m`` commands in .venv run at once (:func:`run_tests`):
-#: the unit tests + every notebook under nbval on two workers, and the browser tests.
+#: the unit tests + every notebook under nbval on two workers, and the browser tests. Each ends with
+#: its 25 slowest tests (wall time, what a run's length is made of; ``--cpu-durations=N`` gives CPU
+#: time, for a machine shared with other work).
 TEST_COMMANDS = (
-    ("pytest", "-n", "2", "--dist", "loadfile", "--nbval-lax", "tests", "notebooks", "-m", "not browser"),
-    ("pytest", "tests", "-m", "browser"),
+    ("pytest", "-n", "2", "--dist", "loadfile", "--nbval-lax", "tests", "notebooks", "-m", "not browser",
+     "--durations=25"),
+    ("pytest", "tests", "-m", "browser", "--durations=25"),
 )
 #: The other targets: name -> (``python -m`` arguments in .venv, thread environment or not).
 COMMANDS = {
