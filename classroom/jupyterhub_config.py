@@ -79,7 +79,8 @@ c.JupyterHub.services = [
 ]
 c.JupyterHub.load_roles = [
     {"name": "nls-admin", "services": ["nls-admin"],
-     "scopes": ["admin:users", "admin:servers", "tokens", "list:users", "read:users"]},
+     "scopes": ["admin:users", "admin:servers", "tokens", "list:users", "read:users",
+                "list:services", "read:services"]},
     {"name": "idle-culler", "services": ["idle-culler"],
      "scopes": ["list:users", "read:users:activity", "read:servers", "delete:servers"]},
 ]

@@ -7,6 +7,7 @@
     python -m nls_lessons.setup lock [--upgrade]    # regenerate requirements.lock from pyproject.toml
     python -m nls_lessons.setup check-lock          # resolve the lock for every platform and Python
     python -m nls_lessons.setup hub          # a try-out JupyterHub for a class (installs the npm proxy)
+    python -m nls_lessons.setup proxy        # only install the hub's proxy (npm; CI does, for the hub tests)
 
 ``make lab`` / ``make test`` / ``make doctor`` call this module, so a machine without ``make``
 (Windows: ``py -m nls_lessons.setup lab``) runs the very same steps.  It runs with the learner's
@@ -404,6 +405,7 @@ def write_lock(upgrade: bool = False, output: Path = LOCK) -> int:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m nls_lessons.setup", description=__doc__.split("\n")[0])
     parser.add_argument("target", choices=["env", "test", "lock", "check-lock", "reset", "bench", "assignments", "hub",
+                                           "proxy",
                                            *COMMANDS])
     parser.add_argument("lesson", nargs="?", help="reset: the lesson number or name (e.g. 03)")
     parser.add_argument("--torch", choices=TORCH_VARIANTS, help="env: 'cpu' = PyTorch's CPU-only build "
@@ -419,6 +421,9 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     if args.target == "test":
         return run_tests()
+    if args.target == "proxy":        # only the npm proxy (CI, before `make test`)
+        print(f"==> {ensure_proxy()}", flush=True)
+        return 0
     if args.target == "hub":          # the try-out class hub (nls_lessons.publish.hub), proxy first
         ensure_env()
         ensure_proxy()

@@ -186,9 +186,10 @@ def checked_inputs(users, port, host, runtime_dir, home_root, proxy) -> tuple:
     except ValueError as err:
         raise HubConfigError(str(err)) from None
     port = lab.find_free_port(DEFAULT_PORT, 200, host) if port is None else check_port(port, host)
+    proxy = find_proxy(proxy)
     runtime_dir = check_writable_dir(DEFAULT_RUNTIME if runtime_dir is None else runtime_dir, "runtime_dir")
     home_root = check_writable_dir(runtime_dir / "home" if home_root is None else home_root, "home_root")
-    return users, port, runtime_dir.resolve(), home_root.resolve(), find_proxy(proxy)
+    return users, port, runtime_dir.resolve(), home_root.resolve(), proxy
 
 
 # ---------------------------------------------------------------------------- a running hub
