@@ -65,6 +65,7 @@ c.Spawner.environment = {
     **{name: "1" for name in lab.KERNEL_THREAD_ENV},
     "JUPYTER_CONFIG_PATH": str(learner_config.install_learner_config()),
     **({"NLS_HUB_COURSE_REPO": course_repo} if course_repo else {}),
+    **({"NLS_HUB_COURSE_BRANCH": env("NLS_HUB_COURSE_BRANCH")} if env("NLS_HUB_COURSE_BRANCH") else {}),
 }
 c.Spawner.start_timeout = 120
 c.Spawner.http_timeout = 120

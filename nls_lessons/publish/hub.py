@@ -381,7 +381,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--runtime-dir", default=str(DEFAULT_RUNTIME), help="state and secrets (default build/hub/)")
     parser.add_argument("--home-root", default=None, help="the learners' homes (default RUNTIME_DIR/home)")
     parser.add_argument("--proxy", default=None, help="configurable-http-proxy's command (default build/node's)")
-    parser.add_argument("--course-repo", default=None, help="git URL nbgitpuller keeps each learner's course from")
+    parser.add_argument("--course-repo", default=os.environ.get("NLS_HUB_COURSE_REPO") or None,
+                        help="git URL nbgitpuller keeps each learner's course from (default $NLS_HUB_COURSE_REPO)")
     args = parser.parse_args(argv)
     if args.port is None:
         try:
