@@ -309,3 +309,48 @@ def test_config_refuses_a_bad_user_name_from_the_environment(tmp_path):
     done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=60)
     assert done.returncode != 0 and "'../root'" in done.stderr and "users" in done.stderr
     assert not (tmp_path / "admin_token").exists()
+
+
+# ---------------------------------------------------------------------------- the proxy's set-up (no npm run)
+def test_setup_installs_the_pinned_proxy_with_npm_once(tmp_path, monkeypatch):
+    """``python -m nls_lessons.setup hub``'s proxy step: npm installs configurable-http-proxy@5.3.0
+    into the prefix, only when it is missing (a stand-in npm records its arguments)."""
+    from nls_lessons import setup
+
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    npm = bin_dir / "npm"
+    npm.write_text('#!/bin/sh\necho "$@" >> "$NPM_LOG"\n'
+                   'prefix=$(echo "$@" | sed "s/.*--prefix \\([^ ]*\\).*/\\1/")\n'
+                   'mkdir -p "$prefix/node_modules/.bin" && printf "#!/bin/sh\\n" > '
+                   '"$prefix/node_modules/.bin/configurable-http-proxy" && chmod +x "$prefix/node_modules/.bin/"*\n')
+    npm.chmod(0o755)
+    monkeypatch.setenv("PATH", f"{bin_dir}{os.pathsep}{os.environ['PATH']}")
+    monkeypatch.setenv("NPM_LOG", str(tmp_path / "npm.log"))
+    prefix = tmp_path / "node"
+    assert setup.ensure_proxy(prefix) == setup.proxy_path(prefix)
+    assert setup.ensure_proxy(prefix) == setup.proxy_path(prefix)          # second call: nothing to do
+    calls = (tmp_path / "npm.log").read_text().splitlines()
+    assert len(calls) == 1 and "configurable-http-proxy@5.3.0" in calls[0] and f"--prefix {prefix}" in calls[0]
+    assert hub.find_proxy(setup.proxy_path(prefix)) == setup.proxy_path(prefix).resolve()
+
+
+def test_setup_without_npm_says_what_to_install(tmp_path, monkeypatch):
+    from nls_lessons import setup
+
+    monkeypatch.setenv("PATH", str(tmp_path))
+    with pytest.raises(SystemExit) as info:
+        setup.ensure_proxy(tmp_path / "node")
+    assert "npm" in str(info.value) and "configurable-http-proxy" in str(info.value) and "Node.js" in str(info.value)
+
+
+def test_make_hub_installs_the_proxy_then_starts_the_hub(monkeypatch):
+    from nls_lessons import setup
+
+    calls = []
+    monkeypatch.setattr(setup, "ensure_env", lambda **_: calls.append("env"))
+    monkeypatch.setattr(setup, "ensure_proxy", lambda: calls.append("proxy"))
+    monkeypatch.setattr(setup, "run_in_env", lambda args, *a, **k: calls.append(args) or 0)
+    assert setup.main(["hub"]) == 0
+    assert calls == ["env", "proxy", ("nls_lessons.publish.hub",)]
+    assert "\nhub:\n\t$(SETUP) hub\n" in (REPO / "Makefile").read_text()
