@@ -348,7 +348,7 @@ def prepare_learner(home: Path | str, course_repo: str | None = None, branch: st
         from nbgitpuller.pull import GitPuller
 
         clone = home / COURSE_CLONE
-        for line in GitPuller(course_repo, str(clone), branch=branch, depth=0).pull():
+        for line in GitPuller(course_repo, str(clone), branch=branch).pull():
             log(line.rstrip())
         src_dir = clone / "notebooks"
     else:
