@@ -34,8 +34,10 @@ def class_hub(tmp_path_factory):
     proxy = hub_proxy()
     runtime = tmp_path_factory.mktemp("hub")
     with hub.running_hub(users=USERS, runtime_dir=runtime, proxy=proxy) as running:
+        for user in ("alice", "bob"):                 # both start at once
+            running.start_server(user, wait=False)
         for user in ("alice", "bob"):
-            running.start_server(user, timeout=90)
+            running.wait_server(user, ready=True, timeout=120)
         yield running
     leftover = _processes_under(runtime)
     assert not leftover, f"still running after the hub stopped: {leftover}"

@@ -218,12 +218,13 @@ class Hub:
         """``user``'s home folder (their server's root)."""
         return self.home_root / check_username(user, "user")
 
-    def start_server(self, user: str, timeout: float = 60) -> dict:
-        """Start ``user``'s server (if not running) and wait until it is ready; its model."""
+    def start_server(self, user: str, timeout: float = 60, wait: bool = True) -> dict | None:
+        """Start ``user``'s server (if not running); with ``wait``, wait until it is ready and return
+        the user model (without: return at once, :meth:`wait_server` later; starts run in parallel)."""
         reply = self.api("POST", f"/users/{user}/server")
         if reply.status_code not in (201, 202, 400):       # 400: it is running already
             raise RuntimeError(f"starting {user}'s server: HTTP {reply.status_code} {reply.text[:300]}")
-        return self.wait_server(user, ready=True, timeout=timeout)
+        return self.wait_server(user, ready=True, timeout=timeout) if wait else None
 
     def stop_server(self, user: str, timeout: float = 30) -> None:
         """Stop ``user``'s server and wait until the hub says it is gone."""
