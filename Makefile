@@ -7,7 +7,7 @@ PYTHON ?= python3
 SETUP  := $(PYTHON) -m nls_lessons.setup
 export TORCH NLS_INSTALLER
 
-.PHONY: env lab lecture reset test unit notebooks browser doctor book slides assignments bench lock check-lock clean-venv
+.PHONY: env lab lecture reset test unit notebooks browser doctor book slides assignments hub bench lock check-lock clean-venv
 
 env:
 	$(SETUP) env
@@ -48,6 +48,11 @@ slides:
 ## assignments: the nbgrader course for a class (build/classroom/, or COURSE_DIR=...), from the lessons
 assignments:
 	$(SETUP) assignments $(if $(COURSE_DIR),--course-dir "$(COURSE_DIR)") $(ASSIGNMENT_OPTIONS)
+
+## hub: a try-out JupyterHub for a class on this machine (127.0.0.1, dummy log-in; prints the URL and
+## the learners' password); its proxy comes from npm (build/node/, installed on the first run)
+hub:
+	$(SETUP) hub
 
 ## bench: benchmarks that print measured ratios (not pass/fail)
 bench:

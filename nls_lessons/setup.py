@@ -6,6 +6,8 @@
     python -m nls_lessons.setup env [--torch cpu]   # only create / update .venv
     python -m nls_lessons.setup lock [--upgrade]    # regenerate requirements.lock from pyproject.toml
     python -m nls_lessons.setup check-lock          # resolve the lock for every platform and Python
+    python -m nls_lessons.setup hub          # a try-out JupyterHub for a class (installs the npm proxy)
+    python -m nls_lessons.setup proxy        # only install the hub's proxy (npm; CI does, for the hub tests)
 
 ``make lab`` / ``make test`` / ``make doctor`` call this module, so a machine without ``make``
 (Windows: ``py -m nls_lessons.setup lab``) runs the very same steps.  It runs with the learner's
@@ -79,6 +81,38 @@ COMMANDS = {
     "notebooks": (("pytest", "-n", "2", "--dist", "loadfile", "--nbval-lax", "notebooks"), True),
     "browser": (("pytest", "tests", "-m", "browser"), True),
 }
+#: ``hub``: the class's proxy, configurable-http-proxy from the npm registry, installed by
+#: :func:`ensure_proxy` into :data:`PROXY_PREFIX` (git-ignored; ``npm install --prefix``), as CI
+#: installs chromium: the one piece of a JupyterHub that is not a Python package.
+PROXY_PACKAGE = "configurable-http-proxy"
+PROXY_VERSION = "5.3.0"
+PROXY_PREFIX = REPO / "build" / "node"
+
+
+def proxy_path(prefix: Path = PROXY_PREFIX) -> Path:
+    """Where :func:`ensure_proxy` puts the proxy's command (``node_modules/.bin/configurable-http-proxy``)."""
+    return Path(prefix) / "node_modules" / ".bin" / (PROXY_PACKAGE + (".cmd" if os.name == "nt" else ""))
+
+
+def ensure_proxy(prefix: Path = PROXY_PREFIX) -> Path:
+    """Install configurable-http-proxy :data:`PROXY_VERSION` with npm into ``prefix`` unless it is
+    there already; returns its command. Exits with what to install when npm is missing or fails."""
+    target = proxy_path(prefix)
+    if target.exists():
+        return target
+    npm = shutil.which("npm")
+    if npm is None:
+        sys.exit(f"==> the hub needs {PROXY_PACKAGE} from the npm registry, and npm is not installed: install "
+                 "Node.js (it brings npm; e.g. `apt install nodejs npm`), then run this again")
+    print(f"==> installing {PROXY_PACKAGE}@{PROXY_VERSION} into {prefix} (npm, first `make hub` only)", flush=True)
+    Path(prefix).mkdir(parents=True, exist_ok=True)
+    code = subprocess.call([npm, "install", "--no-audit", "--no-fund", "--prefix", str(prefix),
+                            f"{PROXY_PACKAGE}@{PROXY_VERSION}"])
+    if code or not target.exists():
+        sys.exit(f"==> `npm install {PROXY_PACKAGE}@{PROXY_VERSION}` failed (exit {code}); see npm's message above")
+    return target
+
+
 #: ``bench``: scripts run one after the other in .venv (they print measured ratios).
 BENCH_SCRIPTS = ("bench/sweep.py", "bench/widgets.py", "bench/gpu.py")
 
@@ -373,7 +407,8 @@ def write_lock(upgrade: bool = False, output: Path = LOCK) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m nls_lessons.setup", description=__doc__.split("\n")[0])
-    parser.add_argument("target", choices=["env", "test", "lock", "check-lock", "reset", "bench", "assignments",
+    parser.add_argument("target", choices=["env", "test", "lock", "check-lock", "reset", "bench", "assignments", "hub",
+                                           "proxy",
                                            *COMMANDS])
     parser.add_argument("lesson", nargs="?", help="reset: the lesson number or name (e.g. 03)")
     parser.add_argument("--torch", choices=TORCH_VARIANTS, help="env: 'cpu' = PyTorch's CPU-only build "
@@ -389,6 +424,13 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     if args.target == "test":
         return run_tests()
+    if args.target == "proxy":        # only the npm proxy (CI, before `make test`)
+        print(f"==> {ensure_proxy()}", flush=True)
+        return 0
+    if args.target == "hub":          # the try-out class hub (nls_lessons.publish.hub), proxy first
+        ensure_env()
+        ensure_proxy()
+        return run_in_env(("nls_lessons.publish.hub",))
     if args.target == "lock":
         return write_lock(args.upgrade)
     if args.target == "check-lock":
