@@ -113,6 +113,18 @@ def ensure_proxy(prefix: Path = PROXY_PREFIX) -> Path:
     return target
 
 
+def test_proxy() -> None:
+    """``make test``'s set-up for the hub tests: the npm proxy, installed where npm is (once, into
+    :data:`PROXY_PREFIX`); without npm, say that the hub tests will skip (fail where ``$CI`` is set)."""
+    if proxy_path().exists():
+        return
+    if shutil.which("npm") is None:
+        print(f"==> npm is not installed: the hub tests skip (they need {PROXY_PACKAGE} from npm; install "
+              "Node.js to run them)", flush=True)
+        return
+    ensure_proxy()
+
+
 #: ``bench``: scripts run one after the other in .venv (they print measured ratios).
 BENCH_SCRIPTS = ("bench/sweep.py", "bench/widgets.py", "bench/gpu.py")
 
@@ -423,8 +435,9 @@ def main(argv: list[str] | None = None) -> int:
         ensure_env(torch=args.torch)
         return 0
     if args.target == "test":
+        test_proxy()
         return run_tests()
-    if args.target == "proxy":        # only the npm proxy (CI, before `make test`)
+    if args.target == "proxy":        # only the npm proxy
         print(f"==> {ensure_proxy()}", flush=True)
         return 0
     if args.target == "hub":          # the try-out class hub (nls_lessons.publish.hub), proxy first

@@ -1,8 +1,8 @@
 """Shared by the hub tests (tests/test_hub.py, tests/test_browser_hub.py): the proxy they need.
 
 The hub tests start a real JupyterHub behind a real configurable-http-proxy (npm). Where it is
-not installed they skip, saying how to install it; in CI (``$CI``, whose ``.ci/run`` installs it
-with ``python -m nls_lessons.setup proxy``) a missing proxy is a failure.
+not installed they skip, saying how to install it; in CI (``$CI``: its ``.ci/run`` installs npm, and
+``make test`` the proxy, :func:`nls_lessons.setup.test_proxy`) a missing proxy is a failure.
 """
 from __future__ import annotations
 

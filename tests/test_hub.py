@@ -356,3 +356,20 @@ def test_make_hub_installs_the_proxy_then_starts_the_hub(monkeypatch):
     assert setup.main(["hub"]) == 0
     assert calls == ["env", "proxy", ("nls_lessons.publish.hub",)]
     assert "\nhub:\n\t$(SETUP) hub\n" in (REPO / "Makefile").read_text()
+
+
+def test_make_test_installs_the_proxy_where_npm_is_and_says_why_hub_tests_skip_where_not(tmp_path, monkeypatch, capsys):
+    """README's one test command sets the hub tests up itself (a fresh machine with npm runs them)."""
+    from nls_lessons import setup
+
+    calls = []
+    monkeypatch.setattr(setup, "run_tests", lambda: calls.append("tests") or 0)
+    monkeypatch.setattr(setup, "ensure_proxy", lambda: calls.append("proxy"))
+    monkeypatch.setattr(setup, "PROXY_PREFIX", tmp_path / "node")
+    monkeypatch.setattr(setup, "proxy_path", lambda prefix=None: tmp_path / "node" / "missing")
+    monkeypatch.setattr(setup.shutil, "which", lambda name: "/usr/bin/npm")
+    assert setup.main(["test"]) == 0 and calls == ["proxy", "tests"]
+    calls.clear()
+    monkeypatch.setattr(setup.shutil, "which", lambda name: None)
+    assert setup.main(["test"]) == 0 and calls == ["tests"]
+    assert "npm is not installed: the hub tests skip" in capsys.readouterr().out
