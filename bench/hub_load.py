@@ -348,31 +348,56 @@ async def run_n(n: int, args, runtime_root: Path) -> dict:
 # ---------------------------------------------------------------------------- the conclusion
 def conclusion(rows: list[dict], cores: int) -> dict:
     """Learners per core and GB per learner at p95 <= 1 s (the largest N that kept it, with no
-    failed move), and the machines for a class of 30 and of 300 from them."""
-    good = [r for r in rows if r["move_p95_s"] <= P95_GOAL_S and r["failed"] == 0]
-    if not good:
-        return {"met": False, "note": f"no N kept p95 <= {P95_GOAL_S} s on {cores} cores"}
-    best = max(good, key=lambda r: r["users"])
-    per_core = best["users"] / cores
-    gb = max(r["mb_per_learner"] for r in rows if r["mb_per_learner"] == r["mb_per_learner"]) / 1024
-    out = {"met": True, "largest_users": best["users"], "cores": cores, "learners_per_core": round(per_core, 2),
-           "gb_per_learner": round(gb, 2), "limited_by_range": best["users"] == max(r["users"] for r in rows)}
+    failed move), and the machines for a class of 30 and of 300 from them. Where no N kept it
+    (a machine busy with other work), the classes are sized from the CPU the learners used
+    (the most a learner's server + kernel used at any N, the hub's share included), doubled
+    for headroom, and ``basis`` says so."""
+    used = [r for r in rows if r["moves"]]
+    gb = max((r["mb_per_learner"] for r in used if r["mb_per_learner"] == r["mb_per_learner"]), default=0.0) / 1024
+    cores_each = max((r["hub_cores"] / (r["users"] + 1) for r in used), default=float("nan"))
+    good = [r for r in used if r["move_p95_s"] <= P95_GOAL_S and r["failed"] == 0]
+    out = {"cores": cores, "gb_per_learner": round(gb, 2), "cores_per_learner_used": round(cores_each, 3),
+           "met": bool(good)}
+    if good:
+        best = max(good, key=lambda r: r["users"])
+        per_core = best["users"] / cores
+        out.update(largest_users=best["users"], learners_per_core=round(per_core, 2),
+                   limited_by_range=best["users"] == max(r["users"] for r in rows),
+                   basis=f"the largest N with slider-move p95 <= {P95_GOAL_S:g} s and no failed move")
+    else:
+        per_core = 1 / (2 * cores_each)
+        worst = min(used, key=lambda r: r["move_p95_s"]) if used else None
+        out.update(largest_users=0, learners_per_core=round(per_core, 2), limited_by_range=False,
+                   basis=(f"no N kept p95 <= {P95_GOAL_S:g} s here (best p95 {worst['move_p95_s']:.2f} s at N = "
+                          f"{worst['users']}, the machine's {cores} cores busy with other work too); sized from the "
+                          "CPU a learner used, doubled") if worst else "no moves measured")
     for size in (30, 300):
-        need_cores = math.ceil(size / per_core)
-        need_gb = math.ceil(size * gb * 1.25 + 2)            # 25 % headroom + the hub, proxy and OS
-        out[f"class_{size}"] = {"cores": need_cores, "memory_gb": need_gb}
+        out[f"class_{size}"] = {"cores": math.ceil(size / per_core),
+                                "memory_gb": math.ceil(size * gb * 1.25 + 2)}   # 25 % headroom + hub, proxy, OS
     return out
 
 
 def z2jh_resources(capacity: dict) -> dict:
     """classroom/z2jh/values.yaml's ``singleuser.cpu`` / ``singleuser.memory`` from the measurement
-    (the course's rule): guarantee = one learner's share at p95 <= 1 s (1 / learners per core, and
-    the largest server + kernel RSS measured); limit = one core (a kernel computes on one BLAS
-    thread; the explorer's background work is one thread more) and twice the memory guarantee."""
+    (the course's rule): guarantee = one learner's share (1 / learners per core of the conclusion;
+    memory: the largest server + kernel RSS per learner, up to the next 0.25 GB); limit = one
+    core (a kernel computes on one BLAS thread, the explorer's background work on one more
+    thread at lower priority) and twice the memory guarantee."""
     c = capacity["conclusion"]
-    mem_g = math.ceil(c["gb_per_learner"] * 4) / 4          # up to the next 0.25 GB
+    mem_g = math.ceil(c["gb_per_learner"] * 4) / 4
     return {"cpu": {"guarantee": round(1 / c["learners_per_core"], 2), "limit": 1.0},
             "memory": {"guarantee": f"{mem_g:g}G", "limit": f"{2 * mem_g:g}G"}}
+
+
+def report(capacity: dict) -> str:
+    c = capacity["conclusion"]
+    head = (f"{c['largest_users']} learners on {c['cores']} cores kept p95 <= {P95_GOAL_S:g} s"
+            + (" (the largest N tried: it may hold more)" if c["limited_by_range"] else "")
+            if c["met"] else f"capacity: {c['basis']}")
+    return (f"\n{head}: {c['learners_per_core']} learners per core, {c['gb_per_learner']} GB per learner "
+            f"(server + kernel); a class of 30: {c['class_30']['cores']} cores and {c['class_30']['memory_gb']} GB; "
+            f"of 300: {c['class_300']['cores']} cores and {c['class_300']['memory_gb']} GB (several nodes: "
+            f"Zero to JupyterHub, classroom/z2jh/, resources {capacity['z2jh']})")
 
 
 def machine() -> str:
@@ -393,7 +418,16 @@ def main(argv=None) -> int:
                         help="kernels without NLS_HUB=1 (the explorer's full background work), to compare")
     parser.add_argument("--write", action="store_true", help="record the table in classroom/capacity.json")
     parser.add_argument("--note", default="", help="what else ran on the machine (recorded)")
+    parser.add_argument("--recompute", action="store_true",
+                        help="no new measurement: the conclusion and z2jh block again from capacity.json's rows")
     args = parser.parse_args(argv)
+    if args.recompute:
+        capacity = json.loads(CAPACITY.read_text())
+        capacity["conclusion"] = conclusion(capacity["rows"], int(capacity["machine"].split()[0]))
+        capacity["z2jh"] = z2jh_resources(capacity)
+        CAPACITY.write_text(json.dumps(capacity, indent=2) + "\n")
+        print(report(capacity))
+        return 0
     if any(n < 1 or n > 64 for n in args.users):
         parser.error(f"--users must be 1..64 each, got {args.users}")
     if args.duration <= 0 or args.interval <= 0:
@@ -416,17 +450,8 @@ def main(argv=None) -> int:
                 "machine": machine(), "note": args.note, "hub_mode": args.hub_mode,
                 "duration_s": args.duration, "interval_s": args.interval, "rows": rows,
                 "conclusion": conclusion(rows, cores)}
-    c = capacity["conclusion"]
-    if c["met"]:
-        more = " (the largest N tried: it may hold more)" if c["limited_by_range"] else ""
-        print(f"\ncapacity at p95 <= {P95_GOAL_S:g} s: {c['largest_users']} learners on {cores} cores{more}: "
-              f"{c['learners_per_core']} learners per core, {c['gb_per_learner']} GB per learner (server + kernel); "
-              f"a class of 30: {c['class_30']['cores']} cores and {c['class_30']['memory_gb']} GB; "
-              f"of 300: {c['class_300']['cores']} cores and {c['class_300']['memory_gb']} GB "
-              "(Zero to JupyterHub: several nodes, classroom/z2jh/)")
-        capacity["z2jh"] = z2jh_resources(capacity)
-    else:
-        print(f"\ncapacity: {c['note']}")
+    capacity["z2jh"] = z2jh_resources(capacity)
+    print(report(capacity), flush=True)
     if args.write:
         CAPACITY.write_text(json.dumps(capacity, indent=2) + "\n")
         print(f"==> {CAPACITY.relative_to(REPO)}")
