@@ -57,7 +57,7 @@ from nls_lessons.widgets import noise_widget as _noise_widget
 from nls_lessons.widgets import smoothing_widget as _smoothing_widget
 from nls_lessons.widgets import sweep_widget as _sweep_widget
 from nls_lessons.widgets import training_widget as _training_widget
-from nls_lessons.widgets.base import STATIC_ENV, STATIC_VALUES, Explorer, panel_frames, static_mode
+from nls_lessons.widgets.base import HUB_ENV, STATIC_ENV, STATIC_VALUES, Explorer, hub_mode, panel_frames, static_mode
 from nls_lessons.widgets.controls import MAX_GRID, N_DIGITS, NOISE_SLIDER, SMOOTH_SLIDER, TRAIN_NOISE_SLIDER
 from nls_lessons.widgets.noise_widget import NoiseExplorer, noise_compute, noise_explorer
 from nls_lessons.widgets.recipe_widget import (RECIPE_KINDS, RECIPE_RATES, RECIPE_STATIC, RECIPE_TRAIN,
@@ -92,11 +92,11 @@ def static_frames(name: str, *, dpi: float = 64, **kw) -> str:
 
 __all__ = [
     "CURVE_RATES", "DEFAULT_CACHE", "LIVE_TRAIN", "MAX_GRID", "N_DIGITS", "NOISE_SLIDER", "RECIPE_KINDS",
-    "RECIPE_RATES", "RECIPE_STATIC", "RECIPE_TRAIN", "SMOOTH_SLIDER", "STATIC_ENV", "STATIC_VALUES",
+    "HUB_ENV", "RECIPE_RATES", "RECIPE_STATIC", "RECIPE_TRAIN", "SMOOTH_SLIDER", "STATIC_ENV", "STATIC_VALUES",
     "SWEEP_NOISE_RATES", "SWEEP_SEEDS", "SWEEP_SMOOTH_RATES", "SWEEP_TRAIN", "TOY_DATASETS", "TRAIN_NOISE_SLIDER",
     "Explorer", "NoiseExplorer", "RecipeExplorer", "SmoothingExplorer", "SweepExplorer", "TrainingExplorer",
     "decision_grid", "default_sweep", "frames", "live_dataset", "noise_compute", "noise_explorer",
     "recipe_compute", "recipe_explorer", "recipe_frames", "recipe_transition", "smoothing_compute",
-    "smoothing_explorer", "static_frames", "static_mode", "sweep_compute", "sweep_explorer", "sweep_summary",
+    "smoothing_explorer", "hub_mode", "static_frames", "static_mode", "sweep_compute", "sweep_explorer", "sweep_summary",
     "training_compute", "training_explorer", "training_panel",
 ]

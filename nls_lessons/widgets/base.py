@@ -22,6 +22,10 @@ from nls_lessons import plots
 from nls_lessons.widgets.controls import _check_debounce, _span
 
 STATIC_ENV = "NLS_STATIC"
+#: Set by the class hub's spawner (classroom/jupyterhub_config.py, the Zero to JupyterHub values'
+#: extraEnv): the kernel shares its machine with a class, so background work is bounded
+#: (:func:`hub_mode`; the training explorer's r axis, :mod:`nls_lessons.widgets.rate_axis`).
+HUB_ENV = "NLS_HUB"
 
 #: The slider values the static (book/slides) frames are precomputed for.
 STATIC_VALUES = {
@@ -32,9 +36,18 @@ STATIC_VALUES = {
 }
 
 
+def _env_flag(name: str) -> bool:
+    return os.environ.get(name, "").strip().lower() not in ("", "0", "false", "no")
+
+
 def static_mode() -> bool:
     """True when ``NLS_STATIC`` is set to something other than "", "0", "false", "no"."""
-    return os.environ.get(STATIC_ENV, "").strip().lower() not in ("", "0", "false", "no")
+    return _env_flag(STATIC_ENV)
+
+
+def hub_mode() -> bool:
+    """True when ``NLS_HUB`` is set to something other than "", "0", "false", "no" (a class hub)."""
+    return _env_flag(HUB_ENV)
 
 
 def panel_frames(build, kw: dict, dpi: float) -> str:

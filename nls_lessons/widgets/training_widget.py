@@ -15,8 +15,9 @@ import numpy as np
 from nls_lessons import noise as _noise
 from nls_lessons import plots
 from nls_lessons.widgets import frames as _frames
-from nls_lessons.widgets.base import STATIC_VALUES, Explorer, progress_clock, static_html, static_mode
-from nls_lessons.widgets.rate_axis import AxisWorker, noise_neighbours, train_axis
+from nls_lessons.widgets.base import (STATIC_VALUES, Explorer, hub_mode, progress_clock, static_html,
+                                      static_mode)
+from nls_lessons.widgets.rate_axis import HUB_NICE, AxisWorker, noise_neighbours, train_axis
 from nls_lessons.widgets.controls import (MAX_GRID, SMOOTH_SLIDER, TRAIN_NOISE_SLIDER, _check_choice, _check_int,
                                           _check_slider, _check_smooth_rate, _device_toggle, _float_slider, _minus,
                                           _r)
@@ -145,7 +146,8 @@ class TrainingExplorer(Explorer):
     once in the background after each new setting (:mod:`nls_lessons.widgets.rate_axis`),
     so a later move of r looks its model up instead of training it: the same model, the same
     numbers, in the time of a redraw. ``rate_axis=False``: one fit per move (the earlier path,
-    kept for comparison in bench/widgets.py).
+    kept for comparison in bench/widgets.py). On a class hub (``NLS_HUB=1``) the background
+    work is bounded: the shown setting's axis only, at lower priority (:mod:`~nls_lessons.widgets.rate_axis`).
     """
 
     name = "training"
@@ -164,7 +166,9 @@ class TrainingExplorer(Explorer):
         dataset = _check_choice(dataset, "dataset", TOY_DATASETS)
         self.seed, self.fit_kwargs = _noise.check_seed(seed), fit_kwargs
         self._elapsed = None
-        self.axes = AxisWorker() if rate_axis else None
+        shared = hub_mode()
+        self.axes = AxisWorker(nice=HUB_NICE if shared else 0) if rate_axis else None
+        self.neighbour_axes = not shared          # the ε neighbours' axes: not on a shared machine
         self._axis_job = None
         device, reason = _device_toggle()
         self.progress = W.FloatProgress(value=1.0, min=0.0, max=1.0, description="idle",
@@ -207,7 +211,8 @@ class TrainingExplorer(Explorer):
                     lambda stop: train_axis(live_dataset(dataset), eps, noise_kind, self.seed, device=device,
                                             should_stop=stop, **kwargs))
 
-        self.axes.want([job(noise_rate)] + [job(eps) for eps in noise_neighbours(noise_rate)])
+        neighbours = noise_neighbours(noise_rate) if self.neighbour_axes else []
+        self.axes.want([job(noise_rate)] + [job(eps) for eps in neighbours])
 
     def wait_for_axis(self, timeout: float = 60.0) -> bool:
         """Block until the background r axis of the current setting is trained (tests, bench)."""
