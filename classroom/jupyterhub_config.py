@@ -63,6 +63,9 @@ c.Spawner.default_url = f"/lab/tree/{hub.lessons_folder(course_repo)}/{lab.WELCO
 lab.install_lab_settings()
 c.Spawner.environment = {
     **{name: "1" for name in lab.KERNEL_THREAD_ENV},
+    # the widgets' hub mode (nls_lessons.widgets.HUB_ENV): an explorer's background training is
+    # bounded, so one learner's r axis cannot starve the others (classroom/README.md, measured)
+    "NLS_HUB": "1",
     "JUPYTER_CONFIG_PATH": str(learner_config.install_learner_config()),
     **({"NLS_HUB_COURSE_REPO": course_repo} if course_repo else {}),
     **({"NLS_HUB_COURSE_BRANCH": env("NLS_HUB_COURSE_BRANCH")} if env("NLS_HUB_COURSE_BRANCH") else {}),

@@ -85,6 +85,12 @@ def test_hub_listens_on_loopback_with_generated_private_secrets(class_hub):
     assert class_hub.api_token not in (REPO / "classroom" / "jupyterhub_config.py").read_text()
 
 
+def widgets_hub_env() -> str:
+    from nls_lessons import widgets
+
+    return widgets.HUB_ENV
+
+
 def test_every_learner_server_is_make_labs(class_hub):
     """Own working copies (every lesson, learner versions), lesson 00 first, one BLAS thread, learner config."""
     expected = sorted(f"{p.stem}.ipynb" for p in lab.lessons())
@@ -95,6 +101,7 @@ def test_every_learner_server_is_make_labs(class_hub):
         environ = Path(f"/proc/{model['servers']['']['state']['pid']}/environ").read_bytes().split(b"\0")
         env = dict(item.decode().split("=", 1) for item in environ if b"=" in item)
         assert (env["OMP_NUM_THREADS"], env["MKL_NUM_THREADS"]) == ("1", "1")
+        assert env[widgets_hub_env()] == "1"           # the widgets' hub mode (tests/test_hub_mode.py)
         assert env["HOME"] == str(class_hub.home(user))
         assert env["JUPYTER_CONFIG_PATH"].split(os.pathsep)[0] == str(
             __import__("nls_lessons.publish.learner_config", fromlist=["x"]).learner_config_dir())
