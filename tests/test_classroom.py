@@ -185,6 +185,7 @@ def classroom(tmp_path_factory):
                 for student, score in MANUAL.items():
                     grade = gb.find_grade(discussion, lesson, lesson, student)
                     grade.manual_score = score
+                    grade.needs_manual_grade = False         # as formgrader's grade API does on save
                 gb.db.commit()
     finally:
         os.environ["PATH"] = path
@@ -230,6 +231,7 @@ def test_exact_points_per_student_and_question(classroom):
             assert actual == scores, (lesson, student, actual)
             row = got[(lesson, student, discussion)]
             assert float(row["score"]) == MANUAL.get(student, 0) and row["max_score"] == "2", (lesson, student, row)
+            assert row["needs_manual_grade"] == "False", (lesson, student, row)     # every answer is graded
     totals = {(r["assignment"], r["student_id"]): r for r in rows(classroom / "grades.csv")}
     for lesson in LESSONS:
         points4 = 2 if lesson.startswith("01") else 1
