@@ -8,6 +8,8 @@ browser tests in their own single-process invocation, ``make browser``, never un
 - ``lab_server``: one JupyterLab, started as ``make lab`` starts it, rooted at fresh working copies
   of every deck (:data:`BROWSER_DECKS`) plus the explorer fixture; a :class:`LabServer`
   (``api``, ``url``, ``session``, ``wait_idle``, ``shutdown``, ``add``).
+- ``running_lab(root, tmp, env)``: a JupyterLab of a test's own, started the same way, rooted and
+  run in ``root`` (tests/test_browser_formgrader.py: a course folder for nbgrader's formgrader).
 - ``lab_session``: both together, for new browser tests (a grader, a hub):
   ``page = lab_session.open("x.ipynb")`` opens a notebook in a new page once its kernel is idle;
   ``lab_session.server.add(path)`` puts a file of the test's own next to the working copies first.
@@ -19,6 +21,7 @@ from __future__ import annotations
 import ipaddress
 import os
 import socket
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -298,12 +301,8 @@ def lab_server(tmp_path_factory, chromium_executable):
     """One JupyterLab for the whole browser session, started exactly as ``make lab`` starts it
     (:func:`nls_lessons.publish.lab.lab_command`, the course's settings installed, root at fresh working
     copies of every lesson) with isolated config/data/runtime/settings/workspace directories, in
-    its own process session, stopped by PID."""
-    import json
-    import secrets
+    its own process session, stopped by PID (:func:`running_lab`)."""
     import shutil
-    import signal
-    import subprocess
 
     from nls_lessons.publish import lab
 
@@ -315,9 +314,26 @@ def lab_server(tmp_path_factory, chromium_executable):
             lab.write_working_copy(src, BROWSER_LESSONS / f"{src.stem}.ipynb")
     shutil.copy(REPO / "tests" / "fixtures" / "explorers_demo.ipynb", BROWSER_LESSONS / "explorers_demo.ipynb")
     lab.install_lab_settings()
+    with running_lab(BROWSER_LESSONS, tmp, default_path=lab.WELCOME) as server:
+        yield server
+
+
+@contextmanager
+def running_lab(root: Path, tmp: Path, env: dict | None = None, default_path: str = ""):
+    """A JupyterLab started as ``make lab`` starts it (:func:`nls_lessons.publish.lab.lab_command`,
+    the test user settings), rooted and run in ``root`` (a course folder: nbgrader reads the
+    ``nbgrader_config.py`` there), with isolated config/data/runtime/settings/workspace directories
+    under ``tmp``, in its own process session, stopped by PID; ``env`` adds to its environment."""
+    import json
+    import secrets
+    import signal
+    import subprocess
+
+    from nls_lessons.publish import lab
+
     dirs = {name: tmp / name for name in ("config", "data", "runtime", "settings", "workspaces")}
     for d in dirs.values():
-        d.mkdir()
+        d.mkdir(parents=True)
     for plugin, values in TEST_USER_SETTINGS.items():
         target = dirs["settings"] / f"{plugin}.jupyterlab-settings"
         target.parent.mkdir(parents=True, exist_ok=True)
@@ -326,17 +342,17 @@ def lab_server(tmp_path_factory, chromium_executable):
     env = {**lab.lab_environment(token), "JUPYTER_CONFIG_DIR": str(dirs["config"]), "JUPYTER_DATA_DIR": str(dirs["data"]),
            "JUPYTER_RUNTIME_DIR": str(dirs["runtime"]), "JUPYTER_PLATFORM_DIRS": "1",
            "JUPYTERLAB_SETTINGS_DIR": str(dirs["settings"]), "JUPYTERLAB_WORKSPACES_DIR": str(dirs["workspaces"]),
-           "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "PYTHONPATH": str(REPO)}
+           "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "PYTHONPATH": str(REPO), **(env or {})}
     env.pop("MPLBACKEND", None)          # the kernel gets Jupyter's own inline backend
     env.pop("NLS_STATIC", None)          # live widgets, not static frames
-    cmd = lab.lab_command(port, "127.0.0.1", open_browser=False, root_dir=BROWSER_LESSONS) + [
+    cmd = lab.lab_command(port, "127.0.0.1", open_browser=False, root_dir=root, default_path=default_path) + [
         f"--LabApp.user_settings_dir={dirs['settings']}", f"--LabApp.workspaces_dir={dirs['workspaces']}",
         "--LabApp.news_url="]
     log_path = tmp / "jupyterlab.log"
     log = open(log_path, "wb")
-    proc = subprocess.Popen(cmd, cwd=BROWSER_LESSONS, env=env, stdout=log, stderr=subprocess.STDOUT,
+    proc = subprocess.Popen(cmd, cwd=root, env=env, stdout=log, stderr=subprocess.STDOUT,
                             start_new_session=True)
-    server = LabServer(f"http://127.0.0.1:{port}", token, BROWSER_LESSONS, log_path)
+    server = LabServer(f"http://127.0.0.1:{port}", token, root, log_path)
     try:
         try:
             wait_for(lambda: proc.poll() is None and server.api("status"), 60, "JupyterLab to answer /api/status")
