@@ -427,7 +427,8 @@ def test_the_package_keeps_every_name_of_the_old_module():
     explorer functions are the functions (not the submodules named after them)."""
     missing = [n for n in OLD_PUBLIC_NAMES if not hasattr(widgets, n)]
     assert not missing, f"nls_lessons.widgets lost {missing}"
-    assert set(OLD_PUBLIC_NAMES) | {"frames"} == set(widgets.__all__)
+    # Names added since: the frames module (issue 16) and the hub mode (issue 28).
+    assert set(OLD_PUBLIC_NAMES) | {"frames", "HUB_ENV", "hub_mode"} == set(widgets.__all__)
     for name in ("noise_explorer", "smoothing_explorer", "training_explorer", "sweep_explorer", "recipe_explorer"):
         assert callable(getattr(widgets, name)) and not isinstance(getattr(widgets, name), type(widgets)), name
     assert widgets.frames.FRAMES_JS.is_file(), widgets.frames.FRAMES_JS
