@@ -269,15 +269,23 @@ def slide_state(deck) -> tuple:
         document.querySelectorAll('.reveal .slides .fragment.visible').length]""")
 
 
-def next_step(deck) -> bool:
-    """reveal.js's "next" (Space: the next fragment or slide); False on the last one."""
+#: True on the deck's last step: the last slide (in document order) on show, all its fragments shown.
+AT_LAST_STEP_JS = """() => {
+  const cur = [...document.querySelectorAll('.reveal .slides section.present')].pop();
+  const last = [...document.querySelectorAll('.reveal .slides section')].filter(s => !s.querySelector('section')).pop();
+  return cur === last && !cur.querySelector('.fragment:not(.visible)');
+}"""
+
+
+def next_step(deck, timeout: float = 30) -> bool:
+    """reveal.js's "next" (Space: the next fragment or slide); False on the last step (read from
+    the deck, so a slow machine never ends a walk early: a step that does not come is an error)."""
+    if deck.evaluate(AT_LAST_STEP_JS):
+        return False
     state = slide_state(deck)
     deck.keyboard.press("Escape")           # command mode: Space goes to reveal.js
     deck.keyboard.press("Space")
-    try:
-        wait_for(lambda: slide_state(deck) != state, 3, "the next slide", 0.2)
-    except TimeoutError:
-        return False
+    wait_for(lambda: slide_state(deck) != state, timeout, f"Space to move on from {state[0]}", 0.1)
     return True
 
 

@@ -57,6 +57,7 @@ import sys
 import time
 from pathlib import Path
 
+from nls_lessons.files import write_atomic
 from nls_lessons.publish.learner_config import (INSTRUCTOR_LAB_PLUGINS, INSTRUCTOR_SERVER_EXTENSIONS,  # noqa: F401
                                                   install_learner_config, learner_config_dir)
 
@@ -272,7 +273,7 @@ def install_lab_settings(prefix: Path | str = sys.prefix) -> Path:
     text = json.dumps(LAB_SETTINGS, indent=2, sort_keys=True) + "\n"
     if not target.exists() or target.read_text() != text:
         target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_text(text)
+        write_atomic(target, text, fsync=False)     # two test workers may write it at once
     return target
 
 
