@@ -184,14 +184,27 @@ def _become_subreaper() -> None:
 
 @pytest.hookimpl(hookwrapper=True)
 def pytest_runtest_protocol(item, nextitem):
-    if item.config.getoption("--cpu-durations") is None:
-        yield
-        return
-    if not _CPU:
-        _become_subreaper()
-    t0 = tree_cpu_seconds()
+    if item.config.getoption("--cpu-durations") is not None:
+        if not hasattr(item.config, "_nls_subreaper"):
+            item.config._nls_subreaper = _become_subreaper()
+        item._nls_cpu0 = tree_cpu_seconds()
     yield
-    _CPU[item.nodeid] = tree_cpu_seconds() - t0
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    """The test's CPU seconds (setup to teardown) ride on its teardown report as a user
+    property, so that an xdist controller, which runs no test, gets its workers' numbers."""
+    outcome = yield
+    if call.when == "teardown" and hasattr(item, "_nls_cpu0"):
+        outcome.get_result().user_properties.append(("cpu_seconds", tree_cpu_seconds() - item._nls_cpu0))
+
+
+def pytest_runtest_logreport(report):
+    if report.when == "teardown":
+        for name, value in report.user_properties:
+            if name == "cpu_seconds":
+                _CPU[report.nodeid] = value
 
 
 def pytest_terminal_summary(terminalreporter, exitstatus, config):

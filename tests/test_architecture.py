@@ -170,3 +170,19 @@ def test_the_learners_imports_keep_working():
     for part in ("noise", "losses", "theory", "data", "models", "train", "metrics", "plots",
                  "widgets", "exercises", "paper"):
         assert importlib.import_module(f"nls_lessons.{part}") is getattr(nls_lessons, part)
+
+
+def test_the_exercise_checks_start_without_torch():
+    """An autograder kernel (nbgrader's test cells import the checks) and a learner's check of a
+    number need no torch: ``checks`` looks for a tensor only where torch is already imported
+    (issue 21: ~3 CPU-s per graded notebook)."""
+    import subprocess
+    import sys
+
+    code = ("import sys; import nls_lessons.exercises as ex; import nls_lessons.exercises.lesson01, "
+            "nls_lessons.exercises.lesson02; from nls_lessons import checks; "
+            "assert checks.check_number(0.5, 'x', 'a number') == 0.5; print('torch' in sys.modules)")
+    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120,
+                         cwd=Path(__file__).resolve().parent.parent)
+    assert run.returncode == 0, run.stderr
+    assert run.stdout.strip() == "False", "importing the exercises' checks imported torch"
