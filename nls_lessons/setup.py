@@ -66,9 +66,9 @@ TEST_ENV = {"OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "PYTHONHASHSEED": "0
 #: its 25 slowest tests (wall time, what a run's length is made of; ``--cpu-durations=N`` gives CPU
 #: time, for a machine shared with other work).
 TEST_COMMANDS = (
-    ("pytest", "-n", "2", "--dist", "loadfile", "--nbval-lax", "tests", "notebooks", "-m", "not browser",
+    ("pytest", "-n", "3", "--dist", "loadfile", "--nbval-lax", "tests", "notebooks", "-m", "not browser",
      "--durations=25"),
-    ("pytest", "tests", "-m", "browser", "-n", "2", "--dist", "loadgroup", "--durations=25"),
+    ("pytest", "tests", "-m", "browser", "--durations=25"),
 )
 #: The other targets: name -> (``python -m`` arguments in .venv, thread environment or not).
 COMMANDS = {
@@ -79,7 +79,7 @@ COMMANDS = {
     "slides": (("nls_lessons.publish.slides",), False),
     "unit": (("pytest", "-n", "2", "--dist", "loadfile", "tests", "-m", "not browser"), True),
     "notebooks": (("pytest", "-n", "2", "--dist", "loadfile", "--nbval-lax", "notebooks"), True),
-    "browser": (("pytest", "tests", "-m", "browser", "-n", "2", "--dist", "loadgroup"), True),
+    "browser": (("pytest", "tests", "-m", "browser"), True),
 }
 #: ``hub``: the class's proxy, configurable-http-proxy from the npm registry, installed by
 #: :func:`ensure_proxy` into :data:`PROXY_PREFIX` (git-ignored; ``npm install --prefix``), as CI

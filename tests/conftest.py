@@ -2,17 +2,16 @@
 browser tests' shared session fixtures.
 
 Browser fixtures (session-scoped, started on first use, one of each per pytest process; run
-browser tests in an invocation of their own, ``make browser``: two xdist workers with
-``--dist loadgroup``, each with its own chromium and JupyterLab, the tests grouped by
-:func:`browser_group` so that what a test leaves for the next, a deck's saved Run All, stays on
-one worker):
+the browser tests in their own single-process invocation, ``make browser``, never under ``-n``;
+a test that shares a server of its own module, the class hub or the graded course, drives
+chromium from the suite instead: tests/test_hub.py, tests/test_classroom.py):
 
 - ``browser``: one headless Playwright chromium (Debian's binary; skipped without it, a failure in CI).
 - ``lab_server``: one JupyterLab, started as ``make lab`` starts it, rooted at fresh working copies
   of every deck (:data:`BROWSER_DECKS`) plus the explorer fixture; a :class:`LabServer`
   (``api``, ``url``, ``session``, ``wait_idle``, ``shutdown``, ``add``).
 - ``running_lab(root, tmp, env)``: a JupyterLab of a test's own, started the same way, rooted and
-  run in ``root`` (tests/test_browser_formgrader.py: a course folder for nbgrader's formgrader).
+  run in ``root`` (tests/test_classroom.py: a course folder for nbgrader's formgrader).
 - ``lab_session``: both together, for new browser tests (a grader, a hub):
   ``page = lab_session.open("x.ipynb")`` opens a notebook in a new page once its kernel is idle;
   ``lab_session.server.add(path)`` puts a file of the test's own next to the working copies first.
@@ -93,47 +92,6 @@ def pytest_configure(config):
         import torch
 
         torch.set_num_threads(1)
-
-
-# ---------------------------------------------------------------- the browser run on two workers
-#: Browser test files whose tests share one worker's JupyterLab state beyond a test (a deck's
-#: Run All saves the outputs its RISE test presents): their tests are grouped by deck.
-BY_DECK = ("test_browser_lessons.py",)
-
-
-def browser_group(item) -> str:
-    """The ``xdist_group`` of a browser test: its deck (``[stem]``) in :data:`BY_DECK` files,
-    else its file. ``make browser`` runs on two workers with ``--dist loadgroup``: a group runs
-    whole, in collection order, on one worker, so a deck's Run All precedes its presentation."""
-    name = item.path.name
-    if name not in BY_DECK:
-        return item.path.stem
-    params = getattr(getattr(item, "callspec", None), "params", {})
-    return f"deck-{params['stem']}" if "stem" in params else f"{item.path.stem}::{item.originalname}"
-
-
-#: Groups by the CPU they cost, most first (measured with ``--cpu-durations``; a group not listed
-#: goes after them): xdist hands a free worker the next group, so starting with the largest
-#: keeps the two workers' ends close (longest-processing-time-first scheduling).
-BROWSER_ORDER = ("deck-05_paper_scale", "test_browser_formgrader", "deck-03_negative_label_smoothing",
-                 "test_browser_hub", "deck-06_your_own_data", "deck-02_label_smoothing",
-                 "deck-04_high_noise_regimes", "deck-01_label_noise", "deck-50_minute_lecture", "test_book",
-                 "deck-00_welcome")
-
-
-def pytest_collection_modifyitems(config, items):
-    """Browser tests: an ``xdist_group`` each (:func:`browser_group`), ordered by
-    :data:`BROWSER_ORDER`, the order within a group kept."""
-    if not any(item.get_closest_marker("browser") for item in items):
-        return
-    rank = {name: i for i, name in enumerate(BROWSER_ORDER)}
-    keyed = []
-    for index, item in enumerate(items):
-        group = browser_group(item) if item.get_closest_marker("browser") else ""
-        if group:
-            item.add_marker(pytest.mark.xdist_group(group))
-        keyed.append((rank.get(group, len(rank)), index, item))
-    items[:] = [item for *_, item in sorted(keyed, key=lambda k: k[:2])]
 
 
 # ---------------------------------------------------------------- CPU time per test (--cpu-durations)
@@ -239,9 +197,8 @@ CHROMIUM_ARGS = [
 ]
 REPO = Path(__file__).resolve().parent.parent
 #: The browser tests' working copies: the layout of ``lessons/`` (made by ``nls_lessons.publish.lab``),
-#: under the git-ignored build/ so a learner's own ``lessons/`` is never touched by a test; one
-#: folder per pytest process (``main``, or the xdist worker's name: each worker has its own lab).
-BROWSER_LESSONS = REPO / "build" / "browser-lessons" / os.environ.get("PYTEST_XDIST_WORKER", "main")
+#: under the git-ignored build/ so a learner's own ``lessons/`` is never touched by a test.
+BROWSER_LESSONS = REPO / "build" / "browser-lessons"
 
 
 def _decks() -> list[Path]:

@@ -1,4 +1,4 @@
-"""Shared by the hub tests (tests/test_hub.py, tests/test_browser_hub.py): the proxy they need.
+"""Shared by the hub tests (tests/test_hub.py): the proxy they need.
 
 The hub tests start a real JupyterHub behind a real configurable-http-proxy (npm). Where it is
 not installed they skip, saying how to install it; in CI (``$CI``: its ``.ci/run`` installs npm, and

@@ -8,6 +8,16 @@ submit (nbgrader's own exchange classes, one student id each), ``nbgrader collec
 manual grade goes in through nbgrader's Gradebook API (what formgrader does). The exact points per
 student and question are then read back from the exported CSVs.
 
+The lecturer's interface (item 5), in chromium, on a copy of the same course as autograded (one
+nbgrader course per test run, issue 21; these two tests run in the suite, not in the browser run):
+a JupyterLab of its own, rooted and started in the course folder (nbgrader's
+``CourseDirectory.root``) with the environment ``make lecture`` gives it, shows Nbgrader >
+Formgrader beside the course's other extensions; the lecturer sees both assignments and lesson
+02's seven submissions, opens s1_right's for manual grading, types a score for the discussion
+answer, and ``nbgrader export`` then has it in the grades CSV. A learner's lab (``make lab``'s
+environment) has no Nbgrader menu and no ``/formgrader``. Screenshots (git-ignored):
+``build/screenshots/formgrader-{assignments,submissions,grading,saved}.png``.
+
 Skipped, with the reason, where nbgrader is not installed (the ``[classroom]`` extra).
 """
 from __future__ import annotations
@@ -18,8 +28,11 @@ import re
 from html import unescape
 import json
 import os
+import shutil
 import subprocess
 import sys
+import urllib.error
+import urllib.request
 from pathlib import Path
 
 import pytest
@@ -136,6 +149,11 @@ def expected(points4: int) -> dict:
 MANUAL = {"s7_edited": 2, "s1_right": 1}     # discussion points given by hand
 
 
+def points_per_student(lesson: str) -> dict:
+    """Each student's autograded points in ``lesson`` (the sum of :func:`expected`)."""
+    return {student: sum(scores) for student, scores in expected(2 if lesson.startswith("01") else 1).items()}
+
+
 def exchange_as_student(course: Path, home: Path, student: str, lesson: str, nb) -> None:
     """What a student does in their own JupyterLab: fetch the assignment, write, submit."""
     from nbgrader.auth import Authenticator
@@ -175,6 +193,9 @@ def classroom(tmp_path_factory):
             exchange_as_student(course, root / "homes" / student, student, lesson, nb)
         nbgrader(course, "collect", lesson)
     nbgrader(course, "autograde", ALL_LESSONS)
+    # the course as autograded, before any manual grade: formgrader's chromium test grades a copy
+    shutil.copytree(course, root / "formgrader" / "course", symlinks=True)
+    (root / "formgrader" / "exchange").mkdir()
     from nbgrader.api import Gradebook
 
     path, os.environ["PATH"] = os.environ.get("PATH", ""), BIN_PATH
@@ -266,3 +287,108 @@ def test_the_test_cell_a_student_overwrote_was_restored(classroom):
     tests = cell(nb, "exercise-4-tests")
     assert "grading.grade(" in tests.source and "all tests passed" not in tests.source
     assert "BEGIN HIDDEN TESTS" in tests.source                            # hidden tests ran at grading
+
+
+# ---------------------------------------------------------------------------- formgrader in chromium
+FORMGRADER_LESSON = "02_label_smoothing"
+DISCUSSION = "discussion-1"          # lesson 02's manually graded answer (2 points)
+MANUAL_SCORE = "2"                   # its points, typed in formgrader
+SHOTS = REPO / "build" / "screenshots"
+
+
+@pytest.fixture(scope="session")
+def graded_copy(classroom):
+    """The course as ``nbgrader autograde`` left it (no manual grade yet), a copy of its own."""
+    return classroom.parent / "formgrader" / "course"
+
+
+def lab_config_path(monkeypatch, tmp: Path, *args: str) -> str:
+    """The ``JUPYTER_CONFIG_PATH`` that ``make lab`` (``lab.main(args)``) hands JupyterLab."""
+    from nls_lessons.publish import lab, learner_config
+
+    seen = {}
+    monkeypatch.setenv("JUPYTER_CONFIG_PATH", "")               # restored after the test
+    monkeypatch.setattr(lab.os, "execve", lambda path, cmd, env: seen.setdefault("env", env))
+    monkeypatch.setattr(lab, "install_lab_settings", lambda: None)
+    prefix = tmp / "prefix"                                      # not the shared environment
+    monkeypatch.setattr(lab, "install_learner_config", lambda: learner_config.install_learner_config(prefix))
+    monkeypatch.chdir(tmp)
+    lab.main([*args, "--no-browser", "--lessons-dir", str(tmp / "lessons")])
+    return seen["env"].get("JUPYTER_CONFIG_PATH", "")
+
+
+def server_env(course: Path, config_path: str) -> dict:
+    return {"PATH": BIN_PATH, "NBGRADER_EXCHANGE": str(course.parent / "exchange"), "JUPYTER_CONFIG_PATH": config_path}
+
+
+def shot(page, name: str) -> None:
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SHOTS / f"formgrader-{name}.png"))
+
+
+def open_lab(browser, server):
+    page = browser.new_page(viewport={"width": 1400, "height": 900})
+    page.set_default_timeout(60_000)
+    page.goto(f"{server.base}/lab?reset&token={server.token}")
+    page.wait_for_selector(".lm-MenuBar-item:has-text('Help')", timeout=120_000)
+    return page
+
+
+def test_formgrader_lists_the_submissions_and_a_manual_grade_reaches_the_csv(graded_copy, browser, tmp_path, monkeypatch):
+    from conftest import running_lab
+
+    course, lesson = graded_copy, FORMGRADER_LESSON
+    students = sorted(p.name for p in (course / "autograded").iterdir())
+    assert len(students) == 7, students
+    config_path = lab_config_path(monkeypatch, tmp_path, "--lecture")
+    with running_lab(course, tmp_path / "lab", env=server_env(course, config_path)) as server:
+        page = open_lab(browser, server)
+        page.click(".lm-MenuBar-item:has-text('Nbgrader')")
+        items = page.locator(".lm-Menu-itemLabel").all_inner_texts()
+        assert {"Assignment List", "Formgrader"} <= set(items), items      # the student and the lecturer sides
+        page.get_by_role("menuitem", name="Formgrader", exact=True).click()
+        frame = page.frame_locator("iframe").first
+        for name in LESSONS:
+            frame.locator(f"a:text-is('{name}')").first.wait_for()
+        submissions = frame.locator(f"tr:has(a:text-is('{lesson}')) a[href*='manage_submissions']")
+        assert submissions.inner_text().strip() == str(len(students))
+        shot(page, "assignments")
+
+        submissions.click()
+        for student in students:
+            frame.locator(f"td:has-text('{student}')").first.wait_for()
+        shot(page, "submissions")
+        frame.locator("tr:has(td:text-is('s1_right')) a[href*='/manage_students/']").first.click()
+        frame.locator("a[href*='/formgrader/submissions/']").first.click()
+        score = frame.locator(f"input.score#{DISCUSSION}")              # the discussion answer's score box
+        score.scroll_into_view_if_needed()
+        score.fill(MANUAL_SCORE)
+        shot(page, "grading")
+        score.press("Tab")                                             # formgrader saves on change
+        frame.locator(f".nbgrader_cell:has(input#{DISCUSSION}) .score-saved.glyphicon-ok").wait_for(state="visible")
+        shot(page, "saved")
+        page.close()
+
+    nbgrader(course, "export", "--to", "grades.csv")
+    with open(course / "grades.csv", newline="") as fh:
+        grades = {(r["assignment"], r["student_id"]): r for r in csv.DictReader(fh)}
+    autograded = points_per_student(lesson)
+    assert float(grades[(lesson, "s1_right")]["score"]) == autograded["s1_right"] + float(MANUAL_SCORE)
+    for student in students:                                          # nobody else got a manual grade
+        if student != "s1_right":
+            assert float(grades[(lesson, student)]["score"]) == autograded[student], student
+
+
+def test_a_learners_lab_has_no_instructor_tools(graded_copy, browser, tmp_path, monkeypatch):
+    from conftest import running_lab
+
+    config_path = lab_config_path(monkeypatch, tmp_path)
+    assert config_path, "make lab gave JupyterLab no learner config"
+    with running_lab(graded_copy, tmp_path / "lab", env=server_env(graded_copy, config_path)) as server:
+        with pytest.raises(urllib.error.HTTPError) as err:
+            urllib.request.urlopen(f"{server.base}/formgrader?token={server.token}", timeout=10)  # noqa: S310
+        assert err.value.code == 404
+        page = open_lab(browser, server)
+        menus = page.locator(".lm-MenuBar-item").all_inner_texts()
+        assert "Help" in menus and "Nbgrader" not in menus, menus
+        page.close()

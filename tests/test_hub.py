@@ -5,7 +5,10 @@ config ``make hub`` runs), stopped with everything it started at the end. It che
 secrets generated 0600 and never in the repository; every learner's server makes their own working
 copies as ``make lab`` does (one BLAS thread, the learner config); learner A's token and cookie
 cannot reach learner B's server, files or kernels (403); a server culled by jupyterhub-idle-culler
-comes back with the learner's saved work. Without the proxy they skip (fail in CI: tests/hub_support.py).
+comes back with the learner's saved work; in chromium, the three log in through the hub's form, land
+on lesson 00 of their own copies, and lesson 00 runs there (the one chromium test of this module: it
+shares the hub, so a test run starts one hub, issue 21). Without the proxy they skip (fail in CI:
+tests/hub_support.py); without chromium the chromium test skips (fails in CI).
 The nbgitpuller test (a local git repository as the course) and the bad-input table need no hub.
 """
 from __future__ import annotations
@@ -25,6 +28,7 @@ from nls_lessons.publish import hub, lab
 
 REPO = Path(__file__).resolve().parent.parent
 USERS = ("alice", "bob", "carol")
+SHOT = REPO / "artifacts" / "screenshots" / "hub_lesson00.png"
 
 pytestmark = pytest.mark.timeout(180)
 
@@ -164,6 +168,89 @@ def test_a_learners_cookie_opens_only_their_own_server(class_hub):
                           data={"username": "alice", "password": "not-the-password", "_xsrf": xsrf},
                           cookies={"_xsrf": xsrf})
     assert wrong.status_code in (200, 403) and "jupyterhub-hub-login" not in wrong.cookies
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(600)
+def test_three_learners_in_chromium_get_their_own_copies_and_lesson_00_runs(class_hub, browser):
+    """The try-out hub in chromium: alice, bob and carol log in through the hub's form (carol's
+    server starts then), each lands on lesson 00 of their own working copies, alice's cookie does
+    not open bob's lab, and lesson 00 runs top to bottom in alice's lab (no error output).
+
+    This module's hub, not one of its own (issue 21: one hub per test run); it runs in the suite,
+    not in the browser run, which has the lab and the decks to itself. Screenshot:
+    ``artifacts/screenshots/hub_lesson00.png`` (git-ignored)."""
+    from test_browser_lessons import errors_in, run_all
+
+    lesson = f"lessons/{lab.WELCOME}"
+    contexts, pages = [], {}
+    try:
+        for user in USERS:                      # log in as a learner does; the hub starts carol's server
+            context = browser.new_context(viewport={"width": 1400, "height": 900})
+            contexts.append(context)
+            page = context.new_page()
+            page.set_default_timeout(60_000)
+            page.goto(f"{class_hub.url}/hub/login")
+            page.fill("#username_input", user)
+            page.fill("#password_input", class_hub.password)
+            page.click("#login_submit")
+            pages[user] = page
+        expected = sorted(f"{p.stem}.ipynb" for p in lab.lessons())
+        for user, page in pages.items():        # each lands on lesson 00 of their own copies
+            page.wait_for_url(f"**/user/{user}/lab/tree/{lesson}*", timeout=240_000)
+            page.wait_for_selector(".jp-Notebook .jp-Cell", state="visible", timeout=120_000)
+            server = LearnerServer(class_hub, user)
+            listed = sorted(m["name"] for m in server.api("contents/lessons")["content"] if m["type"] == "notebook")
+            assert listed == expected, user
+        refused = pages["alice"].context.new_page()       # alice's cookie does not open bob's lab
+        response = refused.goto(f"{class_hub.url}/user/bob/lab")
+        assert response.status == 403 and "/hub/" in refused.url, (response.status, refused.url)
+        refused.close()
+
+        server = LearnerServer(class_hub, "alice")
+        server.wait_idle(lesson, 120)
+        run_all(pages["alice"], server, lesson, timeout=300)
+        errors = errors_in(pages["alice"])
+        assert not errors, f"lesson 00 on the hub: {len(errors)} error output(s); first:\n{errors[0]}"
+        prompts = pages["alice"].locator(".jp-CodeCell .jp-InputPrompt").all_inner_texts()
+        assert prompts and all(p.strip() not in ("[ ]:", "") for p in prompts), prompts
+        SHOT.parent.mkdir(parents=True, exist_ok=True)
+        pages["alice"].screenshot(path=str(SHOT))
+    finally:
+        for context in contexts:
+            context.close()
+        for user in USERS:                      # free the CPU: the learners' lesson 00 kernels
+            try:
+                LearnerServer(class_hub, user).shutdown(lesson)
+            except Exception:                   # noqa: BLE001 (a server that never started)
+                pass
+    class_hub.stop_server("carol")
+
+
+class LearnerServer:
+    """A learner's server through the hub, with the calls tests/test_browser_lessons.py's ``run_all`` makes."""
+
+    def __init__(self, running: hub.Hub, user: str):
+        self.hub, self.user, self.token = running, user, running.user_token(user)
+
+    def api(self, path: str, method: str = "GET"):
+        reply = _get(f"{self.hub.url}/user/{self.user}/api/{path}", self.token, method)
+        reply.raise_for_status()
+        return reply.json() if reply.content else None
+
+    def session(self, notebook: str):
+        return next((s for s in self.api("sessions") if s["path"] == notebook), None)
+
+    def wait_idle(self, notebook: str, timeout: float = 90) -> None:
+        from conftest import wait_for
+
+        wait_for(lambda: (s := self.session(notebook)) and s["kernel"]["execution_state"] == "idle",
+                 timeout, f"{self.user}'s kernel of {notebook} to be idle (/api/sessions)")
+
+    def shutdown(self, notebook: str) -> None:
+        s = self.session(notebook)
+        if s:
+            self.api(f"sessions/{s['id']}", method="DELETE")
 
 
 def test_a_culled_server_comes_back_with_the_saved_work(class_hub):
