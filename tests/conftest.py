@@ -94,6 +94,38 @@ def pytest_configure(config):
         torch.set_num_threads(1)
 
 
+# ---------------------------------------------------------------- the suite's order on -n workers
+#: The suite's costliest files (CPU seconds with ``--cpu-durations``, 2026-12-03: the classroom's
+#: nbgrader course and formgrader ~175, the lessons executed for the book ~127, the class hub
+#: ~60, the results store's subprocesses ~50, then the heaviest notebooks under nbval). xdist's
+#: ``loadfile`` hands out files with the most *tests* first, which put the classroom last and
+#: left one worker running it alone at the end; these go first, costliest first
+#: (longest-processing-time-first), then xdist's own order.
+COSTLIEST_FIRST = ("tests/test_classroom.py", "tests/test_executed_lessons.py", "tests/test_hub.py",
+                   "tests/test_reproduce.py", "notebooks/06_your_own_data.ipynb",
+                   "notebooks/02_label_smoothing.ipynb", "notebooks/03_negative_label_smoothing.ipynb",
+                   "notebooks/05_paper_scale.ipynb", "tests/test_execution_stress.py",
+                   "tests/test_reproducibility.py", "tests/test_slides.py", "tests/test_lock.py")
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_make_scheduler(config, log):
+    """``--dist loadfile`` with :data:`COSTLIEST_FIRST` at the head of the queue."""
+    if config.getvalue("dist") != "loadfile":
+        return None
+    from xdist.scheduler import LoadFileScheduling
+
+    class CostliestFirst(LoadFileScheduling):
+        def _assign_work_unit(self, node):
+            for scope in COSTLIEST_FIRST:
+                if scope in self.workqueue:
+                    self.workqueue.move_to_end(scope, last=False)
+                    break
+            super()._assign_work_unit(node)
+
+    return CostliestFirst(config, log)
+
+
 # ---------------------------------------------------------------- CPU time per test (--cpu-durations)
 # Wall-clock durations mislead on a shared machine; CPU time does not. A test's CPU time is that of
 # this pytest process and every process under it (notebook kernels, JupyterLab and its kernels,
