@@ -62,11 +62,11 @@ MACOS_TARGET = "14.0"
 #: notebook kernel inherits this); the lab's kernels get the same from the launcher.
 TEST_ENV = {"OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "PYTHONHASHSEED": "0"}
 #: ``test``: the whole suite, two ``python -m`` commands in .venv run at once (:func:`run_tests`):
-#: the unit tests + every notebook under nbval on three workers, and the browser tests. Each ends with
+#: the unit tests + every notebook under nbval on two workers, and the browser tests. Each ends with
 #: its 25 slowest tests (wall time, what a run's length is made of; ``--cpu-durations=N`` gives CPU
 #: time, for a machine shared with other work).
 TEST_COMMANDS = (
-    ("pytest", "-n", "3", "--dist", "loadfile", "--nbval-lax", "tests", "notebooks", "-m", "not browser",
+    ("pytest", "-n", "2", "--dist", "loadfile", "--nbval-lax", "tests", "notebooks", "-m", "not browser",
      "--durations=25"),
     ("pytest", "tests", "-m", "browser", "--durations=25"),
 )
@@ -339,10 +339,10 @@ def run_tests() -> int:
     """The two :data:`TEST_COMMANDS` at once; fails when either fails.
 
     The browser tests (one process: one JupyterLab, one chromium, one kernel at a time, often
-    waiting on the page) run at normal priority, and the unit tests + nbval on three workers 10
+    waiting on the page) run at normal priority, and the unit tests + nbval on two workers 10
     steps lower (``nice``), so they only fill the CPU the browser run leaves idle and the
-    browser's time limits see the CPU they saw alone; a third worker runs while the other two
-    wait on a server, a subprocess or the package index (the 2-core machine stays busy). The browser run's output goes to
+    browser's time limits see the CPU they saw alone (three workers were tried: 809-915 s for
+    the whole run, no faster, and the browser's lesson runs up to twice as slow). The browser run's output goes to
     :data:`BROWSER_LOG` and is printed after the suite's.
     """
     suite, browser = TEST_COMMANDS
