@@ -118,8 +118,9 @@ def _as_decimal(value) -> float:
     x = float(value)
     if not math.isfinite(x):
         return x
-    if is_tensor(value) and value.dtype in (_torch().float16, _torch().bfloat16, _torch().float32):
-        same = lambda c: _torch().tensor(c, dtype=value.dtype).item() == x       # noqa: E731
+    torch = _torch()
+    if is_tensor(value) and value.dtype in (torch.float16, torch.bfloat16, torch.float32):
+        same = lambda c: torch.tensor(c, dtype=value.dtype).item() == x       # noqa: E731
     elif isinstance(value, (np.floating, np.ndarray)) and value.dtype.kind == "f" and value.dtype.itemsize < 8:
         same = lambda c: float(np.asarray(c, dtype=value.dtype)) == x        # noqa: E731
     else:

@@ -175,8 +175,8 @@ def _become_subreaper() -> None:
 @pytest.hookimpl(hookwrapper=True)
 def pytest_runtest_protocol(item, nextitem):
     if item.config.getoption("--cpu-durations") is not None:
-        if not hasattr(item.config, "_nls_subreaper"):
-            item.config._nls_subreaper = _become_subreaper()
+        if not _CPU:
+            _become_subreaper()
         item._nls_cpu0 = tree_cpu_seconds()
     yield
 

@@ -22,6 +22,7 @@ import time
 from pathlib import Path
 
 import pytest
+from conftest import LabServer
 from hub_support import hub_proxy
 
 from nls_lessons.publish import hub, lab
@@ -227,30 +228,18 @@ def test_three_learners_in_chromium_get_their_own_copies_and_lesson_00_runs(clas
     class_hub.stop_server("carol")
 
 
-class LearnerServer:
-    """A learner's server through the hub, with the calls tests/test_browser_lessons.py's ``run_all`` makes."""
+class LearnerServer(LabServer):
+    """A learner's server through the hub: conftest's :class:`LabServer` (``session``,
+    ``wait_idle``, ``shutdown``: what tests/test_browser_lessons.py's ``run_all`` calls) with the
+    learner's token in the header."""
 
     def __init__(self, running: hub.Hub, user: str):
-        self.hub, self.user, self.token = running, user, running.user_token(user)
+        super().__init__(f"{running.url}/user/{user}", running.user_token(user), running.home(user), log=None)
 
     def api(self, path: str, method: str = "GET"):
-        reply = _get(f"{self.hub.url}/user/{self.user}/api/{path}", self.token, method)
+        reply = _get(f"{self.base}/api/{path}", self.token, method)
         reply.raise_for_status()
         return reply.json() if reply.content else None
-
-    def session(self, notebook: str):
-        return next((s for s in self.api("sessions") if s["path"] == notebook), None)
-
-    def wait_idle(self, notebook: str, timeout: float = 90) -> None:
-        from conftest import wait_for
-
-        wait_for(lambda: (s := self.session(notebook)) and s["kernel"]["execution_state"] == "idle",
-                 timeout, f"{self.user}'s kernel of {notebook} to be idle (/api/sessions)")
-
-    def shutdown(self, notebook: str) -> None:
-        s = self.session(notebook)
-        if s:
-            self.api(f"sessions/{s['id']}", method="DELETE")
 
 
 def test_a_culled_server_comes_back_with_the_saved_work(class_hub):
