@@ -110,9 +110,13 @@ def test_optimal_smooth_rate_identities(k, fraction, r_star):
 
 @given(k=classes, r_star=st.floats(0.0, 1.0, exclude_max=True))
 @example(k=7, r_star=0.9999999999999998)      # the edge hypothesis found (fails a fixed 1e-9)
+@example(k=3, r_star=0.9999999999999999)      # its threshold rounds to (K-1)/K: no noise rate
 @PROPERTY
 def test_no_smoothing_at_the_threshold(k, r_star):
     threshold = theory.nls_threshold(r_star, k)
+    # (K-1) r*/K < (K-1)/K for every r* < 1, but within a unit of rounding of r* = 1 the float
+    # product is (K-1)/K itself, where kappa = 1 and optimal_smooth_rate refuses the noise rate
+    assume(threshold < (k - 1) / k)
     # r_opt = (r* - kappa) / (1 - kappa): at the threshold the numerator is the few units of
     # rounding (u = 2**-53) of threshold and kappa, divided by 1 - kappa = 1 - r*. So r_opt is 0
     # within 16 u / (1 - r*): 1e-9 for r* up to 1 - 4e-6, nothing near r* = 1, where the formula

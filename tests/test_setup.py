@@ -95,6 +95,8 @@ def test_install_commands_uv_follows_pips_sources(monkeypatch):
     assert commands[0][-1].startswith("uv==")
     assert commands[1][2:5] == ["uv", "pip", "install"] and "/opt/wheels" in commands[1]
     assert commands[1][-2:] == ["-r", str(setup.LOCK)]
+    assert "--compile-bytecode" in commands[1], "uv leaves the bytecode out unless asked (pip compiles)"
+    assert "--no-compile" not in sum(setup.install_commands(Path("/tmp/v"), installer="pip"), [])
     with pytest.raises(ValueError, match="installer must be"):
         setup.install_commands(Path("/tmp/v"), installer="conda")
 
@@ -125,6 +127,28 @@ def test_env_installs_once_then_reuses_the_venv(fake_venv):
     setup.stamp_path(venv).write_text(setup.stamp_text("default").replace("sha256 ", "sha256 0"))
     setup.ensure_env()
     assert ran, "a changed lock installs again"
+
+
+def test_an_environment_installed_without_its_bytecode_installs_again(fake_venv):
+    venv, ran = fake_venv
+    setup.stamp_path(venv).write_text(setup.stamp_text("default").replace(setup.BYTECODE + "\n", ""))
+    setup.ensure_env()
+    assert any("--compile-bytecode" in c for c in ran), "a venv from before BYTECODE is compiled on the next run"
+
+
+def test_the_course_environment_has_its_bytecode():
+    """Every process of the suite and the lessons imports torch, jupyter and nbgrader from
+    compiled bytecode (setup.BYTECODE: where PYTHONDONTWRITEBYTECODE is set, nothing else writes it)."""
+    import importlib.util
+
+    import ipykernel
+    import jupyter_server
+    import torch
+    import torchvision
+
+    missing = [m.__name__ for m in (torch, torchvision, jupyter_server, ipykernel)
+               if not Path(importlib.util.cache_from_source(m.__file__)).exists()]
+    assert not missing, f"no bytecode for {missing}: run `make env` (it compiles the environment once)"
 
 
 def test_env_keeps_the_torch_variant_it_was_made_with(fake_venv):
