@@ -96,12 +96,12 @@ def pytest_configure(config):
 
 # ---------------------------------------------------------------- the suite's order on -n workers
 #: The suite's costliest files (CPU seconds with ``--cpu-durations``, 2026-12-03: the classroom's
-#: nbgrader course and formgrader ~175, the lessons executed for the book ~127, the class hub
-#: ~60, the results store's subprocesses ~50, then the heaviest notebooks under nbval). xdist's
+#: nbgrader course and formgrader ~155, the class hub ~85, the results store's subprocesses ~50,
+#: then the heaviest notebooks under nbval, each with its checks of what it printed). xdist's
 #: ``loadfile`` hands out files with the most *tests* first, which put the classroom last and
 #: left one worker running it alone at the end; these go first, costliest first
 #: (longest-processing-time-first), then xdist's own order.
-COSTLIEST_FIRST = ("tests/test_classroom.py", "tests/test_executed_lessons.py", "tests/test_hub.py",
+COSTLIEST_FIRST = ("tests/test_classroom.py", "tests/test_hub.py",
                    "tests/test_reproduce.py", "notebooks/06_your_own_data.ipynb",
                    "notebooks/02_label_smoothing.ipynb", "notebooks/03_negative_label_smoothing.ipynb",
                    "notebooks/05_paper_scale.ipynb", "tests/test_execution_stress.py",
