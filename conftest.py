@@ -28,12 +28,13 @@ import pytest
 REPO = Path(__file__).resolve().parent
 LESSONS = REPO / "notebooks"
 sys.path.insert(0, str(REPO / "tests"))      # lesson_outputs and its helpers live with the tests
+import lesson_outputs  # noqa: E402
 
 
 # ---------------------------------------------------------------- CPU time per test (--cpu-durations)
-# Here, at the top, so that it measures nbval's cells too. Wall-clock durations mislead on a shared machine; CPU time does not. A test's CPU time is that of
-# this pytest process and every process under it (notebook kernels, JupyterLab and its kernels,
-# chromium), read from /proc: utime + stime of each, plus the cutime + cstime of the children it
+# Here, at the top, so that it measures nbval's cells too. Wall-clock durations mislead on a
+# shared machine; CPU time does not. A test's CPU time is that of this pytest process and every
+# process under it (notebook kernels, JupyterLab and its kernels, chromium), read from /proc: utime + stime of each, plus the cutime + cstime of the children it
 # has reaped (a kernel that exits is counted in its parent's). With the option, pytest becomes a
 # child subreaper, so a grandchild orphaned by its parent (a chromium renderer) stays in the tree
 # as a zombie until pytest exits instead of taking its CPU time to init. Linux only; elsewhere 0.
@@ -138,7 +139,9 @@ def pytest_runtest_setup(item):
 class WhatTheLearnerSees(pytest.Item):
     """One check of :mod:`lesson_outputs` on the lesson as nbval has just executed it."""
 
-    CHECKS = {"no answer before its question": "leaks", "printed output fit for a slide": "printed_problems"}
+    #: name -> ``(lesson stem, executed notebook) -> problems found``
+    CHECKS = {"no answer before its question": lesson_outputs.leaks,
+              "printed output fit for a slide": lambda stem, nb: lesson_outputs.printed_problems(nb)}
 
     def __init__(self, *, check: str, cells: list, **kwargs):
         super().__init__(**kwargs)
@@ -157,12 +160,8 @@ class WhatTheLearnerSees(pytest.Item):
         return nb
 
     def runtest(self):
-        import lesson_outputs
-
         stem = self.parent.path.stem
-        name = self.CHECKS[self.check]
-        found = lesson_outputs.leaks(stem, self.executed()) if name == "leaks" else \
-            lesson_outputs.printed_problems(self.executed())
+        found = self.CHECKS[self.check](stem, self.executed())
         assert found == [], f"{stem}: " + "\n".join(found)
 
     def reportinfo(self):
@@ -172,8 +171,6 @@ class WhatTheLearnerSees(pytest.Item):
 @pytest.hookimpl(trylast=True)
 def pytest_collection_modifyitems(session, config, items):
     """After each lesson's last cell (when all its cells are selected), the two checks."""
-    import lesson_outputs
-
     out, i = [], 0
     while i < len(items):
         parent = items[i].parent

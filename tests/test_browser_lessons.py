@@ -135,6 +135,12 @@ def solution_lines(stem: str) -> list[str]:
     return sorted(line for line in lines - elsewhere if len(line) >= 8 and not line.startswith("#"))
 
 
+def assert_hidden(secrets: list[str], texts: list[str], what: str) -> None:
+    """No line of :func:`solution_lines` in any of ``texts`` (visible text, :data:`VISIBLE_TEXT_JS`)."""
+    shown = [s for s in secrets if any(s in t for t in texts)]
+    assert not shown, f"{what}: {shown[:3]}"
+
+
 def open_notebook(browser, lab_server, notebook: str, viewport=(1500, 1000)):
     page = browser.new_page(viewport={"width": viewport[0], "height": viewport[1]})
     page.set_default_timeout(30_000)
@@ -198,9 +204,7 @@ def test_lesson_runs_in_the_lab(stem, lab_server, browser):
     page = open_notebook(browser, lab_server, notebook)
     try:
         secrets = solution_lines(stem)
-        before = page.evaluate(VISIBLE_TEXT_JS)
-        shown = [s for s in secrets if s in before]
-        assert not shown, f"{stem}: solution text visible on opening: {shown[:3]}"
+        assert_hidden(secrets, [page.evaluate(VISIBLE_TEXT_JS)], f"{stem}: solution text visible on opening")
 
         run_all(page, lab_server, notebook)
         t_run = time.monotonic() - t0
@@ -209,8 +213,7 @@ def test_lesson_runs_in_the_lab(stem, lab_server, browser):
         assert not errors, f"{stem}: {len(errors)} error output(s) after Run All; first:\n{errors[0]}"
 
         text = page.evaluate(VISIBLE_TEXT_JS)
-        shown = [s for s in secrets if s in text]
-        assert not shown, f"{stem}: solution text visible after Run All: {shown[:3]}"
+        assert_hidden(secrets, [text], f"{stem}: solution text visible after Run All")
         assert "✓Correct." not in text, f"{stem}: a solution's 'Correct.' feedback is visible after Run All"
 
         explorers = page.locator(".nls-explorer")     # the course's explorers: a figure each
@@ -238,7 +241,7 @@ def test_lesson_runs_in_the_lab(stem, lab_server, browser):
         for warning in warnings_in(page):
             print(f"\n{stem}: warning shown to the learner: {warning}")
         save(page, lab_server, notebook)        # the outputs RISE presents (test_lesson_presents_with_rise)
-        RISE_URLS[stem] = rise_address(lab_server, notebook)   # what Alt+R opens (checked in open_deck)
+        RISE_URLS[stem] = rise_address(lab_server, notebook)   # what Alt+R opens (checked slide by slide)
         print(f"\n{stem}: Run All {t_run:.0f} s, {explorers.count()} explorer(s), {sliders.count()} slider cell(s), "
               f"total {time.monotonic() - t0:.0f} s")
     finally:
@@ -260,9 +263,13 @@ def save(page, lab_server, notebook: str) -> None:
 def rise_address(lab_server, notebook: str) -> str:
     """The slideshow's address as Alt+R builds it in the lab at the first cell (jupyterlab-rise's
     ``getRiseUrl``: ``<base>rise/<path>?activeCellIndex=<cell>``), with the lab's token. Every deck
-    is presented from it; :func:`open_deck` checks it against Alt+R's own (issue 21: one RISE
-    panel per run is enough to test the key, not one per deck)."""
+    is presented from it; :func:`test_a_deck_runs_slide_by_slide` checks it against Alt+R's own
+    (issue 21: one RISE panel per run is enough to test the key, not one per deck)."""
     return f"{lab_server.base}/rise/{notebook}?activeCellIndex=0&token={lab_server.token}"
+
+
+#: The id of the slide on show (``slide-0-0`` at the first).
+PRESENT_SLIDE_ID_JS = "() => [...document.querySelectorAll('.reveal .slides section.present')].pop().id"
 
 
 def rise_url(page, lab_server) -> str:
@@ -273,7 +280,7 @@ def rise_url(page, lab_server) -> str:
     frame_el = page.wait_for_selector("iframe[src*='/rise/']", timeout=30_000)
     frame = frame_el.content_frame()
     frame.wait_for_selector(".reveal .slides section.present", timeout=60_000)
-    first = frame.evaluate("() => [...document.querySelectorAll('.reveal .slides section.present')].pop().id")
+    first = frame.evaluate(PRESENT_SLIDE_ID_JS)
     assert first == "slide-0-0", f"RISE started at {first}, not the first slide"
     src = frame_el.get_attribute("src").split("#")[0]
     if src.startswith("/"):
@@ -349,7 +356,7 @@ def open_deck(browser, lab_server, stem: str, fresh_kernel: bool, url: str):
     deck.set_default_timeout(30_000)
     deck.goto(url)
     deck.wait_for_selector(".reveal .slides section.present", timeout=60_000)
-    first = deck.evaluate("() => [...document.querySelectorAll('.reveal .slides section.present')].pop().id")
+    first = deck.evaluate(PRESENT_SLIDE_ID_JS)
     assert first == "slide-0-0", f"{stem}: the deck opened at {first}, not the first slide"
     lab_server.wait_idle(notebook, 90)
     return deck
@@ -476,8 +483,7 @@ def test_a_deck_runs_slide_by_slide(stem, lab_server, browser):
     secrets = solution_lines(stem)
     page = open_notebook(browser, lab_server, notebook)
     try:
-        shown = [s for s in secrets if s in page.evaluate(VISIBLE_TEXT_JS)]
-        assert not shown, f"{stem}: solution text visible on opening: {shown[:3]}"
+        assert_hidden(secrets, [page.evaluate(VISIBLE_TEXT_JS)], f"{stem}: solution text visible on opening")
         url = rise_url(page, lab_server)         # Alt+R, where a lecturer presses it
     finally:
         page.close()
@@ -490,8 +496,7 @@ def test_a_deck_runs_slide_by_slide(stem, lab_server, browser):
         texts: list[str] = []
         problems = measure_slides(deck, stem, texts)
         assert any(texts), f"{stem}: no slide's text was read"
-        shown = sorted({s for s in secrets for t in texts if s in t})
-        assert not shown, f"{stem}: solution text on a slide after the run: {shown[:3]}"
+        assert_hidden(secrets, texts, f"{stem}: solution text on a slide after the run")
         assert not any("✓Correct." in t for t in texts), f"{stem}: a solution's 'Correct.' feedback is on a slide"
         print(f"\n{stem}: RISE {run['steps']} steps, {len(run['ran']) - len(run['unreachable'])} code cells run in "
               f"{t_run:.0f} s, {len(run['errors'])} failed, {len(problems)} slide(s) too large; "
